@@ -1,0 +1,179 @@
+//! Users, roles, passwords and tokens: the parts of sign-in that are not HTTP.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::store::{NewAudit, Store, StoreError};
+
+/// Ordered: each role can do everything the one before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AuthError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "operator" => Ok(Role::Operator),
+            "admin" => Ok(Role::Admin),
+            other => Err(AuthError::UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("unknown role `{0}`: use viewer, operator or admin")]
+    UnknownRole(String),
+    #[error("user names are 1 to 64 characters of a-z, 0-9, '.', '_' and '-'")]
+    BadUsername,
+    #[error("passwords need at least {MIN_PASSWORD} characters")]
+    WeakPassword,
+    #[error("no user named {0}")]
+    NoSuchUser(String),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub const MIN_PASSWORD: usize = 10;
+
+pub fn check_username(name: &str) -> Result<(), AuthError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok { Ok(()) } else { Err(AuthError::BadUsername) }
+}
+
+/// Argon2id with the crate's default (OWASP-recommended) parameters. Slow on
+/// purpose, so async callers run it on the blocking pool.
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+/// Verifies against a stored hash; with no stored hash it still spends the
+/// same time on a dummy one, so response times do not reveal which user names exist.
+pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| hash_password("hawaf-timing-equaliser").unwrap_or_default());
+    let candidate = stored.unwrap_or(DUMMY.as_str());
+    let Ok(parsed) = PasswordHash::new(candidate) else { return false };
+    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored.is_some()
+}
+
+/// 256 random bits, URL-safe, with a prefix that says what the secret is for
+/// (so a leaked one is recognisable in logs and secret scanners).
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Tokens carry 256 bits of entropy, so a plain SHA-256 is enough to store
+/// them safely; a slow hash would only slow every API call down.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn generate_password() -> String {
+    let mut bytes = [0u8; 15];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Creates a user (the bootstrap path shared by first start and `hawaf user add`).
+pub async fn add_user(store: &Store, actor: &str, username: &str, password: &str, role: Role) -> Result<(), AuthError> {
+    check_username(username)?;
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(AuthError::WeakPassword);
+    }
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))??;
+    let result = store.create_user(username, &hash, role.as_str()).await;
+    let outcome = if result.is_ok() { "ok" } else { "refused" };
+    store
+        .audit(NewAudit { actor, action: "user.add", target: username, outcome, detail: format!("role {role}") })
+        .await?;
+    result?;
+    Ok(())
+}
+
+/// Creates an API token for a user and returns it; only its hash is kept.
+pub async fn create_api_token(store: &Store, actor: &str, username: &str, name: &str) -> Result<String, AuthError> {
+    let user = store.user_by_name(username).await?.ok_or_else(|| AuthError::NoSuchUser(username.to_owned()))?;
+    let token = new_token("hawaf_");
+    store.create_api_token(user.id, name, &hash_token(&token)).await?;
+    store
+        .audit(NewAudit {
+            actor,
+            action: "token.create",
+            target: username,
+            outcome: "ok",
+            detail: format!("token {name}"),
+        })
+        .await?;
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_only_against_its_own_hash() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password(Some(&hash), "correct horse battery"));
+        assert!(!verify_password(Some(&hash), "wrong horse battery"));
+        assert!(!verify_password(None, "correct horse battery"));
+    }
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Viewer < Role::Operator && Role::Operator < Role::Admin);
+        assert_eq!("operator".parse::<Role>().unwrap(), Role::Operator);
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn tokens_are_unique_and_stored_only_as_hashes() {
+        let (a, b) = (new_token("hawaf_"), new_token("hawaf_"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("hawaf_") && a.len() > 40);
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), a);
+    }
+}

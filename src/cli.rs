@@ -1,0 +1,409 @@
+//! The command line: `hawaf serve` (the default), local bootstrap commands
+//! that open the database directly (`user add`, `token create`), and client
+//! commands that talk to a running server over the JSON API.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::auth::{self, Role};
+use crate::config::Config;
+use crate::startup::Application;
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(name = "hawaf", version, about = "Control plane for the highly-available WAF pattern on AWS")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `hawaf` with no subcommand: serve, with settings from the environment.
+#[derive(Parser, Debug)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the dashboard and API (the default).
+    Serve(ServeArgs),
+    /// Local user management (opens the database directly).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Local API token management (opens the database directly).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Stack definitions, through a running server's API.
+    Stack(StackArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; keep it on loopback unless a TLS proxy is in front.
+    #[arg(long, env = "HAWAF_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The URL users reach the dashboard at, if not the bind address (https:// turns on Secure cookies).
+    #[arg(long, env = "HAWAF_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Hours a sign-in lasts.
+    #[arg(long, env = "HAWAF_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_hours: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// SQLite database file (created on first start).
+    #[arg(long, env = "HAWAF_DB", default_value = "hawaf.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user. The password is read from stdin with --password-stdin, else generated and printed.
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (only its hash is stored).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct StackArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: StackCommand,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ClientArgs {
+    /// The server to talk to.
+    #[arg(long, env = "HAWAF_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub url: String,
+    /// An API token (`hawaf token create`).
+    #[arg(long, env = "HAWAF_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print the server's JSON instead of a summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StackCommand {
+    /// Define a new stack from the seed preset, optionally overridden by a JSON file.
+    New {
+        name: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+    },
+    /// List stacks.
+    List,
+    /// Show one stack's current definition.
+    Show { name: String },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ProviderArg {
+    Lab,
+    Aws,
+}
+
+/// A failure the CLI reports as one line on stderr with its exit code:
+/// 1 for a failed operation, 2 for bad input.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Self {
+        Failure { code: 2, message: message.into() }
+    }
+    fn failed(message: impl Into<String>) -> Self {
+        Failure { code: 1, message: message.into() }
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let command = match cli.command {
+        Some(c) => c,
+        None => Command::Serve(ServeOnly::parse_from(["hawaf"]).args),
+    };
+    let result = match command {
+        Command::Serve(args) => serve(args).await,
+        Command::User(UserCommand::Add { name, role, password_stdin, db }) => {
+            user_add(&db, &name, role.into(), password_stdin).await
+        }
+        Command::Token(TokenCommand::Create { user, name, db }) => token_create(&db, &user, &name).await,
+        Command::Stack(args) => stack(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("hawaf: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    crate::telemetry::init();
+    let mut config = Config::new(args.bind, args.db.db);
+    config.admin_password = std::env::var("HAWAF_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    config.public_url = args.public_url;
+    config.session_ttl = Duration::from_secs(args.session_hours * 3600);
+    let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
+    tracing::info!("hawaf listening on http://{}", app.local_addr());
+    app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))
+}
+
+async fn open(db: &DbArgs) -> Result<Store, Failure> {
+    Store::open(&db.db).await.map_err(|e| Failure::failed(e.to_string()))
+}
+
+async fn user_add(db: &DbArgs, name: &str, role: Role, password_stdin: bool) -> Result<(), Failure> {
+    let store = open(db).await?;
+    let (password, generated) = if password_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::input(format!("cannot read the password from stdin: {e}")))?;
+        (s.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (auth::generate_password(), true)
+    };
+    auth::add_user(&store, "cli", name, &password, role).await.map_err(|e| match e {
+        auth::AuthError::Store(crate::store::StoreError::Duplicate(_)) => {
+            Failure::input(format!("user {name} already exists"))
+        }
+        auth::AuthError::Store(s) => Failure::failed(s.to_string()),
+        other => Failure::input(other.to_string()),
+    })?;
+    if generated {
+        println!("created {role} {name} with password {password}");
+    } else {
+        println!("created {role} {name}");
+    }
+    Ok(())
+}
+
+async fn token_create(db: &DbArgs, user: &str, name: &str) -> Result<(), Failure> {
+    let store = open(db).await?;
+    let token = auth::create_api_token(&store, "cli", user, name).await.map_err(|e| match e {
+        auth::AuthError::NoSuchUser(_) => Failure::input(e.to_string()),
+        other => Failure::failed(other.to_string()),
+    })?;
+    println!("{token}");
+    Ok(())
+}
+
+// ---------- client commands ----------
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    fn new(args: &ClientArgs) -> Result<Client, Failure> {
+        let token = args.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+            Failure::input(
+                "no API token: set HAWAF_TOKEN or pass --token (create one with `hawaf token create --user NAME`)",
+            )
+        })?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Failure::failed(e.to_string()))?;
+        Ok(Client { http, base: args.url.trim_end_matches('/').to_owned(), token })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Failure> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let mut req = self.http.request(method, &url).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.map_err(|e| Failure::failed(format!("cannot reach {}: {e}", self.base)))?;
+        let status = res.status();
+        let value: Value = res.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        let mut message = value["error"]["message"].as_str().unwrap_or("no message").to_owned();
+        if let Some(fields) = value["errors"].as_array() {
+            let list: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f["field"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("?")))
+                .collect();
+            message = list.join("; ");
+        }
+        let message = format!("{} ({status})", message);
+        // The caller's input was at fault for these; the rest are failures of the operation.
+        Err(match status.as_u16() {
+            400 | 404 | 409 | 413 | 415 | 422 => Failure::input(message),
+            _ => Failure::failed(message),
+        })
+    }
+}
+
+async fn stack(args: StackArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let json_out = args.client.json;
+    match args.command {
+        StackCommand::New { name, file, provider } => {
+            let mut body = match file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+                    serde_json::from_str::<Value>(&text)
+                        .map_err(|e| Failure::input(format!("{} is not valid JSON: {e}", path.display())))?
+                }
+                None => json!({}),
+            };
+            let Some(map) = body.as_object_mut() else {
+                return Err(Failure::input("the definition file must hold a JSON object"));
+            };
+            map.insert("name".into(), json!(name));
+            if let Some(p) = provider {
+                map.insert(
+                    "provider".into(),
+                    json!(match p {
+                        ProviderArg::Lab => "lab",
+                        ProviderArg::Aws => "aws",
+                    }),
+                );
+            }
+            let created = client.call(reqwest::Method::POST, "/stacks", Some(body)).await?;
+            if json_out {
+                println!("{created:#}");
+            } else {
+                println!(
+                    "created stack {} (version {})",
+                    created["name"].as_str().unwrap_or(&name),
+                    created["version"]
+                );
+                print_warnings(&created);
+            }
+        }
+        StackCommand::List => {
+            let list = client.call(reqwest::Method::GET, "/stacks", None).await?;
+            if json_out {
+                println!("{list:#}");
+            } else {
+                println!("{:<24} {:<8} {:<14} {:<8} STATE", "NAME", "PROVIDER", "REGION", "VERSION");
+                for s in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<24} {:<8} {:<14} {:<8} {}",
+                        s["name"].as_str().unwrap_or(""),
+                        s["definition"]["provider"].as_str().unwrap_or(""),
+                        s["definition"]["aws"]["region"].as_str().unwrap_or(""),
+                        format!("v{}", s["version"]),
+                        s["build_state"].as_str().unwrap_or(""),
+                    );
+                }
+            }
+        }
+        StackCommand::Show { name } => {
+            let s = client.call(reqwest::Method::GET, &format!("/stacks/{name}"), None).await?;
+            if json_out {
+                println!("{s:#}");
+            } else {
+                let d = &s["definition"];
+                println!("stack     {} (version {}, {})", name, s["version"], s["build_state"].as_str().unwrap_or(""));
+                println!(
+                    "provider  {} {}",
+                    d["provider"].as_str().unwrap_or(""),
+                    d["aws"]["region"].as_str().unwrap_or("")
+                );
+                println!(
+                    "vpc       {} ({})",
+                    d["vpc_cidr"].as_str().unwrap_or(""),
+                    d["subnet_mode"].as_str().unwrap_or("")
+                );
+                for (key, sn) in d["subnets"].as_object().into_iter().flatten() {
+                    if !sn.is_null() {
+                        println!(
+                            "subnet    {key:<9} {} {}",
+                            sn["cidr"].as_str().unwrap_or(""),
+                            sn["az"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                for (role, i) in d["instances"].as_object().into_iter().flatten() {
+                    println!(
+                        "instance  {role:<9} {} {} {}",
+                        i["name"].as_str().unwrap_or(""),
+                        i["instance_type"].as_str().unwrap_or(""),
+                        i["private_ip"].as_str().unwrap_or("-")
+                    );
+                }
+                let hc = &d["health_check"];
+                println!(
+                    "health    {} interval {} timeout {} healthy {} unhealthy {}",
+                    hc["target"].as_str().unwrap_or(""),
+                    hc["interval"],
+                    hc["timeout"],
+                    hc["healthy_threshold"],
+                    hc["unhealthy_threshold"]
+                );
+                print_warnings(&s);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_warnings(stack: &Value) {
+    for w in stack["warnings"].as_array().into_iter().flatten() {
+        println!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+    }
+}

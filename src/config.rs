@@ -1,0 +1,32 @@
+//! Server settings. Flags and environment variables are read by clap in
+//! `cli`; this is the parsed result the rest of the program uses.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub db: PathBuf,
+    /// Only used when the database has no user yet.
+    pub admin_password: Option<String>,
+    /// Set when the dashboard is reached through a URL other than `bind`
+    /// (e.g. https behind a proxy): cookies then get the Secure flag.
+    pub public_url: Option<String>,
+    pub session_ttl: Duration,
+    pub login_attempts_per_minute: u32,
+}
+
+impl Config {
+    pub fn new(bind: SocketAddr, db: PathBuf) -> Self {
+        Config {
+            bind,
+            db,
+            admin_password: None,
+            public_url: None,
+            session_ttl: Duration::from_secs(12 * 3600),
+            login_attempts_per_minute: 5,
+        }
+    }
+}

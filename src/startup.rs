@@ -1,0 +1,98 @@
+//! Builds the application from a `Config`: what `hawaf serve` runs and what
+//! the integration tests start on an ephemeral port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::{self, Role};
+use crate::config::Config;
+use crate::store::Store;
+use crate::web::{self, throttle::LoginThrottle};
+use crate::{App, SharedApp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot create the first admin user: {0}")]
+    Admin(#[from] auth::AuthError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    app: SharedApp,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let store = Store::open(&config.db).await?;
+        ensure_admin(&store, config.admin_password.as_deref()).await?;
+        let listener =
+            TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let app = Arc::new(App {
+            store,
+            login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
+            config,
+        });
+        Ok(Application { listener, app })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has a local address; fall back to the configured one.
+        self.listener.local_addr().unwrap_or(self.app.config.bind)
+    }
+
+    pub fn app(&self) -> SharedApp {
+        self.app.clone()
+    }
+
+    /// Serves until ctrl-c / SIGTERM, then finishes in-flight requests.
+    pub async fn run(self) -> std::io::Result<()> {
+        let router = web::router(self.app.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// First start: an empty user table gets `admin`, with the configured password
+/// or a generated one printed once.
+async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<(), StartError> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password {
+        Some(p) => (p.to_owned(), false),
+        None => (auth::generate_password(), true),
+    };
+    auth::add_user(store, "hawaf", "admin", &password, Role::Admin).await?;
+    if generated {
+        // Printed, not logged: it must not end up in log files, and it is shown only this once.
+        eprintln!(
+            "\n  First start: created user `admin` with password  {password}\n  (shown once; set HAWAF_ADMIN_PASSWORD to choose it)\n"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

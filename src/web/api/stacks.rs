@@ -1,0 +1,100 @@
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ipnet::Ipv4Net;
+use serde_json::{Value, json};
+
+use super::ApiJson;
+use crate::SharedApp;
+use crate::stack::{self, Draft, Stack, Updated};
+use crate::web::error::{ApiError, Error};
+use crate::web::session::{Operator, Viewer};
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The stack as API clients see it: the definition plus what the dashboard
+/// knows about it.
+fn to_json(s: &Stack) -> Value {
+    json!({
+        "name": s.row.name,
+        "version": s.row.current_version,
+        "definition": s.definition.to_json(),
+        "warnings": s.definition.warnings(),
+        "build_state": if s.is_built() { "built" } else { "not_built" },
+        "live_resources": s.row.live_resources,
+        "created_by": s.row.created_by,
+        "created_at": rfc3339(s.row.created_at),
+        "updated_at": rfc3339(s.row.updated_at),
+    })
+}
+
+fn caller_cidr(ext: &Extensions) -> Ipv4Net {
+    match ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
+        Some(IpAddr::V4(v4)) => Ipv4Net::from(v4),
+        _ => Ipv4Net::from(std::net::Ipv4Addr::LOCALHOST),
+    }
+}
+
+pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Value>, ApiError> {
+    let stacks = stack::list(&app.store).await?;
+    Ok(Json(Value::Array(stacks.iter().map(to_json).collect())))
+}
+
+pub async fn show(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(to_json(&stack::load(&app.store, &name).await?)))
+}
+
+pub async fn create(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    ext: Extensions,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let preset = stack::seed_definition(caller_cidr(&ext));
+    let draft = Draft::from_json(body, &preset).map_err(Error::Invalid)?;
+    let created = stack::create(&app.store, &user.username, &draft).await?;
+    let mut response = (StatusCode::CREATED, Json(to_json(&created))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/stacks/{}", created.row.name)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// A new version. Omitted fields keep the current version's values (not the
+/// preset's), so a partial PUT changes only what it names.
+pub async fn update(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(mut body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let current = stack::load(&app.store, &name).await?;
+    if let Value::Object(map) = &mut body {
+        map.entry("name").or_insert_with(|| Value::String(name.clone()));
+    }
+    let draft = Draft::from_json(body, &current.definition).map_err(Error::Invalid)?;
+    let (Updated::NewVersion(saved) | Updated::Unchanged(saved)) =
+        stack::update(&app.store, &user.username, &name, current.row.current_version, &draft).await?;
+    Ok(Json(to_json(&saved)).into_response())
+}
+
+pub async fn delete(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    stack::delete(&app.store, &user.username, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,110 @@
+//! The HTTP side: browser pages (askama + htmx) and the JSON API.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod pages;
+pub mod session;
+pub mod throttle;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Uri, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::SharedApp;
+use error::{ApiError, Error, PageError};
+use session::Principal;
+
+/// JSON and form bodies are small; 64 KiB is far above any definition.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// No inline script or style anywhere, so the policy can forbid both.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router(app: SharedApp) -> Router {
+    let browser = pages::routes().layer(from_fn_with_state(app.clone(), session::browser));
+    let api = api::routes().layer(from_fn_with_state(app.clone(), session::api));
+    let security = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    let mut router = Router::new()
+        .merge(browser)
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    for (name, value) in security {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    router
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+async fn healthz(State(app): State<SharedApp>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => "ok\n".into_response(),
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response(),
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(Error::NotFound(format!("no API endpoint at {}", uri.path()))).into_response()
+    } else if uri.path() == "/" {
+        Redirect::to("/stacks").into_response()
+    } else {
+        PageError(Error::NotFound(format!("there is no page at {}", uri.path()))).into_response()
+    }
+}
+
+/// What every page's layout needs: the title, the signed-in user and the
+/// section of the navigation to highlight.
+pub struct Layout {
+    pub title: String,
+    pub section: &'static str,
+    pub user: Option<Principal>,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, section: &'static str, user: Option<Principal>) -> Self {
+        Layout { title: title.into(), section, user }
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or("")
+    }
+
+    pub fn can_operate(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role >= crate::auth::Role::Operator)
+    }
+}
+
+/// `2026-11-25 09:55:48` (UTC) from unix milliseconds.
+pub fn format_ms(ms: i64) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

@@ -1,0 +1,152 @@
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use serde::Deserialize;
+
+use crate::SharedApp;
+use crate::auth::{hash_token, new_token, verify_password};
+use crate::store::{NewAudit, now_ms};
+use crate::web::Layout;
+use crate::web::error::{Error, PageError};
+use crate::web::session::{
+    LOGIN_CSRF_COOKIE, MaybeSigned, SESSION_COOKIE, Viewer, client_ip, login_csrf_cookie, served_over_https,
+    session_cookie,
+};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+    expired: bool,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+/// Only local paths, so the sign-in page cannot be used as an open redirect.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/stacks".to_owned(),
+    }
+}
+
+pub async fn form(
+    State(app): State<SharedApp>,
+    MaybeSigned(user): MaybeSigned,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let (cookie, csrf) = login_csrf_cookie(served_over_https(&app, &headers));
+    let page = LoginPage {
+        layout: Layout::new("Sign in", "", None),
+        csrf,
+        next,
+        username: String::new(),
+        error: None,
+        expired: q.expired.is_some(),
+    };
+    (jar.add(cookie), page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(app): State<SharedApp>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    jar: CookieJar,
+    Form(creds): Form<Credentials>,
+) -> Result<Response, PageError> {
+    let next = safe_next(creds.next.as_deref());
+    let secure = served_over_https(&app, &headers);
+    let ip = client_ip(&extensions);
+    let username = creds.username.trim().to_owned();
+    let refuse = |jar: CookieJar, status: StatusCode, error: String| {
+        let (cookie, csrf) = login_csrf_cookie(secure);
+        let page = LoginPage {
+            layout: Layout::new("Sign in", "", None),
+            csrf,
+            next: next.clone(),
+            username: username.clone(),
+            error: Some(error),
+            expired: false,
+        };
+        (status, jar.add(cookie), page).into_response()
+    };
+
+    if let Err(wait) = app.login_throttle.check(&username, &ip) {
+        audit(&app, &username, "refused", format!("throttled, from {ip}")).await?;
+        let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).to_string());
+        if let Ok(v) = wait.to_string().parse() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(response);
+    }
+
+    let user = app.store.user_by_name(&username).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password = creds.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(stored.as_deref(), &password))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        audit(&app, &username, "failed", format!("wrong user name or password, from {ip}")).await?;
+        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
+    };
+
+    let token = new_token("");
+    let ttl = app.config.session_ttl;
+    let expires_at = now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    app.store.create_session(&hash_token(&token), user.id, &new_token(""), expires_at).await?;
+    audit(&app, &username, "ok", format!("from {ip}")).await?;
+    let max_age = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2));
+    let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(session_cookie(token, secure, max_age));
+    Ok((jar, Redirect::to(&next)).into_response())
+}
+
+async fn audit(app: &SharedApp, username: &str, outcome: &str, detail: String) -> Result<(), PageError> {
+    let actor = if username.is_empty() { "(blank)" } else { username };
+    app.store.audit(NewAudit { actor, action: "session.sign_in", target: actor, outcome, detail }).await?;
+    Ok(())
+}
+
+pub async fn logout(State(app): State<SharedApp>, Viewer(user): Viewer, jar: CookieJar) -> Result<Response, PageError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        app.store.delete_session(&hash_token(cookie.value())).await?;
+    }
+    app.store
+        .audit(NewAudit {
+            actor: &user.username,
+            action: "session.sign_out",
+            target: &user.username,
+            outcome: "ok",
+            detail: String::new(),
+        })
+        .await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}

@@ -1,0 +1,22 @@
+//! Browser pages, one file per group.
+
+mod audit;
+mod login;
+mod stacks;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::SharedApp;
+
+pub fn routes() -> Router<SharedApp> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/stacks", get(stacks::list).post(stacks::create))
+        .route("/stacks/new", get(stacks::new_form))
+        .route("/stacks/{name}", get(stacks::show).post(stacks::update))
+        .route("/stacks/{name}/edit", get(stacks::edit_form))
+        .route("/stacks/{name}/delete", post(stacks::delete))
+        .route("/audit", get(audit::page))
+}

@@ -1,0 +1,592 @@
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{Extensions, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+
+use crate::SharedApp;
+use crate::stack::{self, Draft, FieldError, StackError, Updated, Warning};
+use crate::web::error::{Error, PageError};
+use crate::web::session::{Operator, Principal, Viewer};
+use crate::web::{Layout, format_ms};
+
+// ---------- list ----------
+
+pub struct StackLine {
+    pub name: String,
+    pub provider: String,
+    pub region: String,
+    pub vpc: String,
+    pub version: i64,
+    pub updated: String,
+    pub built: bool,
+    pub warnings: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/list.html")]
+pub struct ListPage {
+    layout: Layout,
+    stacks: Vec<StackLine>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+}
+
+fn notice_text(done: Option<&str>, name: &str) -> Option<String> {
+    match done? {
+        "created" => Some(format!("Stack {name} created (version 1).")),
+        "saved" => Some(format!("Saved a new version of {name}.")),
+        "unchanged" => Some("Nothing changed, so no new version was made.".into()),
+        "deleted" => Some("Stack deleted.".into()),
+        _ => None,
+    }
+}
+
+pub async fn list(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Query(q): Query<Notice>,
+) -> Result<ListPage, PageError> {
+    let stacks = stack::list(&app.store)
+        .await?
+        .into_iter()
+        .map(|s| StackLine {
+            provider: s.definition.provider().as_str().to_owned(),
+            region: s.definition.region().as_str().to_owned(),
+            vpc: s.definition.vpc_cidr().to_string(),
+            version: s.row.current_version,
+            updated: format_ms(s.row.updated_at),
+            built: s.is_built(),
+            warnings: s.definition.warnings().len(),
+            name: s.row.name,
+        })
+        .collect();
+    Ok(ListPage {
+        layout: Layout::new("Stacks", "stacks", Some(user)),
+        stacks,
+        notice: notice_text(q.done.as_deref(), ""),
+    })
+}
+
+// ---------- new / edit form ----------
+
+/// One input of the form, with what the user typed and what is wrong with it.
+pub struct Field {
+    pub path: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub warning: Option<String>,
+    pub hint: &'static str,
+    pub options: &'static [&'static str],
+    pub readonly: bool,
+}
+
+pub struct Section {
+    pub title: &'static str,
+    pub intro: &'static str,
+    /// Column headings for a table section; empty for a plain list of fields.
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<(String, Vec<Field>)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/form.html")]
+pub struct FormPage {
+    layout: Layout,
+    editing: Option<String>,
+    based_on: i64,
+    sections: Vec<Section>,
+    errors: Vec<FieldError>,
+    problem: Option<String>,
+}
+
+struct FormState<'a> {
+    draft: &'a Draft,
+    errors: &'a [FieldError],
+    warnings: &'a [Warning],
+    editing: bool,
+}
+
+impl FormState<'_> {
+    fn field(&self, path: &'static str, label: &'static str, hint: &'static str) -> Field {
+        Field {
+            path,
+            label,
+            value: self.draft.get(path).to_owned(),
+            error: self.errors.iter().find(|e| e.field == path).map(|e| e.message.clone()),
+            warning: self.warnings.iter().find(|w| w.field == path).map(|w| w.message.clone()),
+            hint,
+            options: &[],
+            readonly: self.editing && path == "name",
+        }
+    }
+
+    fn select(&self, path: &'static str, label: &'static str, options: &'static [&'static str]) -> Field {
+        Field { options, ..self.field(path, label, "") }
+    }
+}
+
+fn list_section(title: &'static str, intro: &'static str, fields: Vec<Field>) -> Section {
+    Section { title, intro, columns: Vec::new(), rows: vec![(String::new(), fields)] }
+}
+
+fn sections(s: &FormState<'_>) -> Vec<Section> {
+    const SUBNETS: [(&str, [&str; 2]); 6] = [
+        ("public-a", ["subnets.public-a.cidr", "subnets.public-a.az"]),
+        ("public-b", ["subnets.public-b.cidr", "subnets.public-b.az"]),
+        ("web-a", ["subnets.web-a.cidr", "subnets.web-a.az"]),
+        ("web-b", ["subnets.web-b.cidr", "subnets.web-b.az"]),
+        ("lbext-a (optional)", ["subnets.lbext-a.cidr", "subnets.lbext-a.az"]),
+        ("lbext-b (optional)", ["subnets.lbext-b.cidr", "subnets.lbext-b.az"]),
+    ];
+    const INSTANCES: [(&str, [&str; 4]); 4] = [
+        (
+            "web-left (web-a)",
+            [
+                "instances.web-left.name",
+                "instances.web-left.instance_type",
+                "instances.web-left.ami",
+                "instances.web-left.private_ip",
+            ],
+        ),
+        (
+            "web-right (web-b)",
+            [
+                "instances.web-right.name",
+                "instances.web-right.instance_type",
+                "instances.web-right.ami",
+                "instances.web-right.private_ip",
+            ],
+        ),
+        (
+            "waf-left (public-a)",
+            [
+                "instances.waf-left.name",
+                "instances.waf-left.instance_type",
+                "instances.waf-left.ami",
+                "instances.waf-left.private_ip",
+            ],
+        ),
+        (
+            "waf-right (public-b)",
+            [
+                "instances.waf-right.name",
+                "instances.waf-right.instance_type",
+                "instances.waf-right.ami",
+                "instances.waf-right.private_ip",
+            ],
+        ),
+    ];
+    vec![
+        list_section(
+            "General",
+            "The stack name tags every resource (hawaf:stack) and cannot change later.",
+            vec![
+                s.field("name", "Stack name", "lowercase letters, digits and hyphens; up to 32"),
+                s.select("provider", "Provider", &["lab", "aws"]),
+                s.field("aws.region", "AWS region", "e.g. us-east-1"),
+                s.field("aws.profile", "AWS profile", "optional; default credential chain when empty"),
+                s.field("aws.endpoint_url", "Endpoint URL", "optional; an emulator such as moto"),
+            ],
+        ),
+        list_section(
+            "Network",
+            "Step 1 creates the VPC with an internet gateway.",
+            vec![
+                s.field("vpc_cidr", "VPC CIDR", "/16 to /28"),
+                s.field("vpc_name", "VPC name", ""),
+                s.select("subnet_mode", "Subnet mode", &["tutorial", "protected"]),
+                s.field("admin_cidr", "Admin CIDR", "who may reach SSH (22) and UTM WebAdmin (4444)"),
+            ],
+        ),
+        Section {
+            title: "Subnets",
+            intro: "Step 2. Each tier spans two availability zones. Leave lbext-a/b empty to put the external LB in the public subnets, as the seed does.",
+            columns: vec!["CIDR", "Availability zone"],
+            rows: SUBNETS
+                .iter()
+                .map(|(label, [cidr, az])| (label.to_string(), vec![s.field(cidr, "CIDR", ""), s.field(az, "AZ", "")]))
+                .collect(),
+        },
+        Section {
+            title: "Instances",
+            intro: "Steps 4 and 6. WAF nodes need fixed private IPs (the seed pins them by hand); web servers may leave theirs empty.",
+            columns: vec!["Name", "Instance type", "AMI", "Private IP"],
+            rows: INSTANCES
+                .iter()
+                .map(|(label, [name, ty, ami, ip])| {
+                    (
+                        label.to_string(),
+                        vec![
+                            s.field(name, "Name", ""),
+                            s.field(ty, "Type", ""),
+                            s.field(ami, "AMI", ""),
+                            s.field(ip, "Private IP", ""),
+                        ],
+                    )
+                })
+                .collect(),
+        },
+        list_section(
+            "Load balancers",
+            "Classic ELBs, listener HTTP 80 → 80.",
+            vec![
+                s.field(
+                    "load_balancers.external.name",
+                    "External LB (internet-facing)",
+                    "1–32 letters, digits, hyphens",
+                ),
+                s.field("load_balancers.internal.name", "Internal LB", "1–32 letters, digits, hyphens"),
+            ],
+        ),
+        list_section(
+            "Security groups",
+            "Step 3 creates them with the seed's rules: 80 from the tier in front, 22 and 4444 from the admin CIDR.",
+            vec![
+                s.field("security_groups.lbext", "External LB", "tcp/80 from 0.0.0.0/0"),
+                s.field(
+                    "security_groups.utm",
+                    "WAF nodes",
+                    "tcp/80 from the external LB, tcp/4444 from the admin CIDR",
+                ),
+                s.field("security_groups.lbint", "Internal LB", "tcp/80 from the WAF nodes"),
+                s.field(
+                    "security_groups.web",
+                    "Web servers",
+                    "tcp/80 from the internal LB, tcp/22 from the admin CIDR",
+                ),
+            ],
+        ),
+        list_section(
+            "Health check",
+            "Both load balancers use it. AWS limits: interval 5–300 s, timeout 2–60 s and below the interval, thresholds 2–10.",
+            vec![
+                s.field("health_check.target", "Target", "e.g. HTTP:80/index.html"),
+                s.field("health_check.interval", "Interval (s)", ""),
+                s.field("health_check.timeout", "Timeout (s)", ""),
+                s.field("health_check.healthy_threshold", "Healthy threshold", ""),
+                s.field("health_check.unhealthy_threshold", "Unhealthy threshold", ""),
+            ],
+        ),
+    ]
+}
+
+fn form_page(
+    user: Principal,
+    editing: Option<String>,
+    based_on: i64,
+    draft: &Draft,
+    errors: Vec<FieldError>,
+    problem: Option<String>,
+) -> FormPage {
+    // Warnings are worth showing even while the form has errors, whenever the draft parses.
+    let warnings = stack::parse(draft).map(|d| d.warnings()).unwrap_or_default();
+    let state = FormState { draft, errors: &errors, warnings: &warnings, editing: editing.is_some() };
+    let sections = sections(&state);
+    let title = match &editing {
+        Some(name) => format!("Edit {name}"),
+        None => "New stack".to_owned(),
+    };
+    FormPage { layout: Layout::new(title, "stacks", Some(user)), editing, based_on, sections, errors, problem }
+}
+
+/// The operator's own address as a /32: the seed opens 22 and 4444 to the
+/// world, hawaf starts from "only me".
+fn operator_cidr(ext: &Extensions) -> Ipv4Net {
+    let ip = match ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
+        Some(IpAddr::V4(v4)) => v4,
+        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
+        None => Ipv4Addr::LOCALHOST,
+    };
+    Ipv4Net::from(ip)
+}
+
+pub async fn new_form(Operator(user): Operator, ext: Extensions) -> FormPage {
+    let draft = stack::preset("", operator_cidr(&ext));
+    form_page(user, None, 0, &draft, Vec::new(), None)
+}
+
+type Pairs = Form<Vec<(String, String)>>;
+
+fn based_on(pairs: &[(String, String)]) -> i64 {
+    pairs.iter().find(|(k, _)| k == "based_on").and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
+}
+
+pub async fn create(State(app): State<SharedApp>, Operator(user): Operator, Form(pairs): Pairs) -> Response {
+    let draft = Draft::from_pairs(pairs);
+    match stack::create(&app.store, &user.username, &draft).await {
+        Ok(s) => Redirect::to(&format!("/stacks/{}?done=created", s.row.name)).into_response(),
+        Err(StackError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, form_page(user, None, 0, &draft, errors, None)).into_response()
+        }
+        Err(StackError::Duplicate(name)) => {
+            let errors =
+                vec![FieldError::new("name", format!("a stack named {name} already exists: choose another name"))];
+            (StatusCode::CONFLICT, form_page(user, None, 0, &draft, errors, None)).into_response()
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+pub async fn edit_form(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+) -> Result<FormPage, PageError> {
+    let s = stack::load(&app.store, &name).await?;
+    Ok(form_page(user, Some(name), s.row.current_version, &s.definition.to_draft(), Vec::new(), None))
+}
+
+pub async fn update(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    Form(pairs): Pairs,
+) -> Response {
+    let based = based_on(&pairs);
+    let draft = Draft::from_pairs(pairs);
+    match stack::update(&app.store, &user.username, &name, based, &draft).await {
+        Ok(Updated::NewVersion(_)) => Redirect::to(&format!("/stacks/{name}?done=saved")).into_response(),
+        Ok(Updated::Unchanged(_)) => Redirect::to(&format!("/stacks/{name}?done=unchanged")).into_response(),
+        Err(StackError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, form_page(user, Some(name), based, &draft, errors, None)).into_response()
+        }
+        Err(e @ StackError::Stale { current, .. }) => {
+            // Keep what the user typed; the next save is based on the version they were shown about.
+            let page = form_page(user, Some(name), current, &draft, Vec::new(), Some(e.to_string()));
+            (StatusCode::CONFLICT, page).into_response()
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+// ---------- show / delete ----------
+
+pub struct VersionLine {
+    pub version: i64,
+    pub by: String,
+    pub at: String,
+    pub changes: Vec<(String, String, String)>,
+}
+
+pub struct Row2 {
+    pub key: String,
+    pub cidr: String,
+    pub az: String,
+    pub used_by: &'static str,
+}
+
+pub struct InstanceLine {
+    pub role: &'static str,
+    pub name: String,
+    pub instance_type: String,
+    pub ami: String,
+    pub subnet: String,
+    pub private_ip: String,
+}
+
+pub struct SgLine {
+    pub name: String,
+    pub for_what: &'static str,
+    pub ingress: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/show.html")]
+pub struct ShowPage {
+    layout: Layout,
+    name: String,
+    version: i64,
+    provider: String,
+    region: String,
+    endpoint: String,
+    vpc_cidr: String,
+    vpc_name: String,
+    subnet_mode: String,
+    admin_cidr: String,
+    subnets: Vec<Row2>,
+    instances: Vec<InstanceLine>,
+    lb_external: String,
+    lb_external_subnets: String,
+    lb_internal: String,
+    groups: Vec<SgLine>,
+    health: String,
+    warnings: Vec<Warning>,
+    versions: Vec<VersionLine>,
+    built: bool,
+    live_resources: i64,
+    notice: Option<String>,
+    problem: Option<String>,
+    confirm_value: String,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(name): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<ShowPage, PageError> {
+    let notice = notice_text(q.done.as_deref(), &name);
+    show_page(&app, user, &name, notice, None, String::new()).await
+}
+
+async fn show_page(
+    app: &SharedApp,
+    user: Principal,
+    name: &str,
+    notice: Option<String>,
+    problem: Option<String>,
+    confirm_value: String,
+) -> Result<ShowPage, PageError> {
+    use stack::{InstanceRole, LbRole, SgRole, SubnetKey};
+    let s = stack::load(&app.store, name).await?;
+    let d = &s.definition;
+    let rows = stack::versions(&app.store, &s).await?;
+    let parsed: Vec<Option<stack::StackDefinition>> =
+        rows.iter().map(|r| serde_json::from_str(&r.definition).ok()).collect();
+    let versions = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| VersionLine {
+            version: r.version,
+            by: r.created_by.clone(),
+            at: format_ms(r.created_at),
+            // Rows are newest first, so the previous version is the next row.
+            changes: match (parsed.get(i + 1).and_then(Option::as_ref), parsed[i].as_ref()) {
+                (Some(old), Some(new)) => stack::diff(old, new),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    let used_by = |key: SubnetKey| match key {
+        SubnetKey::PublicA | SubnetKey::PublicB if d.subnet(SubnetKey::LbextA).is_some() => "WAF node",
+        SubnetKey::PublicA | SubnetKey::PublicB => "WAF node, external LB",
+        SubnetKey::WebA | SubnetKey::WebB => "web server, internal LB",
+        SubnetKey::LbextA | SubnetKey::LbextB => "external LB",
+    };
+    let subnets = d
+        .subnets()
+        .iter()
+        .map(|(key, sn)| Row2 {
+            key: key.as_str().to_owned(),
+            cidr: sn.cidr().to_string(),
+            az: sn.az().as_str().to_owned(),
+            used_by: used_by(key),
+        })
+        .collect();
+    let instances = InstanceRole::ALL
+        .iter()
+        .map(|&role| {
+            let p = d.placed(role);
+            InstanceLine {
+                role: role.as_str(),
+                name: p.instance.name().as_str().to_owned(),
+                instance_type: p.instance.instance_type().as_str().to_owned(),
+                ami: p.instance.ami().as_str().to_owned(),
+                subnet: format!("{} ({})", p.subnet_key.as_str(), p.subnet.cidr()),
+                private_ip: p
+                    .instance
+                    .private_ip()
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_else(|| "assigned by AWS".into()),
+            }
+        })
+        .collect();
+    let admin = d.admin_cidr().to_string();
+    let sg = |role: SgRole| d.security_group(role).as_str().to_owned();
+    let groups = vec![
+        SgLine { name: sg(SgRole::Lbext), for_what: "external LB", ingress: vec!["tcp/80 from 0.0.0.0/0".into()] },
+        SgLine {
+            name: sg(SgRole::Utm),
+            for_what: "WAF nodes",
+            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Lbext)), format!("tcp/4444 from {admin}")],
+        },
+        SgLine {
+            name: sg(SgRole::Lbint),
+            for_what: "internal LB",
+            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Utm))],
+        },
+        SgLine {
+            name: sg(SgRole::Web),
+            for_what: "web servers",
+            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Lbint)), format!("tcp/22 from {admin}")],
+        },
+    ];
+    let hc = d.health_check();
+    let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
+    Ok(ShowPage {
+        layout: Layout::new(name.to_owned(), "stacks", Some(user)),
+        name: name.to_owned(),
+        version: s.row.current_version,
+        provider: d.provider().as_str().to_owned(),
+        region: d.region().as_str().to_owned(),
+        endpoint: d.aws().endpoint_url().map(|u| u.as_str().to_owned()).unwrap_or_default(),
+        vpc_cidr: d.vpc_cidr().to_string(),
+        vpc_name: d.vpc_name().as_str().to_owned(),
+        subnet_mode: d.subnet_mode().as_str().to_owned(),
+        admin_cidr: admin,
+        subnets,
+        instances,
+        lb_external: d.load_balancer(LbRole::External).as_str().to_owned(),
+        lb_external_subnets: lb_subnets,
+        lb_internal: d.load_balancer(LbRole::Internal).as_str().to_owned(),
+        groups,
+        health: format!(
+            "{} every {} s, timeout {} s, healthy after {}, unhealthy after {}",
+            hc.target(),
+            hc.interval(),
+            hc.timeout(),
+            hc.healthy_threshold(),
+            hc.unhealthy_threshold()
+        ),
+        warnings: d.warnings(),
+        versions,
+        built: s.is_built(),
+        live_resources: s.row.live_resources,
+        notice,
+        problem,
+        confirm_value,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn delete(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, PageError> {
+    if form.confirm.trim() != name {
+        let problem = Some(format!("Type the stack's name, {name}, to confirm the deletion."));
+        let page = show_page(&app, user, &name, None, problem, form.confirm).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    match stack::delete(&app.store, &user.username, &name).await {
+        Ok(()) => Ok(Redirect::to("/stacks?done=deleted").into_response()),
+        Err(e @ StackError::Built { .. }) => {
+            let page = show_page(&app, user, &name, None, Some(e.to_string()), form.confirm).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(Error::from(e).into()),
+    }
+}

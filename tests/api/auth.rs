@@ -1,0 +1,178 @@
+use hawaf::auth::Role;
+use reqwest::header;
+
+use crate::helpers::{ADMIN_PASSWORD, browser, csrf_in, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn the_first_admin_can_sign_in_and_gets_a_strict_http_only_cookie() {
+    let app = spawn_app().await;
+    let res = app.sign_in_as("admin", ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/stacks");
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("hawaf_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http gets no Secure flag: {cookie}");
+    assert!(app.page("/stacks").await.contains("admin"));
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_when_served_over_https() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://hawaf.example.test".into())).await;
+    let res = app.sign_in_as("admin", ADMIN_PASSWORD).await;
+    let cookies: Vec<_> =
+        res.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("hawaf_session=") && c.contains("Secure")), "{cookies:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_the_user_name_is_kept() {
+    let app = spawn_app().await;
+    let res = app.sign_in_as("admin", "not-the-password").await;
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Wrong user name or password."));
+    assert!(html.contains("value=\"admin\""));
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.iter().any(|(_, action, target, outcome)| action == "session.sign_in"
+            && target == "admin"
+            && outcome == "failed")
+    );
+}
+
+#[tokio::test]
+async fn repeated_sign_in_attempts_are_throttled_with_a_retry_after() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(app.sign_in_as("admin", "guess").await);
+    }
+    let last = statuses.pop().unwrap();
+    assert_eq!(last.status(), 429);
+    assert!(last.headers().contains_key(header::RETRY_AFTER));
+    assert!(last.text().await.unwrap().contains("too many sign-in attempts"));
+}
+
+#[tokio::test]
+async fn pages_send_anonymous_visitors_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    let res = app.get("/stacks/new").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/login?next=%2Fstacks%2Fnew");
+    let res = app.browser.get(app.url("/stacks")).header("HX-Request", "true").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("hx-redirect"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app.post_form("/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get("/stacks").await.status(), 303);
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(_, action, _, outcome)| action == "session.sign_out" && outcome == "ok"));
+}
+
+#[tokio::test]
+async fn an_expired_session_is_sent_to_sign_in_with_a_message() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let csrf = app.csrf().await;
+    sqlx_expire_sessions(&app).await;
+    let res = app.get("/stacks").await;
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()[header::LOCATION].to_str().unwrap().contains("expired=1"));
+    // A form posted with an expired session says so instead of a CSRF error.
+    let res = app
+        .browser
+        .post(app.url("/stacks"))
+        .form(&[("csrf_token", csrf.as_str()), ("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()[header::LOCATION].to_str().unwrap().contains("expired=1"));
+    let login = app.page("/login?expired=1").await;
+    assert!(login.contains("Your session has expired"));
+}
+
+async fn sqlx_expire_sessions(app: &crate::helpers::TestApp) {
+    let db = app.app.config.db.clone();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = 0").execute(&pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_state_change_without_the_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app.browser.post(app.url("/stacks")).form(&[("name", "nocsrf")]).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("missing or wrong CSRF token"));
+    let res = app
+        .browser
+        .post(app.url("/stacks"))
+        .form(&[("name", "badcsrf"), ("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // htmx sends the token as a header; a wrong one is refused the same way.
+    let res = app.browser.post(app.url("/logout")).header("X-CSRF-Token", "forged").send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    // The sign-in form is protected too (double-submit cookie).
+    let fresh = browser();
+    let html = fresh.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(!csrf_in(&html).is_empty());
+    let res = fresh
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_viewer_can_read_but_cannot_create_a_stack() {
+    let app = spawn_app().await;
+    app.add_user("vera", Role::Viewer).await;
+    assert_eq!(app.sign_in_as("vera", ADMIN_PASSWORD).await.status(), 303);
+    let list = app.page("/stacks").await;
+    assert!(!list.contains("New stack"), "no create button for viewers");
+    assert_eq!(app.get("/stacks/new").await.status(), 403);
+    let res = app.post_form("/stacks", &[("name", "nope")]).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("this needs the operator role; you are signed in as viewer"));
+    assert!(app.page("/audit").await.contains("Audit log"));
+}
+
+#[tokio::test]
+async fn the_api_needs_a_valid_bearer_token_and_the_right_role() {
+    let app = spawn_app().await;
+    let res = reqwest::get(app.url("/api/v1/stacks")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthenticated");
+
+    let (status, body) = app.api_json(reqwest::Method::GET, "/stacks", "hawaf_made_up", None).await;
+    assert_eq!(status, 401);
+    assert!(body["error"]["message"].as_str().unwrap().contains("unknown or has been revoked"));
+
+    let viewer = app.token(Role::Viewer).await;
+    let (status, _) = app.api_json(reqwest::Method::GET, "/stacks", &viewer, None).await;
+    assert_eq!(status, 200);
+    let (status, body) =
+        app.api_json(reqwest::Method::POST, "/stacks", &viewer, Some(serde_json::json!({"name": "v"}))).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["code"], "forbidden");
+}

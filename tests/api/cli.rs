@@ -1,0 +1,100 @@
+use std::process::Command;
+
+use hawaf::auth::Role;
+
+use crate::helpers::spawn_app;
+
+fn hawaf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hawaf"))
+}
+
+async fn run(mut cmd: Command) -> (i32, String, String) {
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_creates_lists_and_shows_stacks_over_the_api() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    let client = |args: &[&str]| {
+        let mut c = hawaf();
+        c.args(args).env("HAWAF_URL", &app.base).env("HAWAF_TOKEN", &token);
+        c
+    };
+    let (code, out, err) = run(client(&["stack", "new", "cli-made", "--provider", "lab"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created stack cli-made (version 1)"));
+
+    let (code, out, _) = run(client(&["stack", "list"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("cli-made") && out.contains("not_built"));
+
+    let (code, out, _) = run(client(&["stack", "show", "cli-made", "--json"])).await;
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["definition"]["instances"]["waf-left"]["name"], "ha-utm-left");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, r#"{"health_check": {"interval": 1}}"#).unwrap();
+    let (code, _, err) = run(client(&["stack", "new", "bad", "--file", file.to_str().unwrap()])).await;
+    assert_eq!(code, 2, "bad input exits 2");
+    assert!(err.contains("health_check.interval"), "{err}");
+
+    let (code, _, err) = run(client(&["stack", "show", "nosuch"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("there is no stack named nosuch"));
+
+    let mut unreachable = hawaf();
+    unreachable.args(["stack", "list"]).env("HAWAF_URL", "http://127.0.0.1:9").env("HAWAF_TOKEN", &token);
+    let (code, _, err) = run(unreachable).await;
+    assert_eq!(code, 1, "a failed operation exits 1");
+    assert!(err.starts_with("hawaf: cannot reach"));
+}
+
+#[tokio::test]
+async fn user_add_and_token_create_bootstrap_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("boot.db");
+    let db = db.to_str().unwrap();
+    let (code, out, err) = run({
+        let mut c = hawaf();
+        c.args(["user", "add", "olivia", "--role", "operator", "--db", db]);
+        c
+    })
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("created operator olivia with password "));
+
+    let (code, out, _) = run({
+        let mut c = hawaf();
+        c.args(["token", "create", "--user", "olivia", "--db", db]);
+        c
+    })
+    .await;
+    assert_eq!(code, 0);
+    assert!(out.trim().starts_with("hawaf_"));
+
+    let (code, _, err) = run({
+        let mut c = hawaf();
+        c.args(["token", "create", "--user", "nobody", "--db", db]);
+        c
+    })
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("no user named nobody"));
+
+    let (code, _, err) = run({
+        let mut c = hawaf();
+        c.args(["user", "add", "Bad Name", "--db", db]);
+        c
+    })
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("user names are"));
+}

@@ -1,0 +1,177 @@
+use hawaf::SharedApp;
+use hawaf::auth::Role;
+use hawaf::config::Config;
+use hawaf::startup::Application;
+use reqwest::{Client, Response, redirect};
+use serde_json::Value;
+
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: SharedApp,
+    /// A browser: keeps cookies, does not follow redirects (tests look at them).
+    pub browser: Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("hawaf.db"));
+    config.admin_password = Some(ADMIN_PASSWORD.into());
+    adjust(&mut config);
+    let application = Application::build(config).await.expect("app builds");
+    let addr = application.local_addr();
+    let app = application.app();
+    tokio::spawn(application.run());
+    TestApp { base: format!("http://{addr}"), app, browser: browser(), _dir: dir }
+}
+
+pub fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of the first `name="csrf_token" value="…"` in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.browser.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn page(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    /// Signs the browser in; returns the answer to the sign-in POST.
+    pub async fn sign_in_as(&self, username: &str, password: &str) -> Response {
+        let form = self.page("/login").await;
+        let csrf = csrf_in(&form);
+        self.browser
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password), ("csrf_token", &csrf), ("next", "/stacks")])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in_admin(&self) {
+        let res = self.sign_in_as("admin", ADMIN_PASSWORD).await;
+        assert_eq!(res.status(), 303, "admin signs in");
+    }
+
+    pub async fn add_user(&self, name: &str, role: Role) {
+        hawaf::auth::add_user(&self.app.store, "test", name, ADMIN_PASSWORD, role).await.unwrap();
+    }
+
+    /// The session's CSRF token, read from a page as a browser would.
+    pub async fn csrf(&self) -> String {
+        csrf_in(&self.page("/stacks").await)
+    }
+
+    /// POSTs a form with the session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &csrf));
+        self.browser.post(self.url(path)).form(&all).send().await.unwrap()
+    }
+
+    /// A user with `role` and an API token for them.
+    pub async fn token(&self, role: Role) -> String {
+        let name = format!("{}-{}", role, rand_suffix());
+        self.add_user(&name, role).await;
+        hawaf::auth::create_api_token(&self.app.store, "test", &name, "tests").await.unwrap()
+    }
+
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        Client::new().request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(token)
+    }
+
+    pub async fn api_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.api(method, path, token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, String, String, String)> {
+        self.app
+            .store
+            .audit_entries(None, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action, e.target, e.outcome))
+            .collect()
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// The seed preset's form fields as the new-stack page renders them, with
+/// `name` set: what a user submits after typing only a name.
+pub async fn preset_form(app: &TestApp, name: &str) -> Vec<(String, String)> {
+    let html = app.page("/stacks/new").await;
+    let mut fields = Vec::new();
+    for chunk in html.split("<input ").skip(1) {
+        let attr = |key: &str| {
+            let marker = format!("{key}=\"");
+            chunk.find(&marker).map(|i| chunk[i + marker.len()..].split('"').next().unwrap().to_owned())
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value"))
+            && n != "csrf_token"
+        {
+            fields.push((n, unescape(&v)));
+        }
+    }
+    for chunk in html.split("<select ").skip(1) {
+        let name = chunk.split("name=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let value = chunk.split("<option selected>").nth(1).map(|s| s.split('<').next().unwrap().to_owned());
+        fields.push((name, value.unwrap_or_default()));
+    }
+    for f in fields.iter_mut() {
+        if f.0 == "name" {
+            f.1 = name.to_owned();
+        }
+    }
+    fields
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary (one link step): each module drives the real
+//! server, started on an ephemeral port with a fresh database.
+
+mod api;
+mod auth;
+mod cli;
+mod helpers;
+mod pages;
