@@ -53,7 +53,7 @@ CREATE TABLE stack_versions (
 -- "built" and cannot be deleted.
 CREATE TABLE resources (
     id          INTEGER PRIMARY KEY,
-    stack_id    INTEGER NOT NULL REFERENCES stacks (id),
+    stack_id    INTEGER NOT NULL REFERENCES stacks (id) ON DELETE CASCADE,
     logical_id  TEXT    NOT NULL,
     physical_id TEXT    NOT NULL,
     attributes  TEXT    NOT NULL DEFAULT '{}',

@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// Hours a sign-in lasts.
     #[arg(long, env = "HAWAF_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub session_hours: u64,
+    /// Run the lab's health checks this many times faster than AWS would (demos, tests).
+    #[arg(long, env = "HAWAF_LAB_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub lab_speedup: u32,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -199,6 +202,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.admin_password = std::env::var("HAWAF_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     config.public_url = args.public_url;
     config.session_ttl = Duration::from_secs(args.session_hours * 3600);
+    config.lab_speedup = args.lab_speedup;
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

@@ -16,6 +16,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub session_ttl: Duration,
     pub login_attempts_per_minute: u32,
+    /// Divides the lab's health-check timings (1 = AWS timing).
+    pub lab_speedup: u32,
 }
 
 impl Config {
@@ -27,6 +29,7 @@ impl Config {
             public_url: None,
             session_ttl: Duration::from_secs(12 * 3600),
             login_attempts_per_minute: 5,
+            lab_speedup: 1,
         }
     }
 }

@@ -1,12 +1,18 @@
 //! hawaf: a web control plane for the highly-available WAF pattern on AWS.
 
 pub mod auth;
+pub mod build;
 pub mod cli;
+pub mod cloud;
 pub mod config;
+pub mod events;
+pub mod lab;
+pub mod secret;
 pub mod stack;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod waf;
 pub mod web;
 
 use std::sync::Arc;
@@ -16,6 +22,10 @@ pub struct App {
     pub store: store::Store,
     pub config: config::Config,
     pub login_throttle: web::throttle::LoginThrottle,
+    pub bus: events::Bus,
+    pub providers: cloud::providers::Providers,
+    /// Seals WAF node API tokens at rest.
+    pub secrets: secret::SecretBox,
 }
 
 pub type SharedApp = Arc<App>;

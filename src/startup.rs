@@ -7,7 +7,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Role};
+use crate::cloud::providers::{Providers, start_lab};
 use crate::config::Config;
+use crate::events::Bus;
+use crate::lab::LabConfig;
+use crate::secret::SecretBox;
 use crate::store::Store;
 use crate::web::{self, throttle::LoginThrottle};
 use crate::{App, SharedApp};
@@ -18,6 +22,8 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error("cannot create the first admin user: {0}")]
     Admin(#[from] auth::AuthError),
+    #[error("cannot load the secret key: {0}")]
+    Secret(#[from] crate::secret::SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -31,11 +37,20 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let store = Store::open(&config.db).await?;
         ensure_admin(&store, config.admin_password.as_deref()).await?;
+        for b in store.interrupt_running_builds().await? {
+            tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
+        }
+        let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
+        let lab = start_lab(&store, lab_config).await?;
+        let secrets = SecretBox::from_env_or_key_file(&config.db)?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let app = Arc::new(App {
             store,
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
+            bus: Bus::default(),
+            providers: Providers::new(lab),
+            secrets,
             config,
         });
         Ok(Application { listener, app })

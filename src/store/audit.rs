@@ -30,7 +30,7 @@ impl Store {
             .bind(entry.target)
             .bind(entry.outcome)
             .bind(entry.detail)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! SQLite persistence. All SQL lives below this module, one file per aggregate.
 
 mod audit;
+mod builds;
+mod lab;
 mod stacks;
 mod users;
 
@@ -11,6 +13,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditEntry, NewAudit};
+pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, SessionRow, UserRow};
 
@@ -28,9 +31,13 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Reads go to a pool of connections; every write goes through one
+/// connection, so writers queue in the pool instead of failing with
+/// SQLITE_BUSY when a deferred transaction would have to upgrade its lock.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl Store {
@@ -44,17 +51,16 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(open_err)?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(open_err)?;
+        Ok(Store { pool, writer })
     }
 
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.writer).await?;
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ pub enum VersionOutcome {
 impl Store {
     pub async fn create_stack(&self, name: &str, definition: &str, actor: &str) -> Result<StackRow> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO stacks (name, current_version, created_by, created_at, updated_at) VALUES (?, 1, ?, ?, ?)",
         )
@@ -104,7 +104,7 @@ impl Store {
         actor: &str,
     ) -> Result<VersionOutcome> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let next = based_on + 1;
         let bumped =
             sqlx::query("UPDATE stacks SET current_version = ?, updated_at = ? WHERE id = ? AND current_version = ?")
@@ -138,7 +138,7 @@ impl Store {
     /// Deletes a stack that owns no live resource. Returns false, deleting
     /// nothing, when something is still built.
     pub async fn delete_stack(&self, stack_id: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE stack_id = ? AND deleted_at IS NULL")
             .bind(stack_id)
             .fetch_one(&mut *tx)

@@ -38,7 +38,7 @@ impl Store {
             .bind(password_hash)
             .bind(role)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match res {
             Ok(done) => Ok(done.last_insert_rowid()),
@@ -61,7 +61,7 @@ impl Store {
         let now = now_ms();
         // Expired rows are swept here rather than by a timer: sign-ins are rare
         // enough that this costs nothing, and it keeps the table small.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(now).execute(&self.writer).await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -70,7 +70,7 @@ impl Store {
         .bind(csrf_token)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -88,7 +88,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -98,7 +98,7 @@ impl Store {
             .bind(name)
             .bind(token_hash)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -115,7 +115,7 @@ impl Store {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?")
                 .bind(now_ms())
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         }
         Ok(row)

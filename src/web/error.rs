@@ -197,3 +197,16 @@ impl From<crate::stack::StackError> for Error {
         }
     }
 }
+
+impl From<crate::build::BuildError> for Error {
+    fn from(e: crate::build::BuildError) -> Self {
+        use crate::build::BuildError as B;
+        match e {
+            B::Stack(s) => s.into(),
+            B::AlreadyRunning { .. } => Error::Conflict(e.to_string()),
+            B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
+            B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) => Error::BadRequest(e.to_string()),
+            B::Store(s) => s.into(),
+        }
+    }
+}

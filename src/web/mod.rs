@@ -5,6 +5,7 @@ pub mod assets;
 pub mod error;
 pub mod pages;
 pub mod session;
+pub mod sse;
 pub mod throttle;
 
 use std::time::Duration;

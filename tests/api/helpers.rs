@@ -20,9 +20,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    if std::env::var_os("HAWAF_TEST_LOG").is_some() {
+        hawaf::telemetry::init();
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("hawaf.db"));
     config.admin_password = Some(ADMIN_PASSWORD.into());
+    // Lab health checks ten times faster than AWS: a 6 s interval runs every 0.6 s.
+    config.lab_speedup = 10;
     adjust(&mut config);
     let application = Application::build(config).await.expect("app builds");
     let addr = application.local_addr();
@@ -174,4 +179,36 @@ pub fn unescape(s: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+impl TestApp {
+    /// Starts a build through the API and waits (bounded) until it ends.
+    pub async fn run_build(&self, token: &str, path: &str) -> Value {
+        let (status, body) = self.api_json(reqwest::Method::POST, path, token, None).await;
+        assert_eq!(status, 202, "{path}: {body}");
+        let id = body["build_id"].as_i64().unwrap();
+        self.wait_build(token, id).await
+    }
+
+    pub async fn wait_build(&self, token: &str, id: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let (_, build) = self.api_json(reqwest::Method::GET, &format!("/builds/{id}"), token, None).await;
+            if build["status"] != "running" {
+                return build;
+            }
+            assert!(std::time::Instant::now() < deadline, "build {id} still running: {build:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The names of the calls a build made, e.g. `CreateVpc`.
+pub fn operations(build: &Value) -> Vec<String> {
+    build["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["calls"].as_array().unwrap().iter().map(|c| c["operation"].as_str().unwrap().to_owned()))
+        .collect()
 }

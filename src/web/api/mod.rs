@@ -1,10 +1,11 @@
 //! The JSON API under /api/v1 (bearer tokens).
 
+mod builds;
 mod json;
 mod stacks;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::SharedApp;
 pub use json::ApiJson;
@@ -13,4 +14,8 @@ pub fn routes() -> Router<SharedApp> {
     Router::new()
         .route("/stacks", get(stacks::list).post(stacks::create))
         .route("/stacks/{name}", get(stacks::show).put(stacks::update).delete(stacks::delete))
+        .route("/stacks/{name}/apply", post(builds::apply))
+        .route("/stacks/{name}/destroy", post(builds::destroy))
+        .route("/builds/{id}", get(builds::show))
+        .route("/builds/{id}/resume", post(builds::resume))
 }

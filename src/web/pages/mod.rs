@@ -1,6 +1,7 @@
 //! Browser pages, one file per group.
 
 mod audit;
+pub mod builds;
 mod login;
 mod stacks;
 
@@ -18,5 +19,11 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}", get(stacks::show).post(stacks::update))
         .route("/stacks/{name}/edit", get(stacks::edit_form))
         .route("/stacks/{name}/delete", post(stacks::delete))
+        .route("/stacks/{name}/build", get(builds::page))
+        .route("/stacks/{name}/apply", post(builds::apply))
+        .route("/stacks/{name}/destroy", post(builds::destroy))
+        .route("/stacks/{name}/steps/{step}", post(builds::run_step))
+        .route("/stacks/{name}/builds/{id}/resume", post(builds::resume))
+        .route("/stacks/{name}/events", get(crate::web::sse::stack_events))
         .route("/audit", get(audit::page))
 }

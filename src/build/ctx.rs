@@ -1,0 +1,162 @@
+//! What a running step holds: the stack, the cloud, and the means to record
+//! every call, resource and bit of progress as it happens.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::StepError;
+use crate::SharedApp;
+use crate::cloud::{Cloud, CloudResult, TAG_NAME, TAG_STACK, Tags};
+use crate::events::Event;
+use crate::stack::StackDefinition;
+
+/// How often to look again while waiting, and for how long at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub poll: Duration,
+    pub instance_running: Duration,
+    /// Added to what the health check itself needs to pass.
+    pub in_service_slack: Duration,
+}
+
+impl Timing {
+    /// The lab answers at once; only its health checks take time.
+    pub const LAB: Timing = Timing {
+        poll: Duration::from_millis(200),
+        instance_running: Duration::from_secs(30),
+        in_service_slack: Duration::from_secs(30),
+    };
+    /// AWS: instances take minutes to boot, UTM appliances longer.
+    pub const AWS: Timing = Timing {
+        poll: Duration::from_secs(5),
+        instance_running: Duration::from_secs(15 * 60),
+        in_service_slack: Duration::from_secs(15 * 60),
+    };
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: SharedApp,
+    pub stack: Arc<str>,
+    pub stack_id: i64,
+    pub build_id: i64,
+    pub step: u8,
+    pub def: Arc<StackDefinition>,
+    pub cloud: Arc<dyn Cloud>,
+    pub timing: Timing,
+}
+
+impl Ctx {
+    pub fn for_step(&self, step: u8) -> Ctx {
+        Ctx { step, ..self.clone() }
+    }
+
+    /// Runs one cloud call, recording it (operation, target, outcome,
+    /// duration) in the build's call log and on the event bus.
+    pub async fn call<T>(
+        &self,
+        operation: &'static str,
+        target: impl Into<String>,
+        call: impl Future<Output = CloudResult<T>>,
+    ) -> Result<T, StepError> {
+        let target = target.into();
+        let started = Instant::now();
+        let result = call.await;
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.code.clone(),
+        };
+        self.app.store.record_call(self.build_id, self.step, operation, &target, &outcome, duration_ms).await?;
+        self.app.bus.publish(Event::ApiCall {
+            stack: self.stack.to_string(),
+            build_id: self.build_id,
+            step: self.step,
+            operation: operation.to_owned(),
+            target: target.clone(),
+            outcome,
+            duration_ms,
+        });
+        result.map_err(|error| StepError::Cloud { operation, target, error })
+    }
+
+    /// Like `call`, but an error with one of `done_codes` means the work was
+    /// already done (a rule that exists, a route already there) and counts as success.
+    pub async fn call_done_if(
+        &self,
+        operation: &'static str,
+        target: impl Into<String>,
+        done_codes: &[&str],
+        call: impl Future<Output = CloudResult<()>>,
+    ) -> Result<(), StepError> {
+        match self.call(operation, target, call).await {
+            Err(StepError::Cloud { error, .. }) if done_codes.contains(&error.code.as_str()) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// `Name` and `hawaf:stack`: how every resource is found again.
+    pub fn tags(&self, name: &str) -> Tags {
+        Tags::from([(TAG_NAME.to_owned(), name.to_owned()), (TAG_STACK.to_owned(), self.stack.to_string())])
+    }
+
+    pub async fn record(&self, logical: &str, physical: &str, attributes: Value) -> Result<(), StepError> {
+        self.app.store.record_resource(self.stack_id, logical, physical, &attributes.to_string(), self.step).await?;
+        Ok(())
+    }
+
+    /// The physical id a previous step recorded for `logical`.
+    pub async fn id_of(&self, logical: &str) -> Result<String, StepError> {
+        self.resource(logical).await.map(|(id, _)| id)
+    }
+
+    pub async fn resource(&self, logical: &str) -> Result<(String, Value), StepError> {
+        let rows = self.app.store.live_resources(self.stack_id).await?;
+        rows.into_iter()
+            .find(|r| r.logical_id == logical)
+            .map(|r| (r.physical_id, serde_json::from_str(&r.attributes).unwrap_or(Value::Null)))
+            .ok_or_else(|| StepError::Missing(logical.to_owned()))
+    }
+
+    pub async fn progress(&self, text: impl Into<String>) -> Result<(), StepError> {
+        let text = text.into();
+        self.app.store.set_step_progress(self.build_id, self.step, &text).await?;
+        self.app.bus.publish(Event::StepChanged {
+            stack: self.stack.to_string(),
+            build_id: self.build_id,
+            step: self.step,
+            status: "running".into(),
+            progress: text,
+            error: None,
+        });
+        Ok(())
+    }
+
+    /// Polls `check` until it says done, reporting its progress text, or
+    /// gives up after `limit` with what was last seen.
+    pub async fn wait_until<F, Fut>(&self, what: &str, limit: Duration, mut check: F) -> Result<(), StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(bool, String), StepError>>,
+    {
+        let deadline = Instant::now() + limit;
+        let mut last = String::new();
+        loop {
+            let (done, seen) = check().await?;
+            if seen != last {
+                self.progress(seen.clone()).await?;
+                last = seen;
+            }
+            if done {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(StepError::Timeout { what: what.to_owned(), after: limit, last });
+            }
+            tokio::time::sleep(self.timing.poll).await;
+        }
+    }
+}

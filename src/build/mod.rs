@@ -1,0 +1,310 @@
+//! The build engine: the seed's eight console steps as code. A build applies
+//! one version of a stack's definition (or destroys it); steps run as soon
+//! as what they need is done, so independent work proceeds in parallel.
+
+mod apply;
+mod ctx;
+pub mod plan;
+mod teardown;
+mod waf_config;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use ctx::Ctx;
+pub use ctx::Timing;
+
+use crate::SharedApp;
+use crate::cloud::CloudError;
+use crate::events::Event;
+use crate::stack::{self, LbRole, Provider};
+use crate::store::{NewAudit, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Apply,
+    Destroy,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Apply => "apply",
+            Kind::Destroy => "destroy",
+        }
+    }
+}
+
+/// A step of a build: its number and title, the steps it needs first, and
+/// what it will create (the plan shown before any call).
+pub struct StepSpec {
+    pub number: u8,
+    pub title: &'static str,
+    pub needs: &'static [u8],
+}
+
+/// Security groups need only the VPC, and the WAF nodes need not wait for
+/// the internal LB's health: the graph lets both run alongside.
+pub const APPLY_STEPS: [StepSpec; 8] = [
+    StepSpec { number: 1, title: "VPC", needs: &[] },
+    StepSpec { number: 2, title: "Subnets", needs: &[1] },
+    StepSpec { number: 3, title: "Security groups", needs: &[1] },
+    StepSpec { number: 4, title: "Web content servers", needs: &[2, 3] },
+    StepSpec { number: 5, title: "Internal load balancer", needs: &[4] },
+    StepSpec { number: 6, title: "WAF nodes", needs: &[2, 3] },
+    StepSpec { number: 7, title: "External load balancer", needs: &[6] },
+    StepSpec { number: 8, title: "WAF configuration", needs: &[5, 7] },
+];
+
+/// Teardown runs the same steps backwards; each undoes what its number made.
+pub const DESTROY_STEPS: [StepSpec; 8] = [
+    StepSpec { number: 8, title: "WAF configuration", needs: &[] },
+    StepSpec { number: 7, title: "External load balancer", needs: &[8] },
+    StepSpec { number: 6, title: "WAF nodes", needs: &[7] },
+    StepSpec { number: 5, title: "Internal load balancer", needs: &[8] },
+    StepSpec { number: 4, title: "Web content servers", needs: &[5] },
+    StepSpec { number: 3, title: "Security groups", needs: &[4, 6] },
+    StepSpec { number: 2, title: "Subnets", needs: &[3] },
+    StepSpec { number: 1, title: "VPC", needs: &[2] },
+];
+
+pub fn steps(kind: Kind) -> &'static [StepSpec; 8] {
+    match kind {
+        Kind::Apply => &APPLY_STEPS,
+        Kind::Destroy => &DESTROY_STEPS,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("{operation} {target} failed: {error}")]
+    Cloud { operation: &'static str, target: String, error: CloudError },
+    #[error("gave up waiting for {what} after {} s (last seen: {last})", after.as_secs())]
+    Timeout { what: String, after: Duration, last: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} has not been created yet: run the step that creates it first")]
+    Missing(String),
+    #[error("WAF node {node}: {message}")]
+    Waf { node: String, message: String },
+    #[error("database error: {0}")]
+    Store(#[from] StoreError),
+    #[error("the step stopped unexpectedly: {0}")]
+    Crashed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Stack(#[from] stack::StackError),
+    #[error("stack {stack} already has build {build_id} running")]
+    AlreadyRunning { stack: String, build_id: i64 },
+    #[error("{0}")]
+    Provider(String),
+    #[error("there is no step {0}: steps are numbered 1 to 8")]
+    NoSuchStep(u8),
+    #[error("there is no build {0}")]
+    NoSuchBuild(i64),
+    #[error("build {0} is not interrupted or failed, so there is nothing to resume")]
+    NotResumable(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts a build of `kind` for a stack's current version, in the background;
+/// returns its id at once.
+pub async fn start(app: &SharedApp, stack_name: &str, kind: Kind, actor: &str) -> Result<i64, BuildError> {
+    begin(app, stack_name, kind, actor, None, None).await
+}
+
+/// Runs one apply step alone (the wizard's per-step button). What it needs
+/// must already exist; if not, the step says which resource is missing.
+pub async fn start_step(app: &SharedApp, stack_name: &str, step: u8, actor: &str) -> Result<i64, BuildError> {
+    if !(1..=8).contains(&step) {
+        return Err(BuildError::NoSuchStep(step));
+    }
+    begin(app, stack_name, Kind::Apply, actor, None, Some(step)).await
+}
+
+/// Continues an interrupted or failed build: a new build of the same kind
+/// that adopts whatever the earlier one created.
+pub async fn resume(app: &SharedApp, build_id: i64, actor: &str) -> Result<i64, BuildError> {
+    let old = app.store.build(build_id).await?.ok_or(BuildError::NoSuchBuild(build_id))?;
+    if !matches!(old.status.as_str(), "interrupted" | "failed") {
+        return Err(BuildError::NotResumable(build_id));
+    }
+    let kind = if old.kind == "destroy" { Kind::Destroy } else { Kind::Apply };
+    begin(app, &old.stack, kind, actor, Some(build_id), None).await
+}
+
+async fn begin(
+    app: &SharedApp,
+    stack_name: &str,
+    kind: Kind,
+    actor: &str,
+    resumed_from: Option<i64>,
+    only: Option<u8>,
+) -> Result<i64, BuildError> {
+    let stack = stack::load(&app.store, stack_name).await?;
+    let cloud = app.providers.cloud_for(&stack.definition).map_err(BuildError::Provider)?;
+    let timing = match stack.definition.provider() {
+        Provider::Lab => Timing::LAB,
+        Provider::Aws => Timing::AWS,
+    };
+    let specs: Vec<(u8, &str)> = steps(kind).iter().map(|s| (s.number, s.title)).collect();
+    let build_id = match app
+        .store
+        .create_build(stack.row.id, stack.row.current_version, kind.as_str(), actor, &specs, resumed_from)
+        .await?
+    {
+        Ok(id) => id,
+        Err(running) => {
+            return Err(BuildError::AlreadyRunning { stack: stack_name.to_owned(), build_id: running });
+        }
+    };
+    let mut detail = format!("build {build_id} of version {}", stack.row.current_version);
+    if let Some(from) = resumed_from {
+        detail.push_str(&format!(", resuming build {from}"));
+    }
+    if let Some(step) = only {
+        detail.push_str(&format!(", step {step} only"));
+    }
+    app.store
+        .audit(NewAudit {
+            actor,
+            action: &format!("build.{}", kind.as_str()),
+            target: stack_name,
+            outcome: "started",
+            detail,
+        })
+        .await?;
+    app.bus.publish(Event::BuildStarted { stack: stack_name.to_owned(), build_id, kind: kind.as_str().to_owned() });
+    let ctx = Ctx {
+        app: app.clone(),
+        stack: Arc::from(stack_name),
+        stack_id: stack.row.id,
+        build_id,
+        step: 0,
+        def: Arc::new(stack.definition),
+        cloud,
+        timing,
+    };
+    let actor = actor.to_owned();
+    tokio::spawn(async move { run(ctx, kind, only, actor).await });
+    Ok(build_id)
+}
+
+fn step_future(ctx: Ctx, kind: Kind, number: u8) -> BoxFuture<'static, (u8, Result<(), StepError>)> {
+    async move {
+        let result = match (kind, number) {
+            (Kind::Apply, 1) => apply::vpc(&ctx).await,
+            (Kind::Apply, 2) => apply::subnets(&ctx).await,
+            (Kind::Apply, 3) => apply::security_groups(&ctx).await,
+            (Kind::Apply, 4) => apply::web_servers(&ctx).await,
+            (Kind::Apply, 5) => apply::internal_lb(&ctx).await,
+            (Kind::Apply, 6) => apply::waf_nodes(&ctx).await,
+            (Kind::Apply, 7) => apply::external_lb(&ctx).await,
+            (Kind::Apply, _) => waf_config::configure(&ctx).await,
+            (Kind::Destroy, 8) => teardown::waf_configuration(&ctx).await,
+            (Kind::Destroy, 7) => teardown::load_balancer(&ctx, LbRole::External).await,
+            (Kind::Destroy, 6) => teardown::instances(&ctx, "waf").await,
+            (Kind::Destroy, 5) => teardown::load_balancer(&ctx, LbRole::Internal).await,
+            (Kind::Destroy, 4) => teardown::instances(&ctx, "web").await,
+            (Kind::Destroy, 3) => teardown::security_groups(&ctx).await,
+            (Kind::Destroy, 2) => teardown::subnets(&ctx).await,
+            (Kind::Destroy, _) => teardown::vpc(&ctx).await,
+        };
+        (number, result)
+    }
+    .boxed()
+}
+
+/// Runs the step graph: every step whose needs are met starts at once; after
+/// a failure nothing new starts, what runs finishes, the rest is skipped.
+async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
+    let specs = steps(kind);
+    let mut done: BTreeSet<u8> = BTreeSet::new();
+    let mut started: BTreeSet<u8> = BTreeSet::new();
+    let mut failures: BTreeMap<u8, String> = BTreeMap::new();
+    let mut running = FuturesUnordered::new();
+    loop {
+        if failures.is_empty() {
+            for spec in specs.iter() {
+                let ready = match only {
+                    Some(step) => spec.number == step,
+                    None => spec.needs.iter().all(|n| done.contains(n)),
+                };
+                if !started.contains(&spec.number) && ready {
+                    started.insert(spec.number);
+                    set_status(&ctx, spec.number, "running", None).await;
+                    // Each step is its own task: the loop below awaits database writes,
+                    // and a step polled only by this loop would stall meanwhile, holding
+                    // whatever it had (a write transaction, say) and deadlocking both.
+                    let number = spec.number;
+                    let task = tokio::spawn(step_future(ctx.for_step(number), kind, number));
+                    running.push(async move {
+                        task.await.unwrap_or_else(|e| (number, Err(StepError::Crashed(e.to_string()))))
+                    });
+                }
+            }
+        }
+        let Some((number, result)) = running.next().await else { break };
+        match result {
+            Ok(()) => {
+                done.insert(number);
+                set_status(&ctx, number, "succeeded", None).await;
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::warn!(stack = %ctx.stack, build = ctx.build_id, step = number, error = %message, "build step failed");
+                set_status(&ctx, number, "failed", Some(&message)).await;
+                failures.insert(number, message);
+            }
+        }
+    }
+    for spec in specs.iter().filter(|s| !started.contains(&s.number)) {
+        set_status(&ctx, spec.number, "skipped", None).await;
+    }
+    let (status, error) = match failures.iter().next() {
+        None => ("succeeded", None),
+        Some((number, message)) => ("failed", Some(format!("step {number}: {message}"))),
+    };
+    let store = &ctx.app.store;
+    if let Err(e) = store.finish_build(ctx.build_id, status, error.as_deref()).await {
+        tracing::error!(build = ctx.build_id, error = %e, "cannot record the end of a build");
+    }
+    let _ = store
+        .audit(NewAudit {
+            actor: &actor,
+            action: &format!("build.{}", kind.as_str()),
+            target: &ctx.stack,
+            outcome: if status == "succeeded" { "ok" } else { "failed" },
+            detail: error.clone().unwrap_or_else(|| format!("build {}", ctx.build_id)),
+        })
+        .await;
+    ctx.app.bus.publish(Event::BuildFinished {
+        stack: ctx.stack.to_string(),
+        build_id: ctx.build_id,
+        status: status.into(),
+        error,
+    });
+}
+
+async fn set_status(ctx: &Ctx, number: u8, status: &str, error: Option<&str>) {
+    if let Err(e) = ctx.app.store.set_step_status(ctx.build_id, number, status, error).await {
+        tracing::error!(build = ctx.build_id, step = number, error = %e, "cannot record a step's status");
+    }
+    ctx.app.bus.publish(Event::StepChanged {
+        stack: ctx.stack.to_string(),
+        build_id: ctx.build_id,
+        step: number,
+        status: status.to_owned(),
+        progress: String::new(),
+        error: error.map(str::to_owned),
+    });
+}

@@ -1,0 +1,80 @@
+//! The in-process event bus: everything that happens (build steps, API
+//! calls, health changes, drill progress) is published here, and SSE streams
+//! render it for browsers. What must last is written to SQLite first.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    BuildStarted {
+        stack: String,
+        build_id: i64,
+        kind: String,
+    },
+    StepChanged {
+        stack: String,
+        build_id: i64,
+        step: u8,
+        status: String,
+        progress: String,
+        error: Option<String>,
+    },
+    ApiCall {
+        stack: String,
+        build_id: i64,
+        step: u8,
+        operation: String,
+        target: String,
+        outcome: String,
+        duration_ms: i64,
+    },
+    BuildFinished {
+        stack: String,
+        build_id: i64,
+        status: String,
+        error: Option<String>,
+    },
+}
+
+impl Event {
+    pub fn stack(&self) -> &str {
+        match self {
+            Event::BuildStarted { stack, .. }
+            | Event::StepChanged { stack, .. }
+            | Event::ApiCall { stack, .. }
+            | Event::BuildFinished { stack, .. } => stack,
+        }
+    }
+}
+
+/// Cheap to clone; a slow subscriber misses events (and is told so by the
+/// channel) instead of slowing publishers down.
+#[derive(Clone)]
+pub struct Bus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Bus {
+    pub fn new(capacity: usize) -> Self {
+        Bus { tx: broadcast::channel(capacity).0 }
+    }
+
+    pub fn publish(&self, event: Event) {
+        // No subscriber is not an error: nobody is watching right now.
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus::new(4096)
+    }
+}

@@ -1,0 +1,22 @@
+//! The UTM 9 REST client: hawaf's only WAF driver.
+//!
+//! - [`probe_fingerprint`] shows the operator a node's certificate; the
+//!   confirmed [`Fingerprint`] becomes a [`Pin`].
+//! - [`UtmClient`] talks to `/api/objects/…` trusting only that certificate.
+//! - [`UtmClient::configure`] is wizard step 8; [`UtmClient::set_enabled`]
+//!   and [`UtmClient::enabled`] are the per-node WAF switch.
+
+mod client;
+mod configure;
+mod error;
+mod objects;
+mod pin;
+
+pub use client::{BaseUrl, Timeouts, UtmClient};
+pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, frontend_name};
+pub use error::{UtmMessage, WafError};
+pub use objects::{Backend, DnsHost, Frontend, Location, Profile, UsedBy, UtmObject, WAFMODE_BLOCK};
+pub use pin::{BadFingerprint, Fingerprint, PROBE_TIMEOUT, Pin, probe_fingerprint, probe_fingerprint_within};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! The wizard: the eight steps with their plan, status, progress, errors and
+//! cloud calls, live over SSE; buttons to build all, run one step, resume,
+//! and tear down.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::SharedApp;
+use crate::build::{self, Kind};
+use crate::stack::{self, StackDefinition};
+use crate::store::{BuildRow, CallRow, StepRow};
+use crate::web::error::{Error, PageError};
+use crate::web::session::{Operator, Viewer};
+use crate::web::{Layout, format_ms};
+
+pub struct CallView {
+    pub at: String,
+    pub operation: String,
+    pub target: String,
+    pub outcome: String,
+    pub ok: bool,
+    pub duration_ms: i64,
+}
+
+impl From<&CallRow> for CallView {
+    fn from(c: &CallRow) -> Self {
+        CallView {
+            at: format_ms(c.at),
+            operation: c.operation.clone(),
+            target: c.target.clone(),
+            outcome: c.outcome.clone(),
+            ok: c.outcome == "ok",
+            duration_ms: c.duration_ms,
+        }
+    }
+}
+
+pub struct StepView {
+    pub number: u8,
+    pub title: String,
+    pub status: String,
+    pub progress: String,
+    pub error: Option<String>,
+    pub plan: Vec<String>,
+    pub calls: Vec<CallView>,
+}
+
+impl StepView {
+    /// The status as a CSS class ("not run" -> "not-run").
+    pub fn status_class(&self) -> String {
+        self.status.replace(' ', "-")
+    }
+}
+
+pub struct BuildView {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+    pub resumable: bool,
+}
+
+impl From<&BuildRow> for BuildView {
+    fn from(b: &BuildRow) -> Self {
+        BuildView {
+            id: b.id,
+            kind: b.kind.clone(),
+            status: b.status.clone(),
+            started_by: b.started_by.clone(),
+            started_at: format_ms(b.started_at),
+            finished_at: b.finished_at.map(format_ms),
+            error: b.error.clone(),
+            resumable: matches!(b.status.as_str(), "interrupted" | "failed"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "stacks/wizard_body.html")]
+pub struct WizardBody {
+    pub stack: String,
+    pub build: Option<BuildView>,
+    pub steps: Vec<StepView>,
+    pub can_operate: bool,
+    pub csrf: String,
+    pub running: bool,
+    pub live_resources: i64,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/step_one.html")]
+pub struct StepCard<'a> {
+    pub stack: &'a str,
+    pub step: &'a StepView,
+    pub can_operate: bool,
+    pub csrf: &'a str,
+    pub running: bool,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/call_row.html")]
+pub struct CallRowView<'a> {
+    pub call: &'a CallView,
+}
+
+fn step_view(
+    def: &StackDefinition,
+    kind: Kind,
+    row: Option<&StepRow>,
+    calls: &[CallRow],
+    number: u8,
+    title: &str,
+) -> StepView {
+    StepView {
+        number,
+        title: title.to_owned(),
+        status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),
+        progress: row.map(|r| r.progress.clone()).unwrap_or_default(),
+        error: row.and_then(|r| r.error.clone()),
+        plan: build::plan::plan(def, kind, number),
+        calls: calls.iter().filter(|c| c.step == i64::from(number)).map(CallView::from).collect(),
+    }
+}
+
+/// The wizard's state for a stack: its latest build's steps and calls, or
+/// the plan of an apply when nothing has run yet.
+/// `csrf` is empty for viewers, who get no buttons.
+pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<WizardBody, Error> {
+    let s = stack::load(&app.store, name).await?;
+    let latest = app.store.latest_build(s.row.id).await?;
+    let (kind, rows, calls) = match &latest {
+        Some(b) => {
+            let kind = if b.kind == "destroy" { Kind::Destroy } else { Kind::Apply };
+            (kind, app.store.build_steps(b.id).await?, app.store.build_calls(b.id).await?)
+        }
+        None => (Kind::Apply, Vec::new(), Vec::new()),
+    };
+    let steps = build::steps(kind)
+        .iter()
+        .map(|spec| {
+            let row = rows.iter().find(|r| r.number == i64::from(spec.number));
+            step_view(&s.definition, kind, row, &calls, spec.number, spec.title)
+        })
+        .collect();
+    Ok(WizardBody {
+        stack: name.to_owned(),
+        running: latest.as_ref().is_some_and(|b| b.status == "running"),
+        build: latest.as_ref().map(BuildView::from),
+        steps,
+        can_operate,
+        csrf: csrf.to_owned(),
+        live_resources: s.row.live_resources,
+    })
+}
+
+/// One step's card, rendered for an SSE update.
+pub async fn step_card_html(
+    app: &SharedApp,
+    name: &str,
+    build_id: i64,
+    number: u8,
+    can_operate: bool,
+    csrf: &str,
+) -> Result<String, Error> {
+    let s = stack::load(&app.store, name).await?;
+    let Some(b) = app.store.build(build_id).await? else { return Ok(String::new()) };
+    let kind = if b.kind == "destroy" { Kind::Destroy } else { Kind::Apply };
+    let rows = app.store.build_steps(build_id).await?;
+    let calls = app.store.build_calls(build_id).await?;
+    let title = build::steps(kind).iter().find(|s| s.number == number).map(|s| s.title).unwrap_or("");
+    let view =
+        step_view(&s.definition, kind, rows.iter().find(|r| r.number == i64::from(number)), &calls, number, title);
+    let card = StepCard { stack: name, step: &view, can_operate, csrf, running: b.status == "running" };
+    card.render().map_err(|e| Error::Internal(e.to_string()))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/build.html")]
+pub struct BuildPage {
+    layout: Layout,
+    stack: String,
+    version: i64,
+    provider: String,
+    body: String,
+}
+
+pub async fn page(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(name): Path<String>,
+) -> Result<BuildPage, PageError> {
+    let s = stack::load(&app.store, &name).await?;
+    let can_operate = user.role >= crate::auth::Role::Operator;
+    let body = wizard_body(&app, &name, can_operate, &user.csrf)
+        .await?
+        .render()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(BuildPage {
+        layout: Layout::new(format!("Build {name}"), "stacks", Some(user)),
+        version: s.row.current_version,
+        provider: s.definition.provider().as_str().to_owned(),
+        stack: name,
+        body,
+    })
+}
+
+/// htmx gets the refreshed wizard body; a plain form post goes back to the page.
+async fn answer(
+    app: &SharedApp,
+    headers: &HeaderMap,
+    name: &str,
+    csrf: &str,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    if headers.contains_key("hx-request") {
+        let body = wizard_body(app, name, true, csrf).await?.render().map_err(|e| Error::Internal(e.to_string()))?;
+        return Ok((status, Html(body)).into_response());
+    }
+    Ok(Redirect::to(&format!("/stacks/{name}/build")).into_response())
+}
+
+pub async fn apply(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    build::start(&app, &name, Kind::Apply, &user.username).await?;
+    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+}
+
+pub async fn run_step(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, step)): Path<(String, u8)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    build::start_step(&app, &name, step, &user.username).await?;
+    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+}
+
+pub async fn resume(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, build_id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    build::resume(&app, build_id, &user.username).await?;
+    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+}
+
+#[derive(Deserialize)]
+pub struct Confirm {
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn destroy(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<Confirm>,
+) -> Result<Response, PageError> {
+    if form.confirm.trim() != name {
+        return Err(Error::BadRequest(format!("type the stack's name, {name}, to confirm the teardown")).into());
+    }
+    build::start(&app, &name, Kind::Destroy, &user.username).await?;
+    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+}

@@ -1,0 +1,90 @@
+//! Live updates over Server-Sent Events: each browser gets the current state
+//! first, then every change for its stack as an HTML fragment that htmx swaps
+//! in. Nothing in the browser polls.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures::stream::{self, Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::error::{Error, PageError};
+use super::pages::builds::{CallRowView, CallView, step_card_html, wizard_body};
+use super::session::Viewer;
+use crate::SharedApp;
+use crate::auth::Role;
+use crate::events::Event;
+use crate::stack;
+use crate::store::CallRow;
+
+async fn body_event(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<SseEvent, Error> {
+    let html = wizard_body(app, name, can_operate, csrf).await?.render().map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(SseEvent::default().event("build").data(html))
+}
+
+/// Turns one bus event into the fragment the page needs, if it is about this stack.
+async fn render(
+    app: &SharedApp,
+    name: &str,
+    can_operate: bool,
+    csrf: &str,
+    event: &Event,
+) -> Result<Option<SseEvent>, Error> {
+    if event.stack() != name {
+        return Ok(None);
+    }
+    Ok(Some(match event {
+        Event::BuildStarted { .. } | Event::BuildFinished { .. } => body_event(app, name, can_operate, csrf).await?,
+        Event::StepChanged { build_id, step, .. } => {
+            let html = step_card_html(app, name, *build_id, *step, can_operate, csrf).await?;
+            SseEvent::default().event(format!("step-{step}")).data(html)
+        }
+        Event::ApiCall { step, operation, target, outcome, duration_ms, .. } => {
+            let row = CallRow {
+                id: 0,
+                step: i64::from(*step),
+                at: crate::store::now_ms(),
+                operation: operation.clone(),
+                target: target.clone(),
+                outcome: outcome.clone(),
+                duration_ms: *duration_ms,
+            };
+            let view = CallView::from(&row);
+            let html = CallRowView { call: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
+            SseEvent::default().event(format!("call-{step}")).data(html)
+        }
+    }))
+}
+
+pub async fn stack_events(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(name): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
+    stack::load(&app.store, &name).await?;
+    let can_operate = user.role >= Role::Operator;
+    let csrf = if can_operate { user.csrf } else { String::new() };
+    // Subscribe before rendering the snapshot, so nothing falls between the two.
+    let rx = app.bus.subscribe();
+    let first = body_event(&app, &name, can_operate, &csrf).await?;
+    let updates = stream::unfold((app, rx, name, csrf), move |(app, mut rx, name, csrf)| async move {
+        loop {
+            let event = match rx.recv().await {
+                Ok(e) => render(&app, &name, can_operate, &csrf, &e).await,
+                // Missed some: send the whole state again rather than a gap.
+                Err(RecvError::Lagged(_)) => body_event(&app, &name, can_operate, &csrf).await.map(Some),
+                Err(RecvError::Closed) => return None,
+            };
+            match event {
+                Ok(Some(e)) => return Some((Ok(e), (app, rx, name, csrf))),
+                Ok(None) => continue,
+                Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
+            }
+        }
+    });
+    let stream = stream::once(async move { Ok(first) }).chain(updates);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

@@ -1,0 +1,108 @@
+use hawaf::auth::Role;
+use hawaf::cloud::{Cloud, Filter, TAG_STACK, Tags};
+use serde_json::json;
+
+use crate::helpers::{operations, spawn_app};
+
+async fn fetch(url: &str) -> (u16, String) {
+    let res = reqwest::get(url).await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_lab_stack_is_built_serves_through_both_wafs_rebuilds_idempotently_and_tears_down() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    let (status, _) = app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "lab1"}))).await;
+    assert_eq!(status, 201);
+
+    let build = app.run_build(&token, "/stacks/lab1/apply").await;
+    assert_eq!(build["status"], "succeeded", "{build:#}");
+    for step in build["steps"].as_array().unwrap() {
+        assert_eq!(step["status"], "succeeded", "{step:#}");
+    }
+    let ops = operations(&build);
+    for op in [
+        "CreateVpc",
+        "CreateSubnet",
+        "CreateSecurityGroup",
+        "RunInstances",
+        "CreateLoadBalancer",
+        "UTM reverse_proxy/frontend",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "the call log has {op}: {ops:?}");
+    }
+
+    // Real traffic through the external LB reaches both web servers, filtered by the WAFs.
+    let url = app.app.providers.lab().lb_url("ha-lbext").expect("the external LB listens");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let (status, body) = fetch(&url).await;
+        assert_eq!(status, 200);
+        seen.insert(if body.contains("ha-web-left") { "left" } else { "right" });
+    }
+    assert_eq!(seen.len(), 2, "both web servers answer");
+    let (status, _) = fetch(&format!("{url}?id=1%27%20OR%20%271%27=%271")).await;
+    assert_eq!(status, 403, "the WAF blocks SQL injection");
+
+    // Building again adopts everything and creates nothing.
+    let again = app.run_build(&token, "/stacks/lab1/apply").await;
+    assert_eq!(again["status"], "succeeded", "{again:#}");
+    let created: Vec<_> = operations(&again)
+        .into_iter()
+        .filter(|o| o.starts_with("Create") || o == "RunInstances" || o == "AllocateAddress")
+        .collect();
+    assert!(created.is_empty(), "a second build creates nothing, but made {created:?}");
+
+    let (_, stack) = app.api_json(reqwest::Method::GET, "/stacks/lab1", &token, None).await;
+    assert_eq!(stack["build_state"], "built");
+    let (status, _) = app.api_json(reqwest::Method::DELETE, "/stacks/lab1", &token, None).await;
+    assert_eq!(status, 409, "a built stack cannot be deleted");
+
+    let down = app.run_build(&token, "/stacks/lab1/destroy").await;
+    assert_eq!(down["status"], "succeeded", "{down:#}");
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "lab1".to_owned())]));
+    assert!(lab.describe_vpcs(&ours).await.unwrap().is_empty(), "no VPC left");
+    assert!(lab.describe_security_groups(&ours).await.unwrap().is_empty(), "no security group left");
+    assert!(lab.describe_instances(&ours).await.unwrap().iter().all(|i| i.state.as_str() == "terminated"));
+    assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty(), "no load balancer left");
+    let (_, stack) = app.api_json(reqwest::Method::GET, "/stacks/lab1", &token, None).await;
+    assert_eq!(stack["build_state"], "not_built");
+
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(_, a, t, o)| a == "build.apply" && t == "lab1" && o == "ok"));
+    assert!(audit.iter().any(|(_, a, t, o)| a == "build.destroy" && t == "lab1" && o == "ok"));
+}
+
+#[tokio::test]
+async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is_fixed() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "first"}))).await;
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "second"}))).await;
+    let first = app.run_build(&token, "/stacks/first/apply").await;
+    assert_eq!(first["status"], "succeeded", "{first:#}");
+
+    // Load balancer names are unique per region: the second stack's step 5 collides.
+    let second = app.run_build(&token, "/stacks/second/apply").await;
+    assert_eq!(second["status"], "failed");
+    let step5 = &second["steps"][4];
+    assert_eq!(step5["status"], "failed");
+    assert!(
+        step5["error"].as_str().unwrap().contains("already exists and does not belong to stack second"),
+        "{step5:#}"
+    );
+
+    let fix = json!({"load_balancers": {"internal": {"name": "second-lbint"}, "external": {"name": "second-lbext"}}});
+    let (status, _) = app.api_json(reqwest::Method::PUT, "/stacks/second", &token, Some(fix)).await;
+    assert_eq!(status, 200);
+    let id = second["build_id"].as_i64().unwrap();
+    let resumed = app.run_build(&token, &format!("/builds/{id}/resume")).await;
+    assert_eq!(resumed["status"], "succeeded", "{resumed:#}");
+    assert_eq!(resumed["resumed_from"], id);
+    let runs: Vec<_> = operations(&resumed).into_iter().filter(|o| o == "RunInstances").collect();
+    assert!(runs.is_empty(), "resuming adopts the instances the failed build made");
+    let url = app.app.providers.lab().lb_url("second-lbext").unwrap();
+    assert_eq!(fetch(&url).await.0, 200);
+}
