@@ -284,7 +284,7 @@ async fn instances(ctx: &Ctx, roles: &[InstanceRole], sg: SgRole) -> Result<(), 
     let limit = ctx.timing.instance_running;
     ctx.wait_until("instances running", limit, || async {
         let found = ctx
-            .call("DescribeInstances", ids.join(","), ctx.cloud.describe_instances(&Filter::ids(ids.clone())))
+            .poll("DescribeInstances", ids.join(","), ctx.cloud.describe_instances(&Filter::ids(ids.clone())))
             .await?;
         if let Some(gone) =
             found.iter().find(|i| matches!(i.state, InstanceState::Terminated | InstanceState::ShuttingDown))
@@ -483,7 +483,7 @@ pub async fn wait_in_service(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let needed = Duration::from_secs(u64::from(hc.interval()) * u64::from(hc.healthy_threshold() + 1));
     let limit = needed + ctx.timing.in_service_slack;
     ctx.wait_until(&format!("{name}: all instances in service"), limit, || async {
-        let health = ctx.call("DescribeInstanceHealth", &name, ctx.cloud.describe_instance_health(&name, &[])).await?;
+        let health = ctx.poll("DescribeInstanceHealth", &name, ctx.cloud.describe_instance_health(&name, &[])).await?;
         let in_service = health.iter().filter(|h| h.state == HealthState::InService).count();
         let mut text = format!("{name}: {in_service} of {} instances in service", health.len());
         if let Some(out) = health.iter().find(|h| h.state != HealthState::InService) {

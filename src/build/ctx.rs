@@ -83,6 +83,24 @@ impl Ctx {
         result.map_err(|error| StepError::Cloud { operation, target, error })
     }
 
+    /// A call made while polling: only failures go to the call log (a wait
+    /// makes dozens of identical calls; `wait_until` logs one summary line).
+    pub async fn poll<T>(
+        &self,
+        operation: &'static str,
+        target: impl Into<String>,
+        call: impl Future<Output = CloudResult<T>>,
+    ) -> Result<T, StepError> {
+        let target = target.into();
+        match call.await {
+            Ok(v) => Ok(v),
+            Err(error) => {
+                self.app.store.record_call(self.build_id, self.step, operation, &target, &error.code, 0).await?;
+                Err(StepError::Cloud { operation, target, error })
+            }
+        }
+    }
+
     /// Like `call`, but an error with one of `done_codes` means the work was
     /// already done (a rule that exists, a route already there) and counts as success.
     pub async fn call_done_if(
@@ -142,18 +160,35 @@ impl Ctx {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(bool, String), StepError>>,
     {
-        let deadline = Instant::now() + limit;
+        let started = Instant::now();
+        let deadline = started + limit;
         let mut last = String::new();
+        let mut polls = 0u32;
         loop {
             let (done, seen) = check().await?;
+            polls += 1;
             if seen != last {
                 self.progress(seen.clone()).await?;
                 last = seen;
             }
-            if done {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
+            let timed_out = !done && Instant::now() >= deadline;
+            if done || timed_out {
+                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                let outcome =
+                    if done { format!("ok after {polls} polls") } else { format!("timed out after {polls} polls") };
+                self.app.store.record_call(self.build_id, self.step, "Wait", what, &outcome, ms).await?;
+                self.app.bus.publish(Event::ApiCall {
+                    stack: self.stack.to_string(),
+                    build_id: self.build_id,
+                    step: self.step,
+                    operation: "Wait".into(),
+                    target: what.to_owned(),
+                    outcome: outcome.clone(),
+                    duration_ms: ms,
+                });
+                if done {
+                    return Ok(());
+                }
                 return Err(StepError::Timeout { what: what.to_owned(), after: limit, last });
             }
             tokio::time::sleep(self.timing.poll).await;

@@ -106,6 +106,8 @@ pub enum BuildError {
     AlreadyRunning { stack: String, build_id: i64 },
     #[error("{0}")]
     Provider(String),
+    #[error("{0}")]
+    Refused(String),
     #[error("there is no step {0}: steps are numbered 1 to 8")]
     NoSuchStep(u8),
     #[error("there is no build {0}")]

@@ -96,7 +96,7 @@ pub async fn instances(ctx: &Ctx, role: &str) -> Result<(), StepError> {
         let limit = ctx.timing.instance_running;
         ctx.wait_until("instances terminated", limit, || async {
             let now = ctx
-                .call("DescribeInstances", ids.join(","), ctx.cloud.describe_instances(&Filter::ids(ids.clone())))
+                .poll("DescribeInstances", ids.join(","), ctx.cloud.describe_instances(&Filter::ids(ids.clone())))
                 .await?;
             let gone = now.iter().filter(|i| i.state == InstanceState::Terminated).count();
             Ok((gone == ids.len(), format!("{gone} of {} instances terminated", ids.len())))
@@ -188,7 +188,7 @@ pub async fn subnets(ctx: &Ctx) -> Result<(), StepError> {
         let limit = ctx.timing.instance_running;
         ctx.wait_until("NAT gateway deleted", limit, || async {
             let now = ctx
-                .call(
+                .poll(
                     "DescribeNatGateways",
                     nat_ids.join(","),
                     ctx.cloud.describe_nat_gateways(&Filter::ids(nat_ids.clone())),

@@ -205,7 +205,7 @@ impl From<crate::build::BuildError> for Error {
             B::Stack(s) => s.into(),
             B::AlreadyRunning { .. } => Error::Conflict(e.to_string()),
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
-            B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) => Error::BadRequest(e.to_string()),
+            B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
             B::Store(s) => s.into(),
         }
     }

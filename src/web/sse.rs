@@ -20,9 +20,18 @@ use crate::events::Event;
 use crate::stack;
 use crate::store::CallRow;
 
-async fn body_event(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<SseEvent, Error> {
-    let html = wizard_body(app, name, can_operate, csrf).await?.render().map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(SseEvent::default().event("build").data(html))
+/// The whole wizard as separate fragments (header, then each step), so
+/// every target element stays in place and keeps listening.
+async fn wizard_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Vec<SseEvent>, Error> {
+    let body = wizard_body(app, name, can_operate, csrf).await?;
+    let internal = |e: askama::Error| Error::Internal(e.to_string());
+    let mut events = vec![SseEvent::default().event("build-head").data(body.head_html().map_err(internal)?)];
+    for step in &body.steps {
+        events.push(
+            SseEvent::default().event(format!("step-{}", step.number)).data(body.step_html(step).map_err(internal)?),
+        );
+    }
+    Ok(events)
 }
 
 /// Turns one bus event into the fragment the page needs, if it is about this stack.
@@ -32,12 +41,14 @@ async fn render(
     can_operate: bool,
     csrf: &str,
     event: &Event,
-) -> Result<Option<SseEvent>, Error> {
+) -> Result<Vec<SseEvent>, Error> {
     if event.stack() != name {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(Some(match event {
-        Event::BuildStarted { .. } | Event::BuildFinished { .. } => body_event(app, name, can_operate, csrf).await?,
+    Ok(vec![match event {
+        Event::BuildStarted { .. } | Event::BuildFinished { .. } => {
+            return wizard_events(app, name, can_operate, csrf).await;
+        }
         Event::StepChanged { build_id, step, .. } => {
             let html = step_card_html(app, name, *build_id, *step, can_operate, csrf).await?;
             SseEvent::default().event(format!("step-{step}")).data(html)
@@ -56,7 +67,7 @@ async fn render(
             let html = CallRowView { call: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
             SseEvent::default().event(format!("call-{step}")).data(html)
         }
-    }))
+    }])
 }
 
 pub async fn stack_events(
@@ -69,22 +80,22 @@ pub async fn stack_events(
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before rendering the snapshot, so nothing falls between the two.
     let rx = app.bus.subscribe();
-    let first = body_event(&app, &name, can_operate, &csrf).await?;
+    let first = wizard_events(&app, &name, can_operate, &csrf).await?;
     let updates = stream::unfold((app, rx, name, csrf), move |(app, mut rx, name, csrf)| async move {
         loop {
-            let event = match rx.recv().await {
+            let events = match rx.recv().await {
                 Ok(e) => render(&app, &name, can_operate, &csrf, &e).await,
                 // Missed some: send the whole state again rather than a gap.
-                Err(RecvError::Lagged(_)) => body_event(&app, &name, can_operate, &csrf).await.map(Some),
+                Err(RecvError::Lagged(_)) => wizard_events(&app, &name, can_operate, &csrf).await,
                 Err(RecvError::Closed) => return None,
             };
-            match event {
-                Ok(Some(e)) => return Some((Ok(e), (app, rx, name, csrf))),
-                Ok(None) => continue,
+            match events {
+                Ok(events) if !events.is_empty() => return Some((events, (app, rx, name, csrf))),
+                Ok(_) => continue,
                 Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
             }
         }
     });
-    let stream = stream::once(async move { Ok(first) }).chain(updates);
+    let stream = stream::iter(first).chain(updates.flat_map(stream::iter)).map(Ok::<_, Infallible>);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::SharedApp;
-use crate::build::{self, Kind};
+use crate::build::{self, BuildError, Kind};
 use crate::stack::{self, StackDefinition};
 use crate::store::{BuildRow, CallRow, StepRow};
 use crate::web::error::{Error, PageError};
@@ -95,6 +95,37 @@ pub struct WizardBody {
     pub live_resources: i64,
 }
 
+/// The wizard's header alone, for a live update.
+#[derive(Template)]
+#[template(path = "stacks/wizard_head.html")]
+pub struct WizardHead<'a> {
+    pub stack: &'a str,
+    pub build: &'a Option<BuildView>,
+    pub can_operate: bool,
+    pub csrf: &'a str,
+    pub running: bool,
+    pub live_resources: i64,
+}
+
+impl WizardBody {
+    pub fn head_html(&self) -> Result<String, askama::Error> {
+        WizardHead {
+            stack: &self.stack,
+            build: &self.build,
+            can_operate: self.can_operate,
+            csrf: &self.csrf,
+            running: self.running,
+            live_resources: self.live_resources,
+        }
+        .render()
+    }
+
+    pub fn step_html(&self, step: &StepView) -> Result<String, askama::Error> {
+        StepCard { stack: &self.stack, step, can_operate: self.can_operate, csrf: &self.csrf, running: self.running }
+            .render()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "stacks/step_one.html")]
 pub struct StepCard<'a> {
@@ -143,8 +174,12 @@ pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &
         }
         None => (Kind::Apply, Vec::new(), Vec::new()),
     };
-    let steps = build::steps(kind)
-        .iter()
+    // Numeric order whatever the kind: each step's element is a live SSE target
+    // and must not move; CSS shows a teardown's steps 8 → 1.
+    let mut specs: Vec<_> = build::steps(kind).iter().collect();
+    specs.sort_by_key(|s| s.number);
+    let steps = specs
+        .into_iter()
         .map(|spec| {
             let row = rows.iter().find(|r| r.number == i64::from(spec.number));
             step_view(&s.definition, kind, row, &calls, spec.number, spec.title)
@@ -212,19 +247,35 @@ pub async fn page(
     })
 }
 
-/// htmx gets the refreshed wizard body; a plain form post goes back to the page.
-async fn answer(
-    app: &SharedApp,
-    headers: &HeaderMap,
-    name: &str,
-    csrf: &str,
-    status: StatusCode,
-) -> Result<Response, PageError> {
-    if headers.contains_key("hx-request") {
-        let body = wizard_body(app, name, true, csrf).await?.render().map_err(|e| Error::Internal(e.to_string()))?;
-        return Ok((status, Html(body)).into_response());
+#[derive(Template)]
+#[template(path = "partials/flash.html")]
+struct Flash<'a> {
+    class: &'a str,
+    message: &'a str,
+}
+
+/// htmx gets a one-line message (the wizard itself updates over SSE, so an
+/// answer swapped in late can never overwrite newer state); a plain form
+/// post goes back to the page, or to an error page.
+fn answer(headers: &HeaderMap, name: &str, result: Result<i64, BuildError>, what: &str) -> Response {
+    let htmx = headers.contains_key("hx-request");
+    let (status, class, message) = match result {
+        Ok(id) => (StatusCode::ACCEPTED, "notice", format!("{what} started (build {id}).")),
+        Err(e) => {
+            let err = Error::from(e);
+            if !htmx {
+                return PageError(err).into_response();
+            }
+            (err.status(), "alert", err.to_string())
+        }
+    };
+    if !htmx {
+        return Redirect::to(&format!("/stacks/{name}/build")).into_response();
     }
-    Ok(Redirect::to(&format!("/stacks/{name}/build")).into_response())
+    match (Flash { class, message: &message }).render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+    }
 }
 
 pub async fn apply(
@@ -232,9 +283,8 @@ pub async fn apply(
     Operator(user): Operator,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, PageError> {
-    build::start(&app, &name, Kind::Apply, &user.username).await?;
-    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+) -> Response {
+    answer(&headers, &name, build::start(&app, &name, Kind::Apply, &user.username).await, "Build")
 }
 
 pub async fn run_step(
@@ -242,9 +292,8 @@ pub async fn run_step(
     Operator(user): Operator,
     Path((name, step)): Path<(String, u8)>,
     headers: HeaderMap,
-) -> Result<Response, PageError> {
-    build::start_step(&app, &name, step, &user.username).await?;
-    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+) -> Response {
+    answer(&headers, &name, build::start_step(&app, &name, step, &user.username).await, &format!("Step {step}"))
 }
 
 pub async fn resume(
@@ -252,9 +301,8 @@ pub async fn resume(
     Operator(user): Operator,
     Path((name, build_id)): Path<(String, i64)>,
     headers: HeaderMap,
-) -> Result<Response, PageError> {
-    build::resume(&app, build_id, &user.username).await?;
-    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+) -> Response {
+    answer(&headers, &name, build::resume(&app, build_id, &user.username).await, "Resume")
 }
 
 #[derive(Deserialize)]
@@ -269,10 +317,11 @@ pub async fn destroy(
     Path(name): Path<String>,
     headers: HeaderMap,
     Form(form): Form<Confirm>,
-) -> Result<Response, PageError> {
-    if form.confirm.trim() != name {
-        return Err(Error::BadRequest(format!("type the stack's name, {name}, to confirm the teardown")).into());
-    }
-    build::start(&app, &name, Kind::Destroy, &user.username).await?;
-    answer(&app, &headers, &name, &user.csrf, StatusCode::ACCEPTED).await
+) -> Response {
+    let result = if form.confirm.trim() != name {
+        Err(BuildError::Refused(format!("type the stack's name, {name}, to confirm the teardown")))
+    } else {
+        build::start(&app, &name, Kind::Destroy, &user.username).await
+    };
+    answer(&headers, &name, result, "Teardown")
 }
