@@ -7,6 +7,7 @@ pub mod cloud;
 pub mod config;
 pub mod events;
 pub mod lab;
+pub mod node;
 pub mod secret;
 pub mod stack;
 pub mod startup;

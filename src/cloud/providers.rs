@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Cloud;
+use super::{Cloud, Faults};
 use crate::lab::{Lab, LabConfig, LabSnapshot};
 use crate::stack::{Provider, StackDefinition};
 use crate::store::Store;
@@ -22,6 +22,13 @@ impl Providers {
     }
 
     pub fn cloud_for(&self, def: &StackDefinition) -> Result<Arc<dyn Cloud>, String> {
+        match def.provider() {
+            Provider::Lab => Ok(Arc::new(self.lab.clone())),
+            Provider::Aws => Err("this server has no aws provider yet: set the stack's provider to lab".into()),
+        }
+    }
+
+    pub fn faults_for(&self, def: &StackDefinition) -> Result<Arc<dyn Faults>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
             Provider::Aws => Err("this server has no aws provider yet: set the stack's provider to lab".into()),
