@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod events;
+pub mod health;
 pub mod lab;
 pub mod node;
 pub mod secret;
@@ -25,6 +26,7 @@ pub struct App {
     pub login_throttle: web::throttle::LoginThrottle,
     pub bus: events::Bus,
     pub providers: cloud::providers::Providers,
+    pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
 }

@@ -6,4 +6,5 @@ mod auth;
 mod builds;
 mod cli;
 mod helpers;
+mod ops;
 mod pages;
