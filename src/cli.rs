@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// Run the lab's health checks this many times faster than AWS would (demos, tests).
     #[arg(long, env = "HAWAF_LAB_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub lab_speedup: u32,
+    /// Build one step and one instance at a time (a baseline for benchmarks; never faster).
+    #[arg(long, env = "HAWAF_BUILD_SERIAL", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub build_serial: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -203,6 +206,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.public_url = args.public_url;
     config.session_ttl = Duration::from_secs(args.session_hours * 3600);
     config.lab_speedup = args.lab_speedup;
+    config.build_serial = args.build_serial;
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

@@ -18,6 +18,10 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Divides the lab's health-check timings (1 = AWS timing).
     pub lab_speedup: u32,
+    /// Builds make one cloud call at a time (steps one by one, instances one
+    /// after the other): the baseline `scripts/bench` compares the parallel
+    /// plan against. Never faster; only for measuring.
+    pub build_serial: bool,
 }
 
 impl Config {
@@ -30,6 +34,7 @@ impl Config {
             session_ttl: Duration::from_secs(12 * 3600),
             login_attempts_per_minute: 5,
             lab_speedup: 1,
+            build_serial: false,
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use futures::future::try_join_all;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -280,7 +279,7 @@ pub async fn waf_nodes(ctx: &Ctx) -> Result<(), StepError> {
 /// Both instances of a tier at once, then waits until both run.
 async fn instances(ctx: &Ctx, roles: &[InstanceRole], sg: SgRole) -> Result<(), StepError> {
     let sg_id = ctx.id_of(&format!("sg/{}", sg.as_str())).await?;
-    let ids = try_join_all(roles.iter().map(|role| instance(ctx, *role, &sg_id))).await?;
+    let ids = ctx.all(roles.iter().map(|role| instance(ctx, *role, &sg_id))).await?;
     let limit = ctx.timing.instance_running;
     ctx.wait_until("instances running", limit, || async {
         let found = ctx
@@ -299,7 +298,7 @@ async fn instances(ctx: &Ctx, roles: &[InstanceRole], sg: SgRole) -> Result<(), 
         Ok((running == ids.len(), format!("{running} of {} instances running", ids.len())))
     })
     .await?;
-    try_join_all(roles.iter().zip(&ids).map(|(role, id)| attach_eip(ctx, *role, id))).await?;
+    ctx.all(roles.iter().zip(&ids).map(|(role, id)| attach_eip(ctx, *role, id))).await?;
     Ok(())
 }
 

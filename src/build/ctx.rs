@@ -47,11 +47,37 @@ pub struct Ctx {
     pub def: Arc<StackDefinition>,
     pub cloud: Arc<dyn Cloud>,
     pub timing: Timing,
+    /// One call at a time (`Config::build_serial`).
+    pub serial: bool,
 }
 
 impl Ctx {
     pub fn for_step(&self, step: u8) -> Ctx {
         Ctx { step, ..self.clone() }
+    }
+
+    /// Runs independent work (one future per instance or node) all at once,
+    /// or one after the other when the build is serial; stops at the first error.
+    pub fn all<I, F, T>(&self, work: I) -> impl Future<Output = Result<Vec<T>, StepError>> + use<I, F, T>
+    where
+        I: IntoIterator<Item = F>,
+        F: Future<Output = Result<T, StepError>>,
+    {
+        // Collected before the returned future exists, so it holds only the
+        // futures (which are lazy: none has started), not the iterator and its
+        // closures, which would not be Send for every lifetime.
+        let work: Vec<F> = work.into_iter().collect();
+        let serial = self.serial;
+        async move {
+            if !serial {
+                return futures::future::try_join_all(work).await;
+            }
+            let mut out = Vec::with_capacity(work.len());
+            for item in work {
+                out.push(item.await?);
+            }
+            Ok(out)
+        }
     }
 
     /// Runs one cloud call, recording it (operation, target, outcome,

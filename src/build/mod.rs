@@ -195,6 +195,7 @@ async fn begin(
         def: Arc::new(stack.definition),
         cloud,
         timing,
+        serial: app.config.build_serial,
     };
     let actor = actor.to_owned();
     tokio::spawn(async move { run(ctx, kind, only, actor).await });
@@ -237,6 +238,10 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
     loop {
         if failures.is_empty() {
             for spec in specs.iter() {
+                // A serial build starts the next step only when nothing runs.
+                if ctx.serial && !running.is_empty() {
+                    break;
+                }
                 let ready = match only {
                     Some(step) => spec.number == step,
                     None => spec.needs.iter().all(|n| done.contains(n)),

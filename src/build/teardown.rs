@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use futures::future::try_join_all;
-
 use super::StepError;
 use super::apply::lb_key;
 use super::ctx::Ctx;
@@ -87,7 +85,7 @@ pub async fn instances(ctx: &Ctx, role: &str) -> Result<(), StepError> {
         ctx.app.store.mark_resource_deleted(ctx.stack_id, &row.logical_id).await?;
     }
 
-    try_join_all(ids.iter().map(|id| async move {
+    ctx.all(ids.iter().map(|id| async move {
         ctx.call_done_if("TerminateInstances", id, &["InvalidInstanceID.NotFound"], ctx.cloud.terminate_instance(id))
             .await
     }))

@@ -3,8 +3,6 @@
 
 use std::time::Instant;
 
-use futures::future::try_join_all;
-
 use super::StepError;
 use super::apply::{lb_dns, wait_in_service};
 use super::ctx::Ctx;
@@ -16,8 +14,7 @@ pub async fn configure(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
     let internal = LbTarget::new(d.load_balancer(LbRole::Internal).as_str(), lb_dns(ctx, LbRole::Internal).await?);
     let external = LbTarget::new(d.load_balancer(LbRole::External).as_str(), lb_dns(ctx, LbRole::External).await?);
-    try_join_all([InstanceRole::WafLeft, InstanceRole::WafRight].map(|role| node(ctx, role, &internal, &external)))
-        .await?;
+    ctx.all([InstanceRole::WafLeft, InstanceRole::WafRight].map(|role| node(ctx, role, &internal, &external))).await?;
     wait_in_service(ctx, LbRole::External).await
 }
 

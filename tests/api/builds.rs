@@ -2,7 +2,7 @@ use hawaf::auth::Role;
 use hawaf::cloud::{Cloud, Filter, TAG_STACK, Tags};
 use serde_json::json;
 
-use crate::helpers::{operations, spawn_app};
+use crate::helpers::{operations, spawn_app, spawn_app_with};
 
 async fn fetch(url: &str) -> (u16, String) {
     let res = reqwest::get(url).await.unwrap();
@@ -105,4 +105,21 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
     assert!(runs.is_empty(), "resuming adopts the instances the failed build made");
     let url = app.app.providers.lab().lb_url("second-lbext").unwrap();
     assert_eq!(fetch(&url).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_serial_build_makes_its_calls_one_step_after_the_other() {
+    let app = spawn_app_with(|c| c.build_serial = true).await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    let (status, _) =
+        app.api_json(reqwest::Method::POST, "/stacks", &token, Some(serde_json::json!({"name": "one"}))).await;
+    assert_eq!(status, 201);
+    let build = app.run_build(&token, "/stacks/one/apply").await;
+    assert_eq!(build["status"], "succeeded", "{build:#}");
+    let id = build["build_id"].as_i64().unwrap();
+    let steps: Vec<i64> = app.app.store.build_calls(id).await.unwrap().iter().map(|c| c.step).collect();
+    let mut in_order = steps.clone();
+    in_order.sort();
+    assert_eq!(steps, in_order, "no step starts before the one before it has finished");
+    assert!(build["finished_at_ms"].as_i64().unwrap() >= build["started_at_ms"].as_i64().unwrap());
 }

@@ -69,6 +69,8 @@ pub async fn show(
         "kind": b.kind,
         "status": b.status,
         "started_by": b.started_by,
+        "started_at_ms": b.started_at,
+        "finished_at_ms": b.finished_at,
         "error": b.error,
         "resumed_from": b.resumed_from,
         "steps": steps,
