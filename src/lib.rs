@@ -29,6 +29,8 @@ pub struct App {
     pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
+    /// Live-update fragments rendered once per event for every subscriber.
+    pub renders: web::sse::Renders,
 }
 
 pub type SharedApp = Arc<App>;

@@ -53,6 +53,7 @@ impl Application {
             providers: Providers::new(lab),
             health: Monitors::new(Intervals::default()),
             secrets,
+            renders: Default::default(),
             config,
         });
         crate::health::start_all(&app).await?;

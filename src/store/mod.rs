@@ -54,10 +54,23 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
-        let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(open_err)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(open_err)?;
+        // No ping before each use: an SQLite connection is a file handle in
+        // this process, not a socket that can drop, and the ping was a second
+        // round trip to the connection's worker thread on every query (a quarter
+        // of the server's time under load; scripts/bench, measure 2).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
         Ok(Store { pool, writer })
     }
 

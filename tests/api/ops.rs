@@ -193,3 +193,21 @@ async fn bad_node_operations_get_clear_errors() {
     let (status, body) = app.api_json(Method::GET, "/stacks/plain/health", &token, None).await;
     assert_eq!(status, 409, "{body}");
 }
+
+#[tokio::test]
+async fn a_tier_fragment_is_the_live_panel_on_its_own_for_signed_in_users() {
+    let app = spawn_app().await;
+    let token = built(&app, "panel").await;
+    health_until(&app, &token, "panel", |h| h["tiers"]["external"]["in_service"] == 2).await;
+    let res = app.get("/stacks/panel/fragments/tier-external").await;
+    assert_eq!(res.status(), 303, "anonymous visitors are sent to sign in");
+
+    app.sign_in_admin().await;
+    let html = app.page("/stacks/panel/fragments/tier-external").await;
+    assert!(html.contains("2 of 2 instances in service"), "{html}");
+    assert!(html.contains("ha-utm-left") && html.contains("ha-lbext"));
+    assert!(!html.contains("<html"), "a fragment, not a page");
+    let internal = app.page("/stacks/panel/fragments/tier-internal").await;
+    assert!(internal.contains("ha-web-right"));
+    assert_eq!(app.get("/stacks/panel/fragments/nodes").await.status(), 404);
+}

@@ -26,6 +26,7 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/steps/{step}", post(builds::run_step))
         .route("/stacks/{name}/builds/{id}/resume", post(builds::resume))
         .route("/stacks/{name}/events", get(crate::web::sse::stack_events))
+        .route("/stacks/{name}/fragments/{fragment}", get(ops::tier_fragment))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::toggle_waf))
         .route("/stacks/{name}/faults", post(ops::fault))
         .route("/audit", get(audit::page))

@@ -18,7 +18,7 @@ use crate::node::{self, Fault, NodeError};
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack};
 use crate::web::error::{Error, PageError};
 use crate::web::format_ms;
-use crate::web::session::Operator;
+use crate::web::session::{Operator, Viewer};
 
 pub struct InstanceView {
     pub name: String,
@@ -187,6 +187,18 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
     }
 }
 
+const EXTERNAL_TITLE: &str = "External load balancer";
+const INTERNAL_TITLE: &str = "Internal load balancer";
+
+/// A tier's panel as both the page and the live stream show it.
+fn tier_of(stack: &Stack, snap: Option<&Snapshot>, role: LbRole) -> TierView {
+    let lb = stack.definition.load_balancer(role).to_string();
+    match role {
+        LbRole::External => tier_view("external", EXTERNAL_TITLE, snap.map(|s| &s.external), &lb),
+        LbRole::Internal => tier_view("internal", INTERNAL_TITLE, snap.map(|s| &s.internal), &lb),
+    }
+}
+
 pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) -> Result<Ops, Error> {
     let d = &stack.definition;
     let name = stack.row.name.clone();
@@ -201,12 +213,7 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
             Some((attrs["name"].as_str()?.to_owned(), attrs["private_ip"].as_str()?.to_owned()))
         })
         .collect();
-    let ext_lb = d.load_balancer(LbRole::External).to_string();
-    let int_lb = d.load_balancer(LbRole::Internal).to_string();
-    let tiers = [
-        tier_view("external", "External load balancer", snap.map(|s| &s.external), &ext_lb),
-        tier_view("internal", "Internal load balancer", snap.map(|s| &s.internal), &int_lb),
-    ];
+    let tiers = [tier_of(stack, snap, LbRole::External), tier_of(stack, snap, LbRole::Internal)];
     let lab = d.provider() == Provider::Lab;
     let nodes: Vec<NodeView> = InstanceRole::ALL
         .iter()
@@ -277,11 +284,15 @@ impl Ops {
         TierPanel { tier: &self.tiers[i] }.render()
     }
     pub fn nodes_html(&self) -> Result<String, askama::Error> {
+        self.nodes_html_as(self.can_operate, &self.csrf)
+    }
+    /// The nodes panel for one user: its buttons carry that user's CSRF token.
+    pub fn nodes_html_as(&self, can_operate: bool, csrf: &str) -> Result<String, askama::Error> {
         NodesPanel {
             stack: &self.stack,
             nodes: &self.nodes,
-            can_operate: self.can_operate,
-            csrf: &self.csrf,
+            can_operate,
+            csrf,
             lab: self.lab,
             error: self.error.as_deref(),
             polled: &self.polled,
@@ -451,6 +462,37 @@ pub async fn fault(
         Err(e) => Err(e),
     };
     answer(&headers, &name, result)
+}
+
+/// One load-balancer tier's panel on its own, the same HTML the live stream
+/// sends as `tier-external` / `tier-internal`: for clients that fetch rather
+/// than subscribe (and what `scripts/bench` loads the server with). It reads
+/// only the stack and the monitor's in-memory snapshot, so it stays cheap.
+pub async fn tier_fragment(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path((name, which)): Path<(String, String)>,
+) -> Result<Html<String>, PageError> {
+    let role = match which.as_str() {
+        "tier-external" => LbRole::External,
+        "tier-internal" => LbRole::Internal,
+        _ => return Err(Error::NotFound(format!("stack pages have no fragment {which}")).into()),
+    };
+    // A running monitor's snapshot names the load balancer too, so the hot
+    // path needs no database read (scripts/bench, measure 2); only a stack
+    // without one (not built, or just started) is looked up.
+    let view = match app.health.snapshot(&name) {
+        Some(snap) => {
+            let (key, title, tier) = match role {
+                LbRole::External => ("external", EXTERNAL_TITLE, &snap.external),
+                LbRole::Internal => ("internal", INTERNAL_TITLE, &snap.internal),
+            };
+            tier_view(key, title, Some(tier), &tier.lb)
+        }
+        None => tier_of(&stack::load(&app.store, &name).await?, None, role),
+    };
+    let html = TierPanel { tier: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Html(html))
 }
 
 pub async fn load_ops(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Ops, Error> {
