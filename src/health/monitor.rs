@@ -37,8 +37,8 @@ impl Limiters {
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// After the lab signals a change, wait this long for the rest of a burst
-/// (one check round changes several instances) before polling.
+/// After the lab signals a health change, wait this long for the rest of a
+/// burst (the other load balancer's checks of the same fault) before polling.
 const LAB_SETTLE: Duration = Duration::from_millis(2);
 const WAF_READ_LIMIT: Duration = Duration::from_secs(3);
 
@@ -46,7 +46,7 @@ pub(super) async fn run(app: SharedApp, name: String, tx: watch::Sender<Option<A
     let mut previous: Option<Arc<Snapshot>> = None;
     let mut clients: HashMap<String, UtmClient> = HashMap::new();
     let mut failures: u32 = 0;
-    let mut lab_changes = app.providers.lab().subscribe();
+    let mut lab_changes = app.providers.lab().subscribe_health();
     loop {
         let stack = match stack::load(&app.store, &name).await {
             Ok(s) => s,
@@ -98,9 +98,10 @@ pub(super) async fn run(app: SharedApp, name: String, tx: watch::Sender<Option<A
         // helped by being asked more often.
         let delay = interval.saturating_mul(2u32.saturating_pow(failures.min(8))).min(MAX_BACKOFF.max(interval));
         if stack.definition.provider() == Provider::Lab && failures == 0 {
-            // The lab says when its state changes (a check result, a fault, a WAF
-            // switch): polling then, not up to an interval later, keeps the monitor's
-            // share of the detection time near zero (scripts/bench, measure 1).
+            // The lab says when a load balancer changes an instance's state:
+            // polling then, not up to an interval later, keeps the monitor's share
+            // of the detection time near zero (scripts/bench, measure 1). Other lab
+            // changes (a build's calls) do not wake it.
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 changed = lab_changes.changed() => {

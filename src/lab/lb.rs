@@ -86,7 +86,7 @@ pub(crate) async fn run_checker(shared: Arc<Shared>, name: String, kick: Arc<tok
             }
         }
         if apply(&shared, &name, &p.hc, results) {
-            shared.bump();
+            shared.bump_health();
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -121,6 +121,8 @@ pub(crate) struct World {
 pub(crate) struct Shared {
     world: Mutex<World>,
     version: watch::Sender<u64>,
+    /// Moves only when a load balancer's health check changes an instance's state.
+    health: watch::Sender<u64>,
     pub(crate) cfg: LabConfig,
 }
 
@@ -133,6 +135,12 @@ impl Shared {
 
     pub(crate) fn bump(&self) {
         self.version.send_modify(|v| *v += 1);
+    }
+
+    /// An instance went in or out of service somewhere (also a mutation).
+    pub(crate) fn bump_health(&self) {
+        self.health.send_modify(|v| *v += 1);
+        self.bump();
     }
 }
 
@@ -196,7 +204,9 @@ impl Lab {
 
     fn from_snapshot(cfg: LabConfig, snap: LabSnapshot) -> Self {
         let (version, _) = watch::channel(0);
-        let shared = Arc::new(Shared { world: Mutex::new(World { snap, rt: Runtime::default() }), version, cfg });
+        let (health, _) = watch::channel(0);
+        let shared =
+            Arc::new(Shared { world: Mutex::new(World { snap, rt: Runtime::default() }), version, health, cfg });
         {
             let mut w = shared.lock();
             reconcile(&shared, &mut w);
@@ -222,6 +232,12 @@ impl Lab {
     /// changes.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.shared().version.subscribe()
+    }
+
+    /// A counter that moves whenever a load balancer takes an instance in or
+    /// out of service: health monitors poll then instead of at their next tick.
+    pub fn subscribe_health(&self) -> watch::Receiver<u64> {
+        self.shared().health.subscribe()
     }
 
     /// Runs `f` on the world, then reconciles the servers and notifies
