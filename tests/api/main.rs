@@ -8,3 +8,4 @@ mod cli;
 mod helpers;
 mod ops;
 mod pages;
+mod restart;
