@@ -306,3 +306,83 @@ pub async fn inject(
     audit(app, actor, &format!("fault.{fault}"), format!("{stack_name}/{node_name}"), outcome, detail).await;
     result
 }
+
+/// Where an operator reaches a WAF node's WebAdmin: its Elastic IP on port
+/// 4444 on AWS (the seed's `https://EIP:4444/`), its loopback address on the lab.
+pub async fn console_url(app: &SharedApp, stack: &Stack, role: InstanceRole) -> Option<String> {
+    let rows = app.store.live_resources(stack.row.id).await.ok()?;
+    let find = |logical: String| rows.iter().find(|r| r.logical_id == logical);
+    if stack.definition.provider() == Provider::Lab {
+        let id = &find(format!("instance/{}", role.as_str()))?.physical_id;
+        let admin = app.providers.lab().waf_admin(id)?;
+        return Some(admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned() + "/");
+    }
+    let eip = find(format!("eip/{}", role.as_str()))?;
+    let attrs: serde_json::Value = serde_json::from_str(&eip.attributes).ok()?;
+    Some(format!("https://{}:4444/", attrs["public_ip"].as_str()?))
+}
+
+/// Trust on first use, step one: the certificate the node presents, for the
+/// operator to compare with what WebAdmin shows. No token is sent.
+pub async fn probe(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    api_url: &str,
+) -> Result<Fingerprint, NodeError> {
+    let node = find(app, stack_name, node_name).await?;
+    if !node.role.is_waf() {
+        return Err(NodeError::UnknownNode {
+            stack: stack_name.to_owned(),
+            node: node_name.to_owned(),
+            known: "the WAF nodes".into(),
+        });
+    }
+    crate::waf::probe_fingerprint(api_url).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+}
+
+/// Trust on first use, step two: the operator confirmed the fingerprint and
+/// gave the REST API token. Both are checked against the node (a pinned,
+/// authenticated read) before anything is stored; the token is sealed.
+pub async fn save_access(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    api_url: &str,
+    token: &str,
+    fingerprint: &str,
+    actor: &str,
+) -> Result<(), NodeError> {
+    let result = async {
+        let node = find(app, stack_name, node_name).await?;
+        if !node.role.is_waf() {
+            return Err(NodeError::UnknownNode {
+                stack: stack_name.to_owned(),
+                node: node_name.to_owned(),
+                known: "the WAF nodes".into(),
+            });
+        }
+        let waf_err = |source| NodeError::Waf { node: node.name.clone(), source };
+        let pin: Fingerprint = fingerprint.parse().map_err(|e: crate::waf::BadFingerprint| NodeError::NoAccess {
+            node: node.name.clone(),
+            message: format!("the fingerprint is not a SHA-256: {e}"),
+        })?;
+        if token.trim().is_empty() {
+            return Err(NodeError::NoAccess { node: node.name.clone(), message: "the REST API token is empty".into() });
+        }
+        let client = UtmClient::new(api_url, Secret::new(token.trim()), Pin(pin)).map_err(waf_err)?;
+        client.list::<crate::waf::Frontend>().await.map_err(waf_err)?;
+        let base = client.base_url().to_string();
+        app.store
+            .upsert_waf_node(node.stack.row.id, &node.name, &base, &app.secrets.seal(token.trim()), &pin.hex())
+            .await?;
+        Ok(())
+    }
+    .await;
+    let (outcome, detail) = match &result {
+        Ok(()) => ("ok", format!("certificate {fingerprint} pinned, token stored sealed")),
+        Err(e) => ("failed", e.to_string()),
+    };
+    audit(app, actor, "waf.access", format!("{stack_name}/{node_name}"), outcome, detail).await;
+    result
+}

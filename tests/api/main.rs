@@ -3,8 +3,10 @@
 
 mod api;
 mod auth;
+mod browser;
 mod builds;
 mod cli;
 mod helpers;
 mod ops;
 mod pages;
+mod restart;

@@ -195,6 +195,53 @@ async fn bad_node_operations_get_clear_errors() {
 }
 
 #[tokio::test]
+async fn a_node_token_is_saved_only_with_the_certificate_it_really_presents() {
+    let app = spawn_app().await;
+    let token = built(&app, "pinned").await;
+    let lab = app.app.providers.lab();
+    let (_, stack) = app.api_json(Method::GET, "/stacks/pinned", &token, None).await;
+    assert_eq!(stack["build_state"], "built");
+    let rows = app.app.store.live_resources(app.app.store.stack("pinned").await.unwrap().unwrap().id).await.unwrap();
+    let id = rows.iter().find(|r| r.logical_id == "instance/waf-left").unwrap().physical_id.clone();
+    let admin = lab.waf_admin(&id).unwrap();
+    let access = |fingerprint: &str, node_token: &str| json!({"api_url": admin.api_url, "token": node_token, "fingerprint": fingerprint});
+    let wrong = "ab".repeat(32);
+    let (status, body) = app
+        .api_json(Method::POST, "/stacks/pinned/nodes/ha-utm-left/access", &token, Some(access(&wrong, &admin.token)))
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().to_lowercase().contains("certificate"), "{body}");
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/pinned/nodes/ha-utm-left/access",
+            &token,
+            Some(access(&admin.fingerprint_sha256, "nope")),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/pinned/nodes/ha-utm-left/access",
+            &token,
+            Some(access(&admin.fingerprint_sha256, &admin.token)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let row = app
+        .app
+        .store
+        .waf_node(app.app.store.stack("pinned").await.unwrap().unwrap().id, "ha-utm-left")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.token_enc.contains(&admin.token), "the token is stored sealed");
+    let audit = app.audit_actions().await;
+    assert_eq!(audit.iter().filter(|(_, a, _, o)| a == "waf.access" && o == "failed").count(), 2);
+}
+
+#[tokio::test]
 async fn a_tier_fragment_is_the_live_panel_on_its_own_for_signed_in_users() {
     let app = spawn_app().await;
     let token = built(&app, "panel").await;

@@ -20,6 +20,7 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/health", get(ops::health))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::waf))
         .route("/stacks/{name}/faults", post(ops::fault))
+        .route("/stacks/{name}/nodes/{node}/access", post(ops::access))
         .route("/builds/{id}", get(builds::show))
         .route("/builds/{id}/resume", post(builds::resume))
 }

@@ -68,3 +68,24 @@ pub async fn fault(
     node::inject(&app, &name, &body.node, fault, body.confirm.as_deref(), &user.username).await?;
     Ok(Json(json!({"stack": name, "node": body.node, "fault": fault.as_str(), "done": true})))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessBody {
+    api_url: String,
+    token: String,
+    /// The SHA-256 the operator confirmed (hex, with or without colons).
+    fingerprint: String,
+}
+
+/// Pins a WAF node's certificate and stores its REST API token (sealed),
+/// after checking both against the node.
+pub async fn access(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, node_name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<AccessBody>,
+) -> Result<Json<Value>, ApiError> {
+    node::save_access(&app, &name, &node_name, &body.api_url, &body.token, &body.fingerprint, &user.username).await?;
+    Ok(Json(json!({"stack": name, "node": node_name, "pinned": true})))
+}

@@ -40,7 +40,16 @@ impl From<&CallRow> for CallView {
     }
 }
 
+/// How step 8 reaches one WAF node (AWS: the operator supplies it).
+pub struct AccessView {
+    pub node: String,
+    pub console_url: String,
+    pub configured: bool,
+    pub fingerprint: String,
+}
+
 pub struct StepView {
+    pub access: Vec<AccessView>,
     pub number: u8,
     pub title: String,
     pub status: String,
@@ -151,6 +160,7 @@ fn step_view(
     title: &str,
 ) -> StepView {
     StepView {
+        access: Vec::new(),
         number,
         title: title.to_owned(),
         status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),
@@ -159,6 +169,31 @@ fn step_view(
         plan: build::plan::plan(def, kind, number),
         calls: calls.iter().filter(|c| c.step == i64::from(number)).map(CallView::from).collect(),
     }
+}
+
+/// Step 8's node access panel: only AWS stacks need the operator's token
+/// (the lab knows its nodes'), and only once the nodes exist.
+async fn access_views(app: &SharedApp, s: &stack::Stack) -> Result<Vec<AccessView>, Error> {
+    use crate::stack::{InstanceRole, Provider};
+    if s.definition.provider() != Provider::Aws {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
+        let Some(console_url) = crate::node::console_url(app, s, role).await else { continue };
+        let node = s.definition.instance(role).name().to_string();
+        let stored = app.store.waf_node(s.row.id, &node).await?;
+        out.push(AccessView {
+            configured: stored.is_some(),
+            fingerprint: stored
+                .and_then(|r| r.fingerprint.parse::<crate::waf::Fingerprint>().ok())
+                .map(|f| f.to_string())
+                .unwrap_or_default(),
+            node,
+            console_url,
+        });
+    }
+    Ok(out)
 }
 
 /// The wizard's state for a stack: its latest build's steps and calls, or
@@ -178,13 +213,18 @@ pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &
     // and must not move; CSS shows a teardown's steps 8 → 1.
     let mut specs: Vec<_> = build::steps(kind).iter().collect();
     specs.sort_by_key(|s| s.number);
-    let steps = specs
+    let mut steps: Vec<StepView> = specs
         .into_iter()
         .map(|spec| {
             let row = rows.iter().find(|r| r.number == i64::from(spec.number));
             step_view(&s.definition, kind, row, &calls, spec.number, spec.title)
         })
         .collect();
+    if kind == Kind::Apply
+        && let Some(step8) = steps.iter_mut().find(|v| v.number == 8)
+    {
+        step8.access = access_views(app, &s).await?;
+    }
     Ok(WizardBody {
         stack: name.to_owned(),
         running: latest.as_ref().is_some_and(|b| b.status == "running"),

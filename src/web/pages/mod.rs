@@ -29,5 +29,7 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/fragments/{fragment}", get(ops::tier_fragment))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::toggle_waf))
         .route("/stacks/{name}/faults", post(ops::fault))
+        .route("/stacks/{name}/nodes/{node}/probe", post(ops::probe))
+        .route("/stacks/{name}/nodes/{node}/access", post(ops::save_access))
         .route("/audit", get(audit::page))
 }

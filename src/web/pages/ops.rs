@@ -499,3 +499,69 @@ pub async fn load_ops(app: &SharedApp, name: &str, can_operate: bool, csrf: &str
     let s = stack::load(&app.store, name).await?;
     ops(app, &s, can_operate, csrf).await
 }
+
+#[derive(Template)]
+#[template(path = "stacks/access_confirm.html")]
+struct AccessConfirm<'a> {
+    stack: &'a str,
+    node: &'a str,
+    csrf: &'a str,
+    api_url: &'a str,
+    fingerprint: String,
+    fingerprint_hex: String,
+}
+
+#[derive(Deserialize)]
+pub struct ProbeForm {
+    api_url: String,
+}
+
+/// Trust on first use, step one: show the certificate the node presents.
+pub async fn probe(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, node_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<ProbeForm>,
+) -> Response {
+    match node::probe(&app, &name, &node_name, form.api_url.trim()).await {
+        Ok(fp) => {
+            let page = AccessConfirm {
+                stack: &name,
+                node: &node_name,
+                csrf: &user.csrf,
+                api_url: form.api_url.trim(),
+                fingerprint: fp.to_string(),
+                fingerprint_hex: fp.hex(),
+            };
+            match page.render() {
+                Ok(html) => Html(html).into_response(),
+                Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+            }
+        }
+        Err(e) => answer(&headers, &name, Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AccessForm {
+    api_url: String,
+    fingerprint: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// Trust on first use, step two: pin the confirmed certificate, seal the token.
+pub async fn save_access(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, node_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<AccessForm>,
+) -> Response {
+    let result =
+        node::save_access(&app, &name, &node_name, form.api_url.trim(), &form.token, &form.fingerprint, &user.username)
+            .await
+            .map(|()| format!("{node_name}: certificate pinned and token saved; run step 8."));
+    answer(&headers, &name, result)
+}
