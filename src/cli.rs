@@ -42,6 +42,46 @@ pub enum Command {
     Token(TokenCommand),
     /// Stack definitions, through a running server's API.
     Stack(StackArgs),
+    /// Failover drills, through a running server's API.
+    Drill(DrillArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: DrillCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrillCommand {
+    /// Run a drill and follow it to the end: exit 0 on pass, 1 otherwise.
+    Run {
+        name: String,
+        /// D1 balance, D2 web node down, D3 each WAF node down, D4 both WAFs down.
+        scenario: String,
+        /// Confirm a drill that takes every WAF node down (D4).
+        #[arg(long)]
+        yes: bool,
+        /// Probes per second (default 20).
+        #[arg(long)]
+        rate: Option<u32>,
+        #[arg(long)]
+        baseline_ms: Option<u64>,
+        #[arg(long)]
+        hold_ms: Option<u64>,
+        #[arg(long)]
+        verify_ms: Option<u64>,
+        #[arg(long)]
+        phase_timeout_ms: Option<u64>,
+    },
+    /// Show one drill's status, figures and verdict.
+    Show { id: i64 },
+    /// Halt a running drill; it restores what it changed.
+    Halt { id: i64 },
+    /// A stack's drills with their verdicts.
+    List { name: String },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -186,6 +226,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Token(TokenCommand::Create { user, name, db }) => token_create(&db, &user, &name).await,
         Command::Stack(args) => stack(args).await,
+        Command::Drill(args) => drill(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -409,5 +450,147 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
 fn print_warnings(stack: &Value) {
     for w in stack["warnings"].as_array().into_iter().flatten() {
         println!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+    }
+}
+
+async fn drill(args: DrillArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let json_out = args.client.json;
+    match args.command {
+        DrillCommand::Run { name, scenario, yes, rate, baseline_ms, hold_ms, verify_ms, phase_timeout_ms } => {
+            let mut body = json!({"scenario": scenario});
+            if yes {
+                body["confirm"] = json!(name);
+            }
+            for (key, value) in [
+                ("rate", rate.map(u64::from)),
+                ("baseline_ms", baseline_ms),
+                ("hold_ms", hold_ms),
+                ("verify_ms", verify_ms),
+                ("phase_timeout_ms", phase_timeout_ms),
+            ] {
+                if let Some(v) = value {
+                    body[key] = json!(v);
+                }
+            }
+            let started = client
+                .call(reqwest::Method::POST, &format!("/stacks/{name}/drills"), Some(body))
+                .await
+                .map_err(|f| {
+                    if f.message.contains("confirm") && !yes {
+                        Failure { message: format!("{} (pass --yes)", f.message), ..f }
+                    } else {
+                        f
+                    }
+                })?;
+            let id =
+                started["drill_id"].as_i64().ok_or_else(|| Failure::failed("the server did not return a drill id"))?;
+            if !json_out {
+                println!("drill {id} started: {scenario} on {name}");
+            }
+            let mut seen_phases = 0;
+            let mut seen_marks = 0;
+            let drill = loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
+                if !json_out {
+                    let phases = d["phases"].as_array().cloned().unwrap_or_default();
+                    for p in phases.iter().skip(seen_phases) {
+                        println!("  phase {}", p["name"].as_str().unwrap_or("?"));
+                    }
+                    seen_phases = seen_phases.max(phases.len());
+                    let marks = d["marks"].as_array().cloned().unwrap_or_default();
+                    for m in marks.iter().skip(seen_marks) {
+                        println!(
+                            "    {} (round {})",
+                            m["kind"].as_str().unwrap_or("?"),
+                            m["round"].as_i64().unwrap_or(0) + 1
+                        );
+                    }
+                    seen_marks = seen_marks.max(marks.len());
+                }
+                if d["status"] != "running" {
+                    break d;
+                }
+            };
+            print_drill(&drill, json_out);
+            if drill["verdict"] == "pass" {
+                Ok(())
+            } else {
+                Err(Failure::failed(format!(
+                    "drill {id} {}: verdict {}",
+                    drill["status"].as_str().unwrap_or("?"),
+                    drill["verdict"].as_str().unwrap_or("none")
+                )))
+            }
+        }
+        DrillCommand::Show { id } => {
+            let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
+            print_drill(&d, json_out);
+            Ok(())
+        }
+        DrillCommand::Halt { id } => {
+            let d = client.call(reqwest::Method::POST, &format!("/drills/{id}/halt"), None).await?;
+            if json_out {
+                println!("{d:#}");
+            } else {
+                println!("drill {id}: halting; it restores what it changed");
+            }
+            Ok(())
+        }
+        DrillCommand::List { name } => {
+            let list = client.call(reqwest::Method::GET, &format!("/stacks/{name}/drills"), None).await?;
+            if json_out {
+                println!("{list:#}");
+            } else {
+                println!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
+                for d in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<6} {:<9} {:<9} {:<8} {}",
+                        d["drill_id"],
+                        d["scenario"].as_str().unwrap_or(""),
+                        d["status"].as_str().unwrap_or(""),
+                        d["verdict"].as_str().unwrap_or("-"),
+                        d["started_by"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_drill(d: &Value, json_out: bool) {
+    if json_out {
+        println!("{d:#}");
+        return;
+    }
+    println!(
+        "drill {} {} on {}: {}, verdict {}",
+        d["drill_id"],
+        d["scenario"].as_str().unwrap_or(""),
+        d["stack"].as_str().unwrap_or(""),
+        d["status"].as_str().unwrap_or(""),
+        d["verdict"].as_str().unwrap_or("none")
+    );
+    println!("{:<28} {:>8} {:>8} {:>14} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
+    for p in d["phases"].as_array().into_iter().flatten() {
+        let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| v.to_string()).collect();
+        println!(
+            "{:<28} {:>8} {:>8} {:>14} {:>8} {:>8}",
+            p["name"].as_str().unwrap_or(""),
+            p["requests"],
+            p["availability"],
+            split.join("/"),
+            p["p50_ms"],
+            p["p99_ms"]
+        );
+    }
+    println!("time to detect {} ms, time to recover {} ms, restored {}", d["mttd_ms"], d["mttr_ms"], d["restored"]);
+    for c in d["checks"].as_array().into_iter().flatten() {
+        println!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
+    }
+    if let Some(note) = d["note"].as_str().filter(|n| !n.is_empty()) {
+        println!("note: {note}");
     }
 }

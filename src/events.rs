@@ -38,6 +38,15 @@ pub enum Event {
         status: String,
         error: Option<String>,
     },
+    /// A drill's phase, marks or probes changed (probes: at most twice a second).
+    DrillProgress {
+        stack: String,
+        drill_id: i64,
+    },
+    DrillFinished {
+        stack: String,
+        drill_id: i64,
+    },
 }
 
 impl Event {
@@ -46,7 +55,9 @@ impl Event {
             Event::BuildStarted { stack, .. }
             | Event::StepChanged { stack, .. }
             | Event::ApiCall { stack, .. }
-            | Event::BuildFinished { stack, .. } => stack,
+            | Event::BuildFinished { stack, .. }
+            | Event::DrillProgress { stack, .. }
+            | Event::DrillFinished { stack, .. } => stack,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod build;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod drill;
 pub mod events;
 pub mod lab;
 pub mod node;
@@ -27,6 +28,8 @@ pub struct App {
     pub providers: cloud::providers::Providers,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
+    /// Running drills, so Halt reaches them.
+    pub drills: drill::Registry,
 }
 
 pub type SharedApp = Arc<App>;

@@ -52,7 +52,10 @@ impl Application {
             providers: Providers::new(lab),
             secrets,
             config,
+            drills: crate::drill::Registry::default(),
         });
+        // Before serving: a drill cut off by a crash must not leave a node down.
+        crate::drill::restore::at_startup(&app).await?;
         Ok(Application { listener, app })
     }
 

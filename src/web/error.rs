@@ -210,3 +210,41 @@ impl From<crate::build::BuildError> for Error {
         }
     }
 }
+
+impl From<crate::node::NodeError> for Error {
+    fn from(e: crate::node::NodeError) -> Self {
+        use crate::node::NodeError as N;
+        match e {
+            N::Stack(s) => s.into(),
+            N::Store(s) => s.into(),
+            N::UnknownNode { .. } => Error::NotFound(e.to_string()),
+            N::NotBuilt(_) | N::NeedsConfirmation { .. } => Error::Conflict(e.to_string()),
+            N::UnknownFault(_) | N::WrongRole { .. } => {
+                Error::Invalid(vec![crate::stack::FieldError::new("fault", e.to_string())])
+            }
+            N::Cloud { .. } | N::Waf { .. } | N::NoAccess { .. } | N::Provider(_) => Error::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::drill::DrillError> for Error {
+    fn from(e: crate::drill::DrillError) -> Self {
+        use crate::drill::DrillError as D;
+        match e {
+            D::Stack(s) => s.into(),
+            D::Node(n) => n.into(),
+            D::Store(s) => s.into(),
+            D::UnknownScenario(_) => Error::Invalid(vec![crate::stack::FieldError::new("scenario", e.to_string())]),
+            D::InvalidSetting { field, message } => Error::Invalid(vec![crate::stack::FieldError::new(field, message)]),
+            D::NotBuilt(_)
+            | D::Unhealthy { .. }
+            | D::AlreadyRunning { .. }
+            | D::BuildRunning(_)
+            | D::NeedsConfirmation { .. }
+            | D::NotRunning { .. } => Error::Conflict(e.to_string()),
+            D::NoSuchDrill(_) => Error::NotFound(e.to_string()),
+            D::Provider(_) => Error::BadRequest(e.to_string()),
+            D::Corrupt { .. } => Error::Internal(e.to_string()),
+        }
+    }
+}

@@ -5,5 +5,6 @@ mod api;
 mod auth;
 mod builds;
 mod cli;
+mod drills;
 mod helpers;
 mod pages;

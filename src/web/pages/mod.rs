@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod builds;
+mod drills;
 mod login;
 mod stacks;
 
@@ -25,5 +26,11 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/steps/{step}", post(builds::run_step))
         .route("/stacks/{name}/builds/{id}/resume", post(builds::resume))
         .route("/stacks/{name}/events", get(crate::web::sse::stack_events))
+        .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::show))
+        .route("/drills/{id}/events", get(drills::events))
+        .route("/drills/{id}/halt", post(drills::halt))
+        .route("/drills/{id}/report.json", get(drills::export_json))
+        .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
 }
