@@ -488,26 +488,36 @@ async fn drill(args: DrillArgs) -> Result<(), Failure> {
             if !json_out {
                 println!("drill {id} started: {scenario} on {name}");
             }
-            let mut seen_phases = 0;
-            let mut seen_marks = 0;
+            // Phases and marks, in time order, each printed once.
+            let mut printed = 0;
             let drill = loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
                 if !json_out {
-                    let phases = d["phases"].as_array().cloned().unwrap_or_default();
-                    for p in phases.iter().skip(seen_phases) {
-                        println!("  phase {}", p["name"].as_str().unwrap_or("?"));
+                    let mut lines: Vec<(i64, String)> = d["phases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            (
+                                p["started_at"].as_i64().unwrap_or(0),
+                                format!("  phase {}", p["name"].as_str().unwrap_or("?")),
+                            )
+                        })
+                        .chain(d["marks"].as_array().into_iter().flatten().map(|m| {
+                            let text = format!(
+                                "    {} (round {})",
+                                m["kind"].as_str().unwrap_or("?"),
+                                m["round"].as_i64().unwrap_or(0) + 1
+                            );
+                            (m["at"].as_i64().unwrap_or(0), text)
+                        }))
+                        .collect();
+                    lines.sort_by_key(|(at, _)| *at);
+                    for (_, line) in lines.iter().skip(printed) {
+                        println!("{line}");
                     }
-                    seen_phases = seen_phases.max(phases.len());
-                    let marks = d["marks"].as_array().cloned().unwrap_or_default();
-                    for m in marks.iter().skip(seen_marks) {
-                        println!(
-                            "    {} (round {})",
-                            m["kind"].as_str().unwrap_or("?"),
-                            m["round"].as_i64().unwrap_or(0) + 1
-                        );
-                    }
-                    seen_marks = seen_marks.max(marks.len());
+                    printed = printed.max(lines.len());
                 }
                 if d["status"] != "running" {
                     break d;
@@ -573,17 +583,23 @@ fn print_drill(d: &Value, json_out: bool) {
         d["status"].as_str().unwrap_or(""),
         d["verdict"].as_str().unwrap_or("none")
     );
-    println!("{:<28} {:>8} {:>8} {:>14} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
+    // Values are printed as text first: a JSON value ignores width and alignment.
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    println!("{:<28} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
     for p in d["phases"].as_array().into_iter().flatten() {
-        let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| v.to_string()).collect();
+        let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| text(v)).collect();
         println!(
-            "{:<28} {:>8} {:>8} {:>14} {:>8} {:>8}",
-            p["name"].as_str().unwrap_or(""),
-            p["requests"],
-            p["availability"],
+            "{:<28} {:>8} {:>8} {:>12} {:>8} {:>8}",
+            text(&p["name"]),
+            text(&p["requests"]),
+            text(&p["availability"]),
             split.join("/"),
-            p["p50_ms"],
-            p["p99_ms"]
+            text(&p["p50_ms"]),
+            text(&p["p99_ms"])
         );
     }
     println!("time to detect {} ms, time to recover {} ms, restored {}", d["mttd_ms"], d["mttr_ms"], d["restored"]);

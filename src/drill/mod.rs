@@ -166,21 +166,6 @@ impl Registry {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_failure_budget_is_one_detection_window_through_the_faulty_half() {
-        // The seed's check on the lab at speedup 10: 600 ms interval, 500 ms timeout, threshold 2.
-        let b = Budget::for_check(20, 600, 500, 2, 0.5);
-        assert_eq!(b.window_ms, 2300);
-        assert_eq!(b.allowed_failures, 23);
-        // AWS timing: 6 s interval, 5 s timeout.
-        assert_eq!(Budget::for_check(20, 6000, 5000, 2, 0.5).allowed_failures, 230);
-    }
-}
-
 /// A drill as stored, with its figures computed: what every view of it
 /// (API, page, exports) is made from.
 pub struct Loaded {
@@ -221,5 +206,20 @@ impl Loaded {
     /// The verdict's lines as stored: (held, text).
     pub fn checks(&self) -> Vec<(bool, String)> {
         serde_json::from_str(&self.row.reasons).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failure_budget_is_one_detection_window_through_the_faulty_half() {
+        // The seed's check on the lab at speedup 10: 600 ms interval, 500 ms timeout, threshold 2.
+        let b = Budget::for_check(20, 600, 500, 2, 0.5);
+        assert_eq!(b.window_ms, 2300);
+        assert_eq!(b.allowed_failures, 23);
+        // AWS timing: 6 s interval, 5 s timeout.
+        assert_eq!(Budget::for_check(20, 6000, 5000, 2, 0.5).allowed_failures, 230);
     }
 }

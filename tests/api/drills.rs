@@ -91,6 +91,14 @@ async fn d1_passes_with_both_web_servers_serving_about_half_each() {
     app.sign_in_admin().await;
     let page = app.page(&format!("/drills/{id}")).await;
     assert!(page.contains("<svg class=\"timeline\"") && page.contains("sse-connect=\"/drills/"), "{page}");
+    let mut live = app.get(&format!("/drills/{id}/events")).await;
+    assert_eq!(live.status(), 200);
+    let mut first = String::new();
+    while !first.contains("\n\n") {
+        let chunk = live.chunk().await.unwrap().expect("the stream sends a snapshot first");
+        first.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(first.starts_with("event: drill") && first.contains("verdict-pass"), "{first}");
     let md = app.page(&format!("/drills/{id}/report.md")).await;
     assert!(md.contains("# Drill") && md.contains("| baseline |"), "{md}");
     let list = app.page("/stacks/bal/drills").await;
@@ -289,6 +297,16 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     assert_eq!(body["errors"][0]["field"], "rate");
     assert_eq!(app.api_json(Method::POST, "/stacks/busy/drills", &viewer, Some(fast("D1"))).await.0, 403);
     assert_eq!(app.api_json(Method::GET, "/drills/999", &token, None).await.0, 404);
+
+    // The browser form keeps what was typed and says what is wrong, next to the field.
+    app.sign_in_admin().await;
+    let res = app.post_form("/stacks/busy/drills", &[("scenario", "D1"), ("rate", "abc")]).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("must be a whole number") && html.contains("value=\"abc\""), "{html}");
+    let res = app.post_form("/stacks/busy/drills", &[("scenario", "D4"), ("confirm", "")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("type the stack"));
 
     let mut long = fast("D1");
     long["baseline_ms"] = json!(60_000);
