@@ -47,6 +47,14 @@ pub enum Event {
         stack: String,
         drill_id: i64,
     },
+    /// The stack's health snapshot changed (read it from the monitors).
+    HealthChanged {
+        stack: String,
+    },
+    HealthTransition {
+        stack: String,
+        transition: crate::health::Transition,
+    },
 }
 
 impl Event {
@@ -57,7 +65,9 @@ impl Event {
             | Event::ApiCall { stack, .. }
             | Event::BuildFinished { stack, .. }
             | Event::DrillProgress { stack, .. }
-            | Event::DrillFinished { stack, .. } => stack,
+            | Event::DrillFinished { stack, .. }
+            | Event::HealthChanged { stack }
+            | Event::HealthTransition { stack, .. } => stack,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cloud;
 pub mod config;
 pub mod drill;
 pub mod events;
+pub mod health;
 pub mod lab;
 pub mod node;
 pub mod secret;
@@ -26,6 +27,7 @@ pub struct App {
     pub login_throttle: web::throttle::LoginThrottle,
     pub bus: events::Bus,
     pub providers: cloud::providers::Providers,
+    pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
     /// Running drills, so Halt reaches them.

@@ -7,4 +7,6 @@ mod builds;
 mod cli;
 mod drills;
 mod helpers;
+mod ops;
 mod pages;
+mod restart;

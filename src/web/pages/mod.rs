@@ -4,6 +4,7 @@ mod audit;
 pub mod builds;
 mod drills;
 mod login;
+pub mod ops;
 mod stacks;
 
 use axum::Router;
@@ -26,6 +27,8 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/steps/{step}", post(builds::run_step))
         .route("/stacks/{name}/builds/{id}/resume", post(builds::resume))
         .route("/stacks/{name}/events", get(crate::web::sse::stack_events))
+        .route("/stacks/{name}/nodes/{node}/waf", post(ops::toggle_waf))
+        .route("/stacks/{name}/faults", post(ops::fault))
         .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
         .route("/drills/{id}", get(drills::show))
         .route("/drills/{id}/events", get(drills::events))
