@@ -791,7 +791,10 @@ fn print_drill(d: &Value, json_out: bool) {
             text(&p["p99_ms"])
         );
     }
-    println!("time to detect {} ms, time to recover {} ms, restored {}", d["mttd_ms"], d["mttr_ms"], d["restored"]);
+    if !d["mttd_ms"].is_null() || !d["mttr_ms"].is_null() {
+        println!("time to detect {} ms, time to recover {} ms", text(&d["mttd_ms"]), text(&d["mttr_ms"]));
+    }
+    println!("restored {}", d["restored"]);
     for c in d["checks"].as_array().into_iter().flatten() {
         println!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
     }

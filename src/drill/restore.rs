@@ -5,6 +5,7 @@
 use super::scenario::Injection;
 use crate::SharedApp;
 use crate::node::{self, NodeError};
+use crate::stack::StackError;
 use crate::store::{NewAudit, PendingRestoreRow, StoreError};
 
 /// Carries out an injection on a node (a fault, or the UTM switch).
@@ -52,7 +53,7 @@ pub async fn undo(app: &SharedApp, row: &PendingRestoreRow, actor: &str) -> Resu
     match apply(app, &row.stack, &row.node, injection.inverse(), None, actor).await {
         Ok(()) => {}
         // Gone with its stack: there is nothing left to restore.
-        Err(NodeError::NotBuilt(_) | NodeError::UnknownNode { .. } | NodeError::Stack(_)) => {
+        Err(NodeError::NotBuilt(_) | NodeError::UnknownNode { .. } | NodeError::Stack(StackError::NotFound(_))) => {
             tracing::warn!(stack = %row.stack, node = %row.node, "pending restore for a node that no longer exists");
         }
         Err(e) => return Err(e),
