@@ -778,11 +778,11 @@ fn print_drill(d: &Value, json_out: bool) {
         Value::Null => "-".into(),
         other => other.to_string(),
     };
-    println!("{:<28} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
+    println!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
     for p in d["phases"].as_array().into_iter().flatten() {
         let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| text(v)).collect();
         println!(
-            "{:<28} {:>8} {:>8} {:>12} {:>8} {:>8}",
+            "{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}",
             text(&p["name"]),
             text(&p["requests"]),
             text(&p["availability"]),

@@ -298,7 +298,7 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg class="timeline" viewBox="0 0 {W} 140" role="img" aria-label="Probes over time by web server, with phases and fault marks" xmlns="http://www.w3.org/2000/svg">"#
+        r#"<svg class="timeline" viewBox="0 0 {W} 150" role="img" aria-label="Probes over time by web server, with phases and fault marks" xmlns="http://www.w3.org/2000/svg">"#
     );
     for (i, ph) in timeline.phases.iter().enumerate() {
         let (a, b) = (x(ph.start), x(ph.end.unwrap_or(now)));
@@ -327,11 +327,13 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
         };
         let _ = write!(out, r#"<rect class="{class}" x="{:.1}" y="{y}" width="1.5" height="14"/>"#, x(p.at));
     }
-    for m in &timeline.marks {
+    for (i, m) in timeline.marks.iter().enumerate() {
         let mx = x(m.at);
+        // Alternate rows, so marks close in time (a fast recovery) stay readable.
+        let ly = if i % 2 == 0 { 116 } else { 127 };
         let _ = write!(
             out,
-            r#"<g><title>{kind} (round {round}) at +{dt} ms</title><line class="mark mark-{kind}" x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{BOTTOM}"/><text class="mark-label mark-{kind}" x="{mx:.1}" y="116">{kind}</text></g>"#,
+            r#"<g><title>{kind} (round {round}) at +{dt} ms</title><line class="mark mark-{kind}" x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{BOTTOM}"/><text class="mark-label mark-{kind}" x="{mx:.1}" y="{ly}">{kind}</text></g>"#,
             kind = m.kind.as_str(),
             round = m.round + 1,
             dt = m.at - t0,
@@ -345,7 +347,7 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
         let tx = x(t0 + (s * 1000.0) as i64);
         let _ = write!(
             out,
-            r#"<line class="tick" x1="{tx:.1}" y1="{BOTTOM}" x2="{tx:.1}" y2="{y2}"/><text class="tick-label" x="{tx:.1}" y="134">{s}s</text>"#,
+            r#"<line class="tick" x1="{tx:.1}" y1="{BOTTOM}" x2="{tx:.1}" y2="{y2}"/><text class="tick-label" x="{tx:.1}" y="145">{s}s</text>"#,
             y2 = BOTTOM + 4.0
         );
         s += tick;
