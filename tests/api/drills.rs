@@ -314,6 +314,8 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(fast("D2"))).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("already has drill"), "{body}");
+    let (status, body) = app.api_json(Method::POST, "/stacks/busy/destroy", &token, None).await;
+    assert_eq!(status, 409, "no teardown under a running drill: {body}");
     app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await;
     wait_drill(&app, &token, id).await;
 
