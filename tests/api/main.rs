@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod browser;
 mod builds;
 mod cli;
 mod drills;
