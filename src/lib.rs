@@ -5,6 +5,7 @@ pub mod build;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod drill;
 pub mod events;
 pub mod health;
 pub mod lab;
@@ -29,6 +30,8 @@ pub struct App {
     pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
+    /// Running drills, so Halt reaches them.
+    pub drills: drill::Registry,
 }
 
 pub type SharedApp = Arc<App>;

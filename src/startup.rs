@@ -54,8 +54,11 @@ impl Application {
             health: Monitors::new(Intervals::default()),
             secrets,
             config,
+            drills: crate::drill::Registry::default(),
         });
         crate::health::start_all(&app).await?;
+        // Before serving: a drill cut off by a crash must not leave a node down.
+        crate::drill::restore::at_startup(&app).await?;
         Ok(Application { listener, app })
     }
 

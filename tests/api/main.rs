@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod builds;
 mod cli;
+mod drills;
 mod helpers;
 mod ops;
 mod pages;

@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod builds;
+mod drills;
 mod login;
 pub mod ops;
 mod stacks;
@@ -30,5 +31,11 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/faults", post(ops::fault))
         .route("/stacks/{name}/nodes/{node}/probe", post(ops::probe))
         .route("/stacks/{name}/nodes/{node}/access", post(ops::save_access))
+        .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::show))
+        .route("/drills/{id}/events", get(drills::events))
+        .route("/drills/{id}/halt", post(drills::halt))
+        .route("/drills/{id}/report.json", get(drills::export_json))
+        .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
 }
