@@ -39,3 +39,38 @@ pub fn routes() -> Router<SharedApp> {
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
 }
+
+#[derive(askama::Template)]
+#[template(path = "partials/flash.html")]
+struct Flash<'a> {
+    class: &'a str,
+    message: &'a str,
+}
+
+/// The answer to a button: htmx gets a one-line message (live panels update
+/// over SSE, so an answer swapped in late can never overwrite newer state);
+/// a plain form post goes back to `back_to`, or to an error page.
+pub(crate) fn action_answer(
+    headers: &axum::http::HeaderMap,
+    back_to: &str,
+    ok_status: axum::http::StatusCode,
+    result: Result<String, crate::web::error::Error>,
+) -> axum::response::Response {
+    use askama::Template;
+    use axum::response::{Html, IntoResponse, Redirect};
+
+    use crate::web::error::{Error, PageError};
+    let htmx = headers.contains_key("hx-request");
+    let (status, class, message) = match result {
+        Ok(message) => (ok_status, "notice", message),
+        Err(err) if !htmx => return PageError(err).into_response(),
+        Err(err) => (err.status(), "alert", err.to_string()),
+    };
+    if !htmx {
+        return Redirect::to(back_to).into_response();
+    }
+    match (Flash { class, message: &message }).render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+    }
+}
