@@ -17,7 +17,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2 as ec2;
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_elasticloadbalancing as elb;
 use aws_smithy_http_client::tls;
 use base64::Engine as _;
@@ -91,12 +91,13 @@ impl AwsTarget {
         }
     }
 
+    /// Which profile the credential chain was looking at, for messages.
     fn profile_hint(&self) -> String {
         match &self.profile {
-            Some(p) => format!("the stack's profile `{p}`"),
+            Some(p) => format!("for the stack's profile `{p}`"),
             None => match std::env::var("AWS_PROFILE") {
-                Ok(p) if !p.is_empty() => format!("AWS_PROFILE=`{p}`"),
-                _ => "no profile (AWS_PROFILE is unset)".to_owned(),
+                Ok(p) if !p.is_empty() => format!("for profile `{p}` (AWS_PROFILE)"),
+                _ => "(neither the stack's profile nor AWS_PROFILE is set)".to_owned(),
             },
         }
     }
@@ -178,7 +179,7 @@ impl AwsCloud {
         if let Some(creds) = find_cause::<CredentialsError>(&err) {
             return credentials_error(creds, &self.target);
         }
-        let cause = DisplayErrorContext(&err).to_string();
+        let cause = causes(&err);
         match &err {
             SdkError::ServiceError(service) => {
                 let meta = service.err();
@@ -232,32 +233,47 @@ fn timeout(operation: &str, endpoint: &str, t: AwsTuning) -> CloudError {
 
 fn credentials_error(err: &CredentialsError, target: &AwsTarget) -> CloudError {
     let profile = target.profile_hint();
-    let cause = DisplayErrorContext(err).to_string();
+    let cause = causes(err);
     match err {
+        // The chain's own text lists every provider it tried, one per line:
+        // too much for a wizard step, and the advice below covers them all.
         CredentialsError::CredentialsNotLoaded(_) => CloudError::new(
             "NoCredentials",
             format!(
-                "no AWS credentials found ({profile}): set AWS_PROFILE or the stack's profile to a profile in \
+                "no AWS credentials found {profile}: set AWS_PROFILE or the stack's profile to a profile in \
                  ~/.aws/config (run `aws sso login --profile NAME` for an SSO profile), or set AWS_ACCESS_KEY_ID \
-                 and AWS_SECRET_ACCESS_KEY for the hawaf server, or run it with an instance or container role \
-                 [{cause}]"
+                 and AWS_SECRET_ACCESS_KEY for the hawaf server, or run it with an instance or container role"
             ),
         ),
         CredentialsError::ProviderTimedOut(_) => CloudError::new(
             "CredentialsTimeout",
-            format!("the AWS credential provider did not answer in time ({profile}): {cause}"),
+            format!("the AWS credential provider did not answer in time {profile}: {cause}"),
         ),
         CredentialsError::InvalidConfiguration(_) => CloudError::new(
             "InvalidCredentialsConfiguration",
-            format!("the AWS credentials configuration is invalid ({profile}): fix ~/.aws/config: {cause}"),
+            format!("the AWS credentials configuration is invalid {profile}: fix ~/.aws/config: {cause}"),
         ),
         _ => CloudError::new(
             "CredentialsError",
-            format!(
-                "cannot obtain AWS credentials ({profile}): {cause}. For an SSO profile, run `aws sso login` again"
-            ),
+            format!("cannot obtain AWS credentials {profile}: {cause} (for an SSO profile, run `aws sso login` again)"),
         ),
     }
+}
+
+/// An error and its causes on one line, each said once: "dispatch failure:
+/// io error: … Connection refused (os error 111)". The SDK's own contexts
+/// repeat their source in their Display, so repeats are skipped.
+fn causes(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The first error of type `T` in `err`'s cause chain (itself included).
