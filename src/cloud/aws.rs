@@ -184,7 +184,10 @@ impl AwsCloud {
             SdkError::ServiceError(service) => {
                 let meta = service.err();
                 match meta.code() {
-                    Some(code) => CloudError::new(code, meta.message().unwrap_or(&cause)),
+                    Some(code) => CloudError::new(
+                        code,
+                        with_advice(code, meta.message().unwrap_or(&cause), operation, &self.target),
+                    ),
                     None => CloudError::new(
                         "InvalidResponse",
                         format!(
@@ -215,6 +218,43 @@ impl AwsCloud {
             }
             _ => CloudError::new("RequestFailed", format!("{operation} to {endpoint} failed: {cause}")),
         }
+    }
+}
+
+/// The classic ELB operations this adapter calls; every other is EC2's.
+const ELB_OPERATIONS: &[&str] = &[
+    "CreateLoadBalancer",
+    "ConfigureHealthCheck",
+    "RegisterInstancesWithLoadBalancer",
+    "DeregisterInstancesFromLoadBalancer",
+    "DescribeInstanceHealth",
+    "DescribeLoadBalancers",
+    "DescribeTags",
+    "DeleteLoadBalancer",
+];
+
+/// AWS's message, verbatim, plus what to fix when the code says it is the
+/// operator's setup (permissions, credentials, region) rather than the stack.
+fn with_advice(code: &str, message: &str, operation: &str, target: &AwsTarget) -> String {
+    let service = if ELB_OPERATIONS.contains(&operation) { "elasticloadbalancing" } else { "ec2" };
+    let profile = target.profile_hint();
+    match code {
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+            format!("{message} (allow {service}:{operation} in the IAM policy of the identity hawaf uses {profile})")
+        }
+        "AuthFailure"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "ExpiredToken"
+        | "RequestExpired" => format!(
+            "{message} (AWS rejected the credentials hawaf uses {profile}: check the access keys, refresh an \
+             expired session, or run `aws sso login` again for an SSO profile)"
+        ),
+        "OptInRequired" => {
+            format!("{message} (region {} is not enabled for this account: enable it or pick another)", target.region)
+        }
+        _ => message.to_owned(),
     }
 }
 
@@ -1292,4 +1332,57 @@ fn unsupported_httpd() -> CloudError {
         "stopping or starting httpd needs a command run on the instance, which the EC2 API cannot do (it takes \
          AWS Systems Manager, which hawaf does not use): use the stop-instance or isolate fault on AWS stacks",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(profile: Option<&str>) -> AwsTarget {
+        AwsTarget { region: "eu-west-3".into(), profile: profile.map(str::to_owned), endpoint_url: None }
+    }
+
+    #[test]
+    fn an_access_denied_reply_keeps_aws_words_and_names_the_permission_to_grant() {
+        let message = with_advice(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+            "CreateVpc",
+            &target(Some("ops")),
+        );
+        assert!(message.starts_with("You are not authorized to perform this operation."), "{message}");
+        assert!(message.contains("allow ec2:CreateVpc"), "{message}");
+        assert!(message.contains("`ops`"), "{message}");
+        let elb = with_advice("AccessDenied", "denied", "ConfigureHealthCheck", &target(None));
+        assert!(elb.contains("elasticloadbalancing:ConfigureHealthCheck"), "{elb}");
+    }
+
+    #[test]
+    fn rejected_credentials_and_disabled_regions_say_what_to_fix() {
+        let auth = with_advice(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+            "DescribeVpcs",
+            &target(None),
+        );
+        assert!(auth.contains("rejected the credentials") && auth.contains("aws sso login"), "{auth}");
+        let region =
+            with_advice("OptInRequired", "You are not subscribed to this service.", "DescribeVpcs", &target(None));
+        assert!(region.contains("region eu-west-3 is not enabled"), "{region}");
+        assert_eq!(
+            with_advice("InvalidSubnet.Range", "The CIDR is invalid.", "CreateSubnet", &target(None)),
+            "The CIDR is invalid."
+        );
+    }
+
+    #[test]
+    fn causes_are_said_once_on_one_line() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("dispatch failure: io error")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("tcp connect error:\n Connection refused")]
+        struct Inner;
+        assert_eq!(causes(&Outer(Inner)), "dispatch failure: io error: tcp connect error: Connection refused");
+    }
 }

@@ -10,7 +10,11 @@
 //! - internal LB DNS names lack AWS's `internal-` prefix;
 //! - unknown AMI ids are accepted (the seed's AMIs are us-east-1 ones);
 //! - a security-group swap does not change ELB health (on AWS the health
-//!   check would fail and the instance turn OutOfService);
+//!   check would fail and the instance turn OutOfService), and a stopped
+//!   instance's health reason is `N/A` (AWS: `Instance`);
+//! - DescribeTags keeps listing the tags of deleted resources;
+//! - DeleteVpc succeeds with a security group still in the VPC (AWS refuses);
+//! - health-check bounds are not enforced (the adapter checks them first, as AWS would);
 //! - moto instances serve nothing, so step 8 (configuring the UTM
 //!   appliances over their REST API) cannot run: see the first test.
 
@@ -446,6 +450,11 @@ async fn aws_faults_isolate_through_a_quarantine_group_and_stop_instances_but_no
     assert!(quarantine.ingress.is_empty(), "the quarantine group admits nothing");
     assert_eq!(quarantine.tags.get("hawaf:stack").map(String::as_str), Some("moto-faults"));
     assert_eq!(isolated.tags.get("hawaf:isolated-from"), Some(&own_groups.join(",")));
+    // moto differs from AWS: a group swap leaves ELB health as it was. On AWS
+    // the health check can no longer reach the instance, which turns
+    // OutOfService after `unhealthy_threshold` checks.
+    let health = cloud.describe_instance_health("ha-lbint", &[id.to_owned()]).await.unwrap();
+    assert_eq!(health[0].state.as_str(), "InService", "moto ignores security groups for health: {health:?}");
 
     faults.unisolate(id).await.unwrap();
     let back = cloud.describe_instances(&Filter::ids([id])).await.unwrap().remove(0);
@@ -458,6 +467,9 @@ async fn aws_faults_isolate_through_a_quarantine_group_and_stop_instances_but_no
     cloud.stop_instance(id).await.unwrap();
     let health = cloud.describe_instance_health("ha-lbint", &[id.to_owned()]).await.unwrap();
     assert_eq!(health[0].state.as_str(), "OutOfService", "{health:?}");
+    // moto differs from AWS: it gives reason `N/A` and description `N/A`
+    // where AWS says `Instance` / "Instance is in stopped state."
+    assert!(!health[0].reason_code.is_empty() && !health[0].description.is_empty(), "{health:?}");
     cloud.start_instance(id).await.unwrap();
     let states = cloud.describe_instances(&Filter::ids([id])).await.unwrap();
     assert_ne!(states[0].state, InstanceState::Stopped);
