@@ -50,6 +50,9 @@ pub struct AwsTuning {
     pub attempt_timeout: Duration,
     /// The whole call, retries and back-off included.
     pub operation_timeout: Duration,
+    /// How long a call that names something just created keeps retrying
+    /// while AWS answers "not found" (EC2's eventual consistency).
+    pub consistency_wait: Duration,
 }
 
 impl Default for AwsTuning {
@@ -62,6 +65,9 @@ impl Default for AwsTuning {
             connect_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(20),
             operation_timeout: Duration::from_secs(60),
+            // AWS documents seconds of lag between creating a resource and
+            // every API seeing it; a wrong id still fails, just this much later.
+            consistency_wait: Duration::from_secs(15),
         }
     }
 }
@@ -167,6 +173,36 @@ impl AwsCloud {
         &self.clients().await.elb
     }
 
+    /// Sends a request that names resources a previous call may have just
+    /// created, retrying while AWS has not caught up with them yet. EC2 is
+    /// eventually consistent: a RunInstances into a security group created a
+    /// second ago can answer InvalidGroup.NotFound, and an ELB can call a
+    /// new instance InvalidInstance. The SDK's retry does not cover these
+    /// (they are also what a truly wrong id gets), so they are retried here,
+    /// with back-off, for at most `consistency_wait`. Only calls that are
+    /// safe to repeat go through here: creates that failed created nothing,
+    /// RunInstances carries a client token.
+    async fn eventually<T, E, R, F, Fut>(&self, operation: &str, mut send: F) -> CloudResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let deadline = tokio::time::Instant::now() + self.tuning.consistency_wait;
+        let mut delay = Duration::from_millis(250);
+        loop {
+            match send().await.map_err(|e| self.error(operation, e)) {
+                Err(e) if not_visible_yet(&e) && tokio::time::Instant::now() + delay <= deadline => {
+                    tracing::debug!(operation, error = %e, "not visible yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(4));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Maps an SDK error to the port's error. Service errors keep AWS's code
     /// and message; errors that never got an answer from AWS get a code of
     /// their own and a message that says what to fix.
@@ -219,6 +255,11 @@ impl AwsCloud {
             _ => CloudError::new("RequestFailed", format!("{operation} to {endpoint} failed: {cause}")),
         }
     }
+}
+
+/// "Not found" answers that, right after a create, mean "not yet".
+fn not_visible_yet(e: &CloudError) -> bool {
+    e.is_not_found() || matches!(e.code.as_str(), "InvalidInstance" | "InvalidSecurityGroup")
 }
 
 /// The classic ELB operations this adapter calls; every other is EC2's.
@@ -652,15 +693,13 @@ impl Cloud for AwsCloud {
         availability_zone: &str,
         tags: Tags,
     ) -> CloudResult<Subnet> {
-        let out = (self.ec2().await)
+        let request = (self.ec2().await)
             .create_subnet()
             .vpc_id(vpc_id)
             .cidr_block(cidr_block.to_string())
             .availability_zone(availability_zone)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Subnet, &tags))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateSubnet", e))?;
+            .tag_specifications(tag_spec(ec2::types::ResourceType::Subnet, &tags));
+        let out = self.eventually("CreateSubnet", || request.clone().send()).await?;
         to_subnet(out.subnet().ok_or_else(|| missing("CreateSubnet", "a subnet"))?)
     }
 
@@ -699,13 +738,8 @@ impl Cloud for AwsCloud {
     }
 
     async fn attach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
-        (self.ec2().await)
-            .attach_internet_gateway()
-            .internet_gateway_id(igw_id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .map_err(|e| self.error("AttachInternetGateway", e))?;
+        let request = (self.ec2().await).attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id);
+        self.eventually("AttachInternetGateway", || request.clone().send()).await?;
         Ok(())
     }
 
@@ -770,18 +804,13 @@ impl Cloud for AwsCloud {
                 ));
             }
         };
-        call.send().await.map_err(|e| self.error("CreateRoute", e))?;
+        self.eventually("CreateRoute", || call.clone().send()).await?;
         Ok(())
     }
 
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> CloudResult<String> {
-        let out = (self.ec2().await)
-            .associate_route_table()
-            .route_table_id(route_table_id)
-            .subnet_id(subnet_id)
-            .send()
-            .await
-            .map_err(|e| self.error("AssociateRouteTable", e))?;
+        let request = (self.ec2().await).associate_route_table().route_table_id(route_table_id).subnet_id(subnet_id);
+        let out = self.eventually("AssociateRouteTable", || request.clone().send()).await?;
         out.association_id().map(str::to_owned).ok_or_else(|| missing("AssociateRouteTable", "an association id"))
     }
 
@@ -840,13 +869,8 @@ impl Cloud for AwsCloud {
     }
 
     async fn associate_address(&self, allocation_id: &str, instance_id: &str) -> CloudResult<String> {
-        let out = (self.ec2().await)
-            .associate_address()
-            .allocation_id(allocation_id)
-            .instance_id(instance_id)
-            .send()
-            .await
-            .map_err(|e| self.error("AssociateAddress", e))?;
+        let request = (self.ec2().await).associate_address().allocation_id(allocation_id).instance_id(instance_id);
+        let out = self.eventually("AssociateAddress", || request.clone().send()).await?;
         out.association_id().map(str::to_owned).ok_or_else(|| missing("AssociateAddress", "an association id"))
     }
 
@@ -883,14 +907,12 @@ impl Cloud for AwsCloud {
     }
 
     async fn create_nat_gateway(&self, subnet_id: &str, allocation_id: &str, tags: Tags) -> CloudResult<NatGateway> {
-        let out = (self.ec2().await)
+        let request = (self.ec2().await)
             .create_nat_gateway()
             .subnet_id(subnet_id)
             .allocation_id(allocation_id)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Natgateway, &tags))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateNatGateway", e))?;
+            .tag_specifications(tag_spec(ec2::types::ResourceType::Natgateway, &tags));
+        let out = self.eventually("CreateNatGateway", || request.clone().send()).await?;
         Ok(to_nat(out.nat_gateway().ok_or_else(|| missing("CreateNatGateway", "a NAT gateway"))?))
     }
 
@@ -925,15 +947,13 @@ impl Cloud for AwsCloud {
         description: &str,
         tags: Tags,
     ) -> CloudResult<SecurityGroup> {
-        let out = (self.ec2().await)
+        let request = (self.ec2().await)
             .create_security_group()
             .vpc_id(vpc_id)
             .group_name(name)
             .description(description)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::SecurityGroup, &tags))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateSecurityGroup", e))?;
+            .tag_specifications(tag_spec(ec2::types::ResourceType::SecurityGroup, &tags));
+        let out = self.eventually("CreateSecurityGroup", || request.clone().send()).await?;
         Ok(SecurityGroup {
             id: out.group_id().map(str::to_owned).ok_or_else(|| missing("CreateSecurityGroup", "a group id"))?,
             vpc_id: vpc_id.to_owned(),
@@ -945,13 +965,11 @@ impl Cloud for AwsCloud {
     }
 
     async fn authorize_ingress(&self, group_id: &str, rules: &[IngressRule]) -> CloudResult<()> {
-        (self.ec2().await)
+        let request = (self.ec2().await)
             .authorize_security_group_ingress()
             .group_id(group_id)
-            .set_ip_permissions(Some(to_permissions(rules)))
-            .send()
-            .await
-            .map_err(|e| self.error("AuthorizeSecurityGroupIngress", e))?;
+            .set_ip_permissions(Some(to_permissions(rules)));
+        self.eventually("AuthorizeSecurityGroupIngress", || request.clone().send()).await?;
         Ok(())
     }
 
@@ -991,7 +1009,7 @@ impl Cloud for AwsCloud {
     }
 
     async fn run_instance(&self, request: RunInstanceRequest) -> CloudResult<Instance> {
-        let out = (self.ec2().await)
+        let call = (self.ec2().await)
             .run_instances()
             .image_id(&request.image_id)
             .instance_type(ec2::types::InstanceType::from(request.instance_type.as_str()))
@@ -1003,10 +1021,8 @@ impl Cloud for AwsCloud {
             // RunInstances takes user data base64-encoded; the SDK does not encode it.
             .set_user_data(request.user_data.as_ref().map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
             .set_client_token(request.client_token.clone())
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Instance, &request.tags))
-            .send()
-            .await
-            .map_err(|e| self.error("RunInstances", e))?;
+            .tag_specifications(tag_spec(ec2::types::ResourceType::Instance, &request.tags));
+        let out = self.eventually("RunInstances", || call.clone().send()).await?;
         out.instances().first().map(to_instance).ok_or_else(|| missing("RunInstances", "an instance"))
     }
 
@@ -1055,13 +1071,11 @@ impl Cloud for AwsCloud {
     }
 
     async fn modify_instance_security_groups(&self, instance_id: &str, group_ids: &[String]) -> CloudResult<()> {
-        (self.ec2().await)
+        let request = (self.ec2().await)
             .modify_instance_attribute()
             .instance_id(instance_id)
-            .set_groups(Some(group_ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| self.error("ModifyInstanceAttribute", e))?;
+            .set_groups(Some(group_ids.to_vec()));
+        self.eventually("ModifyInstanceAttribute", || request.clone().send()).await?;
         Ok(())
     }
 
@@ -1081,7 +1095,7 @@ impl Cloud for AwsCloud {
         for (k, v) in &request.tags {
             tags.push(built(elb::types::Tag::builder().key(k).value(v).build())?);
         }
-        (self.elb().await)
+        let call = (self.elb().await)
             .create_load_balancer()
             .load_balancer_name(&request.name)
             .scheme(match request.scheme {
@@ -1091,10 +1105,8 @@ impl Cloud for AwsCloud {
             .set_listeners(Some(listeners))
             .set_subnets(Some(request.subnets.clone()))
             .set_security_groups(Some(request.security_groups.clone()))
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateLoadBalancer", e))?;
+            .set_tags(Some(tags));
+        self.eventually("CreateLoadBalancer", || call.clone().send()).await?;
         // CreateLoadBalancer answers with the DNS name only; the engine
         // wants the whole description (subnets, instances, tags).
         self.describe_load_balancers(std::slice::from_ref(&request.name))
@@ -1119,24 +1131,17 @@ impl Cloud for AwsCloud {
                 .unhealthy_threshold(as_i32(check.unhealthy_threshold))
                 .build(),
         )?;
-        let out = (self.elb().await)
-            .configure_health_check()
-            .load_balancer_name(lb_name)
-            .health_check(hc)
-            .send()
-            .await
-            .map_err(|e| self.error("ConfigureHealthCheck", e))?;
+        let request = (self.elb().await).configure_health_check().load_balancer_name(lb_name).health_check(hc);
+        let out = self.eventually("ConfigureHealthCheck", || request.clone().send()).await?;
         Ok(to_health_check(out.health_check()))
     }
 
     async fn register_instances(&self, lb_name: &str, instance_ids: &[String]) -> CloudResult<Vec<String>> {
-        let out = (self.elb().await)
+        let request = (self.elb().await)
             .register_instances_with_load_balancer()
             .load_balancer_name(lb_name)
-            .set_instances(Some(elb_instances(instance_ids)))
-            .send()
-            .await
-            .map_err(|e| self.error("RegisterInstancesWithLoadBalancer", e))?;
+            .set_instances(Some(elb_instances(instance_ids)));
+        let out = self.eventually("RegisterInstancesWithLoadBalancer", || request.clone().send()).await?;
         Ok(out.instances().iter().filter_map(|i| i.instance_id().map(str::to_owned)).collect())
     }
 

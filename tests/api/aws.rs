@@ -512,6 +512,20 @@ async fn aws_errors_keep_the_code_and_message_aws_gave() {
     let err = aws.describe_instances(&Filter::ids(["i-0123456789abcdef0"])).await.unwrap_err();
     assert_eq!(err.code, "InvalidInstanceID.NotFound", "{err}");
     assert!(err.is_not_found());
+    // A call naming something that does not exist (yet) is retried for a
+    // while, since on AWS a resource created a second ago may not be
+    // visible everywhere; a wrong id still ends with AWS's answer.
+    let patient = AwsCloud::new(
+        target(&endpoint, "eu-central-1"),
+        AwsTuning { consistency_wait: Duration::from_secs(1), ..AwsTuning::default() },
+    );
+    let igw = patient.create_internet_gateway(tags.clone()).await.unwrap();
+    let started = Instant::now();
+    let err = patient.attach_internet_gateway(&igw.id, "vpc-0123456789abcdef0").await.unwrap_err();
+    assert_eq!(err.code, "InvalidVpcID.NotFound", "{err}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(700) && waited < Duration::from_secs(5), "retried for {waited:?}");
+
     let err = aws.describe_load_balancers(&["no-such-lb".to_owned()]).await.unwrap_err();
     assert_eq!(err.code, "LoadBalancerNotFound", "{err}");
     assert!(err.is_not_found());
@@ -552,6 +566,7 @@ async fn an_aws_endpoint_that_does_not_answer_fails_the_step_quickly_with_a_clea
         connect_timeout: Duration::from_secs(1),
         attempt_timeout: Duration::from_secs(1),
         operation_timeout: Duration::from_secs(3),
+        consistency_wait: Duration::ZERO,
     };
     let app = spawn_app_with(|c| c.aws = quick).await;
     let token = app.token(Role::Operator).await;
