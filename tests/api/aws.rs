@@ -593,73 +593,116 @@ async fn an_aws_endpoint_that_does_not_answer_fails_the_step_quickly_with_a_clea
     assert!(err.message.contains(&closed), "{err}");
 }
 
-#[tokio::test]
-async fn an_aws_build_without_credentials_says_how_to_provide_them() {
-    // A server of its own with no AWS settings at all: no keys, no profile
-    // files, instance metadata off (so nothing leaves the loopback).
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hawaf.db");
-    let token = {
-        let store = hawaf::store::Store::open(&db).await.unwrap();
-        hawaf::auth::add_user(&store, "test", "op", "correct-horse-battery", Role::Operator).await.unwrap();
-        hawaf::auth::create_api_token(&store, "test", "op", "tests").await.unwrap()
-    };
-    let addr = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hawaf"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
+/// A `hawaf serve` process of its own, for tests that need an environment
+/// other than the test process's: every `AWS_*` variable removed, then
+/// `env` set. No profile files and no instance metadata, so the credential
+/// chain never leaves the loopback.
+struct Server {
+    child: std::process::Child,
+    base: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hawaf.db");
+        let token = {
+            let store = hawaf::store::Store::open(&db).await.unwrap();
+            hawaf::auth::add_user(&store, "test", "op", "correct-horse-battery", Role::Operator).await.unwrap();
+            hawaf::auth::create_api_token(&store, "test", "op", "tests").await.unwrap()
+        };
+        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hawaf"));
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(["serve", "--bind", &addr.to_string(), "--db", db.to_str().unwrap()])
+            .env("HOME", dir.path())
+            .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let server = Server { child: cmd.spawn().unwrap(), base: format!("http://{addr}"), token, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{}/healthz", server.base)).await.is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token)
+    }
+
+    /// Starts a build (`apply` or `destroy`) and waits, bounded, for its end.
+    async fn build(&self, stack: &str, kind: &str) -> Value {
+        let res = self.api(reqwest::Method::POST, &format!("/stacks/{stack}/{kind}")).send().await.unwrap();
+        assert_eq!(res.status(), 202);
+        let id = res.json::<Value>().await.unwrap()["build_id"].as_i64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let b: Value =
+                self.api(reqwest::Method::GET, &format!("/builds/{id}")).send().await.unwrap().json().await.unwrap();
+            if b["status"] != "running" {
+                return b;
+            }
+            assert!(Instant::now() < deadline, "the build did not finish: {b:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    cmd.args(["serve", "--bind", &addr.to_string(), "--db", db.to_str().unwrap()])
-        .env("HOME", dir.path())
-        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let server = Server(cmd.spawn().unwrap());
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Stops the server process when the test ends, however it ends.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    let api = |m: reqwest::Method, path: &str| client.request(m, format!("{base}/api/v1{path}")).bearer_auth(&token);
+}
+
+#[tokio::test]
+async fn an_aws_build_without_credentials_says_how_to_provide_them() {
+    let server = Server::start(&[]).await;
     // The endpoint is a closed loopback port: the call must fail before it.
-    let res = api(reqwest::Method::POST, "/stacks")
+    let res = server
+        .api(reqwest::Method::POST, "/stacks")
         .json(&aws_stack("nocreds", "us-east-2", "http://127.0.0.1:9"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let res = api(reqwest::Method::POST, "/stacks/nocreds/apply").send().await.unwrap();
-    let id = res.json::<Value>().await.unwrap()["build_id"].as_i64().unwrap();
-    let build = loop {
-        let b: Value = api(reqwest::Method::GET, &format!("/builds/{id}")).send().await.unwrap().json().await.unwrap();
-        if b["status"] != "running" {
-            break b;
-        }
-        assert!(Instant::now() < deadline, "the build did not finish: {b:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(server);
+    let build = server.build("nocreds", "apply").await;
     assert_eq!(build["status"], "failed");
     let error = step(&build, 1)["error"].as_str().unwrap();
     assert!(error.contains("NoCredentials: no AWS credentials found"), "{error}");
     assert!(error.contains("AWS_PROFILE") && error.contains("AWS_ACCESS_KEY_ID"), "says what to set: {error}");
 }
 
-/// Stops the server process when the test ends, however it ends.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+#[tokio::test]
+async fn aws_endpoint_url_and_keys_from_the_environment_serve_stacks_that_name_no_endpoint() {
+    let Some(endpoint) = moto("the AWS_ENDPOINT_URL test") else { return };
+    let server = Server::start(&[
+        ("AWS_ENDPOINT_URL", &endpoint),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ])
+    .await;
+    let region = "sa-east-1";
+    let mut definition = aws_stack("from-env", region, &endpoint);
+    definition["aws"] = json!({"region": region});
+    let res = server.api(reqwest::Method::POST, "/stacks").json(&definition).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert_built_up_to_waf_configuration(&server.build("from-env", "apply").await);
+    let sdk = sdk(&endpoint, region);
+    assert_eq!(live_instances(&sdk, "from-env").await.len(), 4, "built in moto, found through AWS_ENDPOINT_URL");
+    let down = server.build("from-env", "destroy").await;
+    assert_eq!(down["status"], "succeeded", "{down:#}");
+    assert_nothing_left(&sdk, "from-env").await;
 }
