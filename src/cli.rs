@@ -40,8 +40,43 @@ pub enum Command {
     /// Local API token management (opens the database directly).
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Stack definitions, through a running server's API.
+    /// Stack definitions, builds and health, through a running server's API.
     Stack(StackArgs),
+    /// Switch a WAF node's virtual webserver on or off (read back from the node).
+    Waf(WafArgs),
+    /// Inject or undo a fault on a node.
+    Fault(FaultArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WafArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    pub stack: String,
+    pub node: String,
+    pub action: WafAction,
+    /// Confirm taking the last in-service WAF node down.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum WafAction {
+    Enable,
+    Disable,
+}
+
+#[derive(Args, Debug)]
+pub struct FaultArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    pub stack: String,
+    pub node: String,
+    /// stop-httpd, start-httpd, stop-instance, start-instance, isolate or unisolate
+    pub fault: String,
+    /// Confirm taking the last in-service WAF node down.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -149,6 +184,17 @@ pub enum StackCommand {
     List,
     /// Show one stack's current definition.
     Show { name: String },
+    /// Build the stack (the eight steps), with a progress bar until done.
+    Apply { name: String },
+    /// Tear the stack down, in reverse order.
+    Destroy {
+        name: String,
+        /// Required: a teardown deletes every resource of the stack.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Both load-balancer tiers and the WAF switches, as the monitor sees them.
+    Health { name: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -186,6 +232,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Token(TokenCommand::Create { user, name, db }) => token_create(&db, &user, &name).await,
         Command::Stack(args) => stack(args).await,
+        Command::Waf(args) => waf(args).await,
+        Command::Fault(args) => fault(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -402,6 +450,147 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
                 print_warnings(&s);
             }
         }
+        StackCommand::Apply { name } => {
+            let started = client.call(reqwest::Method::POST, &format!("/stacks/{name}/apply"), None).await?;
+            follow_build(&client, &started, json_out).await?;
+        }
+        StackCommand::Destroy { name, yes } => {
+            if !yes {
+                return Err(Failure::input(format!(
+                    "a teardown deletes every resource of {name}: add --yes to confirm"
+                )));
+            }
+            let started = client.call(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), None).await?;
+            follow_build(&client, &started, json_out).await?;
+        }
+        StackCommand::Health { name } => {
+            let h = client.call(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
+            if json_out {
+                println!("{h:#}");
+            } else {
+                for tier in ["external", "internal"] {
+                    let t = &h["tiers"][tier];
+                    println!(
+                        "{} ({tier}): {} of {} instances in service",
+                        t["lb"].as_str().unwrap_or(""),
+                        t["in_service"],
+                        t["total"]
+                    );
+                    for i in t["instances"].as_array().into_iter().flatten() {
+                        println!(
+                            "  {:<16} {:<22} {:<13} since {} {}",
+                            i["name"].as_str().unwrap_or(""),
+                            i["id"].as_str().unwrap_or(""),
+                            i["state"].as_str().unwrap_or(""),
+                            i["since"].as_str().unwrap_or(""),
+                            i["reason"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                for (node, w) in h["waf"].as_object().into_iter().flatten() {
+                    let state = match w["enabled"].as_bool() {
+                        Some(true) => "enabled",
+                        Some(false) => "disabled",
+                        None => "unknown",
+                    };
+                    println!("WAF {node:<16} {state:<9} since {}", w["since"].as_str().unwrap_or(""));
+                }
+                if let Some(e) = h["error"].as_str() {
+                    println!("warning: {e}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows a build's progress until it ends; a failed build exits 1 with the
+/// failing step's error.
+async fn follow_build(client: &Client, started: &Value, json_out: bool) -> Result<(), Failure> {
+    let id = started["build_id"].as_i64().ok_or_else(|| Failure::failed("the server did not return a build id"))?;
+    let bar = if json_out { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(8) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} steps {elapsed:>4} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let build = loop {
+        let b = client.call(reqwest::Method::GET, &format!("/builds/{id}"), None).await?;
+        let steps = b["steps"].as_array().cloned().unwrap_or_default();
+        let done =
+            steps.iter().filter(|s| matches!(s["status"].as_str(), Some("succeeded" | "failed" | "skipped"))).count();
+        bar.set_position(done as u64);
+        let running: Vec<String> = steps
+            .iter()
+            .filter(|s| s["status"] == "running")
+            .map(|s| {
+                let progress = s["progress"].as_str().unwrap_or("");
+                format!(
+                    "{} {}{}",
+                    s["number"],
+                    s["title"].as_str().unwrap_or(""),
+                    if progress.is_empty() { String::new() } else { format!(": {progress}") }
+                )
+            })
+            .collect();
+        bar.set_message(running.join(" | "));
+        if b["status"] != "running" {
+            break b;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    bar.finish_and_clear();
+    if json_out {
+        println!("{build:#}");
+    }
+    match build["status"].as_str() {
+        Some("succeeded") => {
+            if !json_out {
+                println!(
+                    "{} build {id} of {} succeeded",
+                    build["kind"].as_str().unwrap_or(""),
+                    build["stack"].as_str().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        _ => Err(Failure::failed(format!(
+            "build {id} {}: {}",
+            build["status"].as_str().unwrap_or("ended"),
+            build["error"].as_str().unwrap_or("no error recorded")
+        ))),
+    }
+}
+
+async fn waf(args: WafArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let mut body = json!({"enabled": matches!(args.action, WafAction::Enable)});
+    if args.yes {
+        body["confirm"] = json!(args.stack);
+    }
+    let answer = client
+        .call(reqwest::Method::POST, &format!("/stacks/{}/nodes/{}/waf", args.stack, args.node), Some(body))
+        .await?;
+    if args.client.json {
+        println!("{answer:#}");
+    } else {
+        println!("{}: WAF {}", args.node, if answer["enabled"] == true { "enabled" } else { "disabled" });
+    }
+    Ok(())
+}
+
+async fn fault(args: FaultArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let mut body = json!({"node": args.node, "fault": args.fault});
+    if args.yes {
+        body["confirm"] = json!(args.stack);
+    }
+    let answer = client.call(reqwest::Method::POST, &format!("/stacks/{}/faults", args.stack), Some(body)).await?;
+    if args.client.json {
+        println!("{answer:#}");
+    } else {
+        println!("{}: {} done", args.node, args.fault);
     }
     Ok(())
 }

@@ -38,6 +38,14 @@ pub enum Event {
         status: String,
         error: Option<String>,
     },
+    /// The stack's health snapshot changed (read it from the monitors).
+    HealthChanged {
+        stack: String,
+    },
+    HealthTransition {
+        stack: String,
+        transition: crate::health::Transition,
+    },
 }
 
 impl Event {
@@ -46,7 +54,9 @@ impl Event {
             Event::BuildStarted { stack, .. }
             | Event::StepChanged { stack, .. }
             | Event::ApiCall { stack, .. }
-            | Event::BuildFinished { stack, .. } => stack,
+            | Event::BuildFinished { stack, .. }
+            | Event::HealthChanged { stack }
+            | Event::HealthTransition { stack, .. } => stack,
         }
     }
 }

@@ -6,7 +6,9 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod events;
+pub mod health;
 pub mod lab;
+pub mod node;
 pub mod secret;
 pub mod stack;
 pub mod startup;
@@ -24,6 +26,7 @@ pub struct App {
     pub login_throttle: web::throttle::LoginThrottle,
     pub bus: events::Bus,
     pub providers: cloud::providers::Providers,
+    pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
 }

@@ -10,6 +10,7 @@ use crate::auth::{self, Role};
 use crate::cloud::providers::{Providers, start_lab};
 use crate::config::Config;
 use crate::events::Bus;
+use crate::health::{Intervals, Monitors};
 use crate::lab::LabConfig;
 use crate::secret::SecretBox;
 use crate::store::Store;
@@ -50,9 +51,11 @@ impl Application {
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
             bus: Bus::default(),
             providers: Providers::new(lab, config.aws),
+            health: Monitors::new(Intervals::default()),
             secrets,
             config,
         });
+        crate::health::start_all(&app).await?;
         Ok(Application { listener, app })
     }
 

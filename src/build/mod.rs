@@ -289,6 +289,12 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
             detail: error.clone().unwrap_or_else(|| format!("build {}", ctx.build_id)),
         })
         .await;
+    // A built stack is watched from now on; a torn-down one no longer.
+    match (kind, status) {
+        (Kind::Apply, _) => crate::health::ensure(&ctx.app, &ctx.stack),
+        (Kind::Destroy, "succeeded") => ctx.app.health.stop(&ctx.stack),
+        _ => {}
+    }
     ctx.app.bus.publish(Event::BuildFinished {
         stack: ctx.stack.to_string(),
         build_id: ctx.build_id,

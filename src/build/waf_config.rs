@@ -9,9 +9,8 @@ use super::StepError;
 use super::apply::{lb_dns, wait_in_service};
 use super::ctx::Ctx;
 use crate::events::Event;
-use crate::secret::Secret;
-use crate::stack::{InstanceRole, LbRole, Provider};
-use crate::waf::{Fingerprint, LbTarget, Pin, UtmClient};
+use crate::stack::{InstanceRole, LbRole};
+use crate::waf::{LbTarget, UtmClient};
 
 pub async fn configure(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
@@ -52,36 +51,11 @@ async fn node(ctx: &Ctx, role: InstanceRole, internal: &LbTarget, external: &LbT
     .await
 }
 
-/// A client for a node's REST API: from what the database holds (token
-/// sealed, certificate pinned), or, on the lab, from the lab itself, which
-/// knows its nodes' tokens; on AWS the operator supplies them.
-pub async fn client_for(ctx: &Ctx, node: &str, instance_id: &str) -> Result<UtmClient, StepError> {
-    let waf_err = |message: String| StepError::Waf { node: node.to_owned(), message };
-    let app = &ctx.app;
-    if let Some(row) = app.store.waf_node(ctx.stack_id, node).await? {
-        let token =
-            app.secrets.open(&row.token_enc).map_err(|e| waf_err(format!("cannot read its stored API token: {e}")))?;
-        let pin: Fingerprint =
-            row.fingerprint.parse().map_err(|e| waf_err(format!("stored fingerprint is unreadable: {e}")))?;
-        return UtmClient::new(&row.api_url, token, Pin(pin)).map_err(|e| waf_err(e.to_string()));
-    }
-    if ctx.def.provider() != Provider::Lab {
-        return Err(waf_err(
-            "waiting for its REST API token: open its console at https://EIP:4444/, do the first-time setup \
-             (hostname = its private IP, admin password, time zone), enable the REST API, create a token, \
-             and enter it here"
-                .into(),
-        ));
-    }
-    let admin = app
-        .providers
-        .lab()
-        .waf_admin(instance_id)
-        .ok_or_else(|| waf_err(format!("the lab has no WAF node {instance_id}")))?;
-    let base = admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned();
-    let fingerprint = Fingerprint::of_der(&admin.certificate_der);
-    app.store.upsert_waf_node(ctx.stack_id, node, &base, &app.secrets.seal(&admin.token), &fingerprint.hex()).await?;
-    UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| waf_err(e.to_string()))
+async fn client_for(ctx: &Ctx, node: &str, instance_id: &str) -> Result<UtmClient, StepError> {
+    crate::node::waf_client(&ctx.app, ctx.stack_id, &ctx.def, node, instance_id).await.map_err(|e| match e {
+        crate::node::NodeError::NoAccess { message, .. } => StepError::Waf { node: node.to_owned(), message },
+        other => StepError::Waf { node: node.to_owned(), message: other.to_string() },
+    })
 }
 
 async fn log(ctx: &Ctx, operation: &str, target: &str, outcome: &str, duration_ms: i64) -> Result<(), StepError> {

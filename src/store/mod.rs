@@ -2,6 +2,7 @@
 
 mod audit;
 mod builds;
+mod health;
 mod lab;
 mod stacks;
 mod users;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use audit::{AuditEntry, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
+pub use health::HealthEventRow;
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, SessionRow, UserRow};
 

@@ -29,6 +29,10 @@ pub enum Error {
     BadRequest(String),
     #[error("{}", invalid_summary(.0))]
     Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Upstream(String),
     #[error("the request body is larger than the {0} KiB this endpoint accepts")]
     TooLarge(usize),
     #[error("expected Content-Type: {0}")]
@@ -54,7 +58,8 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Invalid(_) | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -72,7 +77,8 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
             Error::BadRequest(_) => "bad_request",
-            Error::Invalid(_) => "invalid",
+            Error::Invalid(_) | Error::Unprocessable(_) => "invalid",
+            Error::Upstream(_) => "upstream",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Throttled(_) => "throttled",
@@ -207,6 +213,21 @@ impl From<crate::build::BuildError> for Error {
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
             B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
             B::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::node::NodeError> for Error {
+    fn from(e: crate::node::NodeError) -> Self {
+        use crate::node::NodeError as N;
+        match e {
+            N::Stack(s) => s.into(),
+            N::UnknownNode { .. } => Error::NotFound(e.to_string()),
+            N::UnknownFault(_) | N::WrongRole { .. } => Error::Unprocessable(e.to_string()),
+            N::NotBuilt(_) | N::NeedsConfirmation { .. } | N::NoAccess { .. } => Error::Conflict(e.to_string()),
+            N::Cloud { .. } | N::Waf { .. } => Error::Upstream(e.to_string()),
+            N::Provider(_) => Error::BadRequest(e.to_string()),
+            N::Store(s) => s.into(),
         }
     }
 }

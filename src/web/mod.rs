@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod error;
+pub mod metrics;
 pub mod pages;
 pub mod session;
 pub mod sse;
@@ -45,6 +46,7 @@ pub fn router(app: SharedApp) -> Router {
         .merge(browser)
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/{*path}", get(assets::serve))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));

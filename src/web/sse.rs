@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{Error, PageError};
 use super::pages::builds::{CallRowView, CallView, step_card_html, wizard_body};
+use super::pages::ops::load_ops;
 use super::session::Viewer;
 use crate::SharedApp;
 use crate::auth::Role;
@@ -34,6 +35,26 @@ async fn wizard_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &st
     Ok(events)
 }
 
+/// The operations view's fragments; only the timeline after a transition.
+async fn ops_events(
+    app: &SharedApp,
+    name: &str,
+    can_operate: bool,
+    csrf: &str,
+    timeline_only: bool,
+) -> Result<Vec<SseEvent>, Error> {
+    let ops = load_ops(app, name, can_operate, csrf).await?;
+    let internal = |e: askama::Error| Error::Internal(e.to_string());
+    let mut events = vec![SseEvent::default().event("timeline").data(ops.timeline_html().map_err(internal)?)];
+    if !timeline_only {
+        events.push(SseEvent::default().event("topology").data(ops.topology_html().map_err(internal)?));
+        events.push(SseEvent::default().event("tier-external").data(ops.tier_html(0).map_err(internal)?));
+        events.push(SseEvent::default().event("tier-internal").data(ops.tier_html(1).map_err(internal)?));
+        events.push(SseEvent::default().event("nodes").data(ops.nodes_html().map_err(internal)?));
+    }
+    Ok(events)
+}
+
 /// Turns one bus event into the fragment the page needs, if it is about this stack.
 async fn render(
     app: &SharedApp,
@@ -49,6 +70,8 @@ async fn render(
         Event::BuildStarted { .. } | Event::BuildFinished { .. } => {
             return wizard_events(app, name, can_operate, csrf).await;
         }
+        Event::HealthChanged { .. } => return ops_events(app, name, can_operate, csrf, false).await,
+        Event::HealthTransition { .. } => return ops_events(app, name, can_operate, csrf, true).await,
         Event::StepChanged { build_id, step, .. } => {
             let html = step_card_html(app, name, *build_id, *step, can_operate, csrf).await?;
             SseEvent::default().event(format!("step-{step}")).data(html)
@@ -80,7 +103,8 @@ pub async fn stack_events(
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before rendering the snapshot, so nothing falls between the two.
     let rx = app.bus.subscribe();
-    let first = wizard_events(&app, &name, can_operate, &csrf).await?;
+    let mut first = wizard_events(&app, &name, can_operate, &csrf).await?;
+    first.extend(ops_events(&app, &name, can_operate, &csrf, false).await?);
     let updates = stream::unfold((app, rx, name, csrf), move |(app, mut rx, name, csrf)| async move {
         loop {
             let events = match rx.recv().await {

@@ -98,3 +98,42 @@ async fn user_add_and_token_create_bootstrap_a_database() {
     assert_eq!(code, 2);
     assert!(err.contains("user names are"));
 }
+
+#[tokio::test]
+async fn the_cli_builds_watches_switches_and_tears_down_a_lab_stack() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    let client = |args: &[&str]| {
+        let mut c = hawaf();
+        c.args(args).env("HAWAF_URL", &app.base).env("HAWAF_TOKEN", &token);
+        c
+    };
+    assert_eq!(run(client(&["stack", "new", "clibuilt"])).await.0, 0);
+    let (code, out, err) = run(client(&["stack", "apply", "clibuilt"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("apply build") && out.contains("succeeded"), "{out}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (code, out, _) = run(client(&["stack", "health", "clibuilt"])).await;
+        assert_eq!(code, 0);
+        if out.matches("2 of 2 instances in service").count() == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{out}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (code, out, err) = run(client(&["waf", "clibuilt", "ha-utm-left", "disable"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ha-utm-left: WAF disabled"));
+    assert_eq!(run(client(&["waf", "clibuilt", "ha-utm-left", "enable"])).await.0, 0);
+    let (code, _, err) = run(client(&["fault", "clibuilt", "ha-web-left", "unplug"])).await;
+    assert_eq!(code, 2, "an unknown fault is bad input");
+    assert!(err.contains("unknown fault"));
+    let (code, _, err) = run(client(&["stack", "destroy", "clibuilt"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--yes"));
+    let (code, out, err) = run(client(&["stack", "destroy", "clibuilt", "--yes"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("destroy build"));
+}

@@ -4,7 +4,10 @@
 mod api;
 mod auth;
 mod aws;
+mod browser;
 mod builds;
 mod cli;
 mod helpers;
+mod ops;
 mod pages;
+mod restart;

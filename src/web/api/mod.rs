@@ -2,6 +2,7 @@
 
 mod builds;
 mod json;
+mod ops;
 mod stacks;
 
 use axum::Router;
@@ -16,6 +17,9 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}", get(stacks::show).put(stacks::update).delete(stacks::delete))
         .route("/stacks/{name}/apply", post(builds::apply))
         .route("/stacks/{name}/destroy", post(builds::destroy))
+        .route("/stacks/{name}/health", get(ops::health))
+        .route("/stacks/{name}/nodes/{node}/waf", post(ops::waf))
+        .route("/stacks/{name}/faults", post(ops::fault))
         .route("/builds/{id}", get(builds::show))
         .route("/builds/{id}/resume", post(builds::resume))
 }

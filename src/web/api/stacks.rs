@@ -22,8 +22,17 @@ fn rfc3339(ms: i64) -> String {
 
 /// The stack as API clients see it: the definition plus what the dashboard
 /// knows about it.
-fn to_json(s: &Stack) -> Value {
+fn to_json(app: &SharedApp, s: &Stack) -> Value {
+    let mut endpoints = serde_json::Map::new();
+    // A lab stack's site is reachable from this host; say where.
+    if s.is_built() && s.definition.provider() == crate::stack::Provider::Lab {
+        let lb = s.definition.load_balancer(crate::stack::LbRole::External);
+        if let Some(url) = app.providers.lab().lb_url(lb.as_str()) {
+            endpoints.insert("external".into(), json!(url));
+        }
+    }
     json!({
+        "endpoints": endpoints,
         "name": s.row.name,
         "version": s.row.current_version,
         "definition": s.definition.to_json(),
@@ -45,7 +54,7 @@ fn caller_cidr(ext: &Extensions) -> Ipv4Net {
 
 pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Value>, ApiError> {
     let stacks = stack::list(&app.store).await?;
-    Ok(Json(Value::Array(stacks.iter().map(to_json).collect())))
+    Ok(Json(Value::Array(stacks.iter().map(|s| to_json(&app, s)).collect())))
 }
 
 pub async fn show(
@@ -53,7 +62,7 @@ pub async fn show(
     Viewer(_): Viewer,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(to_json(&stack::load(&app.store, &name).await?)))
+    Ok(Json(to_json(&app, &stack::load(&app.store, &name).await?)))
 }
 
 pub async fn create(
@@ -65,7 +74,7 @@ pub async fn create(
     let preset = stack::seed_definition(caller_cidr(&ext));
     let draft = Draft::from_json(body, &preset).map_err(Error::Invalid)?;
     let created = stack::create(&app.store, &user.username, &draft).await?;
-    let mut response = (StatusCode::CREATED, Json(to_json(&created))).into_response();
+    let mut response = (StatusCode::CREATED, Json(to_json(&app, &created))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/stacks/{}", created.row.name)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -87,7 +96,7 @@ pub async fn update(
     let draft = Draft::from_json(body, &current.definition).map_err(Error::Invalid)?;
     let (Updated::NewVersion(saved) | Updated::Unchanged(saved)) =
         stack::update(&app.store, &user.username, &name, current.row.current_version, &draft).await?;
-    Ok(Json(to_json(&saved)).into_response())
+    Ok(Json(to_json(&app, &saved)).into_response())
 }
 
 pub async fn delete(

@@ -3,6 +3,7 @@
 mod audit;
 pub mod builds;
 mod login;
+pub mod ops;
 mod stacks;
 
 use axum::Router;
@@ -25,5 +26,7 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/steps/{step}", post(builds::run_step))
         .route("/stacks/{name}/builds/{id}/resume", post(builds::resume))
         .route("/stacks/{name}/events", get(crate::web::sse::stack_events))
+        .route("/stacks/{name}/nodes/{node}/waf", post(ops::toggle_waf))
+        .route("/stacks/{name}/faults", post(ops::fault))
         .route("/audit", get(audit::page))
 }

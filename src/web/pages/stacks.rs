@@ -428,6 +428,11 @@ pub struct ShowPage {
     notice: Option<String>,
     problem: Option<String>,
     confirm_value: String,
+    ops_topology: String,
+    ops_external: String,
+    ops_internal: String,
+    ops_nodes: String,
+    ops_timeline: String,
 }
 
 #[derive(Deserialize)]
@@ -527,6 +532,9 @@ async fn show_page(
             ingress: vec![format!("tcp/80 from {}", sg(SgRole::Lbint)), format!("tcp/22 from {admin}")],
         },
     ];
+    let can_operate = user.role >= crate::auth::Role::Operator;
+    let ops = super::ops::ops(app, &s, can_operate, &user.csrf).await?;
+    let internal = |e: askama::Error| Error::Internal(e.to_string());
     let hc = d.health_check();
     let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
     Ok(ShowPage {
@@ -561,6 +569,11 @@ async fn show_page(
         notice,
         problem,
         confirm_value,
+        ops_topology: ops.topology_html().map_err(internal)?,
+        ops_external: ops.tier_html(0).map_err(internal)?,
+        ops_internal: ops.tier_html(1).map_err(internal)?,
+        ops_nodes: ops.nodes_html().map_err(internal)?,
+        ops_timeline: ops.timeline_html().map_err(internal)?,
     })
 }
 

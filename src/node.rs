@@ -1,0 +1,308 @@
+//! Operations on one node of a built stack: the per-node WAF switch (the
+//! seed's Disable button, through the UTM REST API) and the faults drills
+//! and operators inject. Every one is audited.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::SharedApp;
+use crate::cloud::{CloudError, HealthState};
+use crate::secret::Secret;
+use crate::stack::{self, InstanceRole, LbRole, Provider, Stack, StackDefinition};
+use crate::store::{NewAudit, StoreError};
+use crate::waf::{Fingerprint, Pin, UtmClient, WafError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    StopHttpd,
+    StartHttpd,
+    StopInstance,
+    StartInstance,
+    Isolate,
+    Unisolate,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::StopHttpd,
+        Fault::StartHttpd,
+        Fault::StopInstance,
+        Fault::StartInstance,
+        Fault::Isolate,
+        Fault::Unisolate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::StopHttpd => "stop-httpd",
+            Fault::StartHttpd => "start-httpd",
+            Fault::StopInstance => "stop-instance",
+            Fault::StartInstance => "start-instance",
+            Fault::Isolate => "isolate",
+            Fault::Unisolate => "unisolate",
+        }
+    }
+
+    /// What undoes this fault.
+    pub fn inverse(self) -> Fault {
+        match self {
+            Fault::StopHttpd => Fault::StartHttpd,
+            Fault::StartHttpd => Fault::StopHttpd,
+            Fault::StopInstance => Fault::StartInstance,
+            Fault::StartInstance => Fault::StopInstance,
+            Fault::Isolate => Fault::Unisolate,
+            Fault::Unisolate => Fault::Isolate,
+        }
+    }
+
+    /// Faults that take a node out of service (as opposed to restoring it).
+    pub fn takes_down(self) -> bool {
+        matches!(self, Fault::StopHttpd | Fault::StopInstance | Fault::Isolate)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = NodeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL.into_iter().find(|f| f.as_str() == s).ok_or_else(|| NodeError::UnknownFault(s.to_owned()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Stack(#[from] stack::StackError),
+    #[error("stack {0} is not built")]
+    NotBuilt(String),
+    #[error("stack {stack} has no node {node}: its nodes are {known}")]
+    UnknownNode { stack: String, node: String, known: String },
+    #[error("unknown fault `{0}`: use stop-httpd, start-httpd, stop-instance, start-instance, isolate or unisolate")]
+    UnknownFault(String),
+    #[error("{fault} applies to web servers only; {node} is a WAF node (use its WAF switch)")]
+    WrongRole { fault: Fault, node: String },
+    #[error(
+        "this takes {node}, the last in-service WAF node of {stack}, out of service and stops the site: type the stack's name to confirm"
+    )]
+    NeedsConfirmation { stack: String, node: String },
+    #[error("{node}: {source}")]
+    Cloud { node: String, source: CloudError },
+    #[error("{node}: {source}")]
+    Waf { node: String, source: WafError },
+    #[error("{node}: {message}")]
+    NoAccess { node: String, message: String },
+    #[error("{0}")]
+    Provider(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A node of a built stack, found by its Name.
+pub struct Node {
+    pub stack: Stack,
+    pub role: InstanceRole,
+    pub name: String,
+    pub instance_id: String,
+}
+
+pub async fn find(app: &SharedApp, stack_name: &str, node: &str) -> Result<Node, NodeError> {
+    let stack = stack::load(&app.store, stack_name).await?;
+    let d = &stack.definition;
+    let Some(role) = InstanceRole::ALL.iter().copied().find(|r| d.instance(*r).name().as_str() == node) else {
+        let known = InstanceRole::ALL.iter().map(|r| d.instance(*r).name().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(NodeError::UnknownNode { stack: stack_name.to_owned(), node: node.to_owned(), known });
+    };
+    let logical = format!("instance/{}", role.as_str());
+    let resources = app.store.live_resources(stack.row.id).await?;
+    let instance_id = resources
+        .into_iter()
+        .find(|r| r.logical_id == logical)
+        .map(|r| r.physical_id)
+        .ok_or_else(|| NodeError::NotBuilt(stack_name.to_owned()))?;
+    Ok(Node { name: node.to_owned(), role, instance_id, stack })
+}
+
+/// A UTM client for a WAF node: from the database (token sealed,
+/// certificate pinned) or, on the lab, from the lab, which knows its nodes'
+/// tokens. On AWS the operator supplies them in step 8.
+pub async fn waf_client(
+    app: &SharedApp,
+    stack_id: i64,
+    def: &StackDefinition,
+    node: &str,
+    instance_id: &str,
+) -> Result<UtmClient, NodeError> {
+    let no_access = |message: String| NodeError::NoAccess { node: node.to_owned(), message };
+    if let Some(row) = app.store.waf_node(stack_id, node).await? {
+        let token = app
+            .secrets
+            .open(&row.token_enc)
+            .map_err(|e| no_access(format!("cannot read its stored API token: {e}")))?;
+        let pin: Fingerprint =
+            row.fingerprint.parse().map_err(|e| no_access(format!("its stored fingerprint is unreadable: {e}")))?;
+        return UtmClient::new(&row.api_url, token, Pin(pin)).map_err(|e| no_access(e.to_string()));
+    }
+    if def.provider() != Provider::Lab {
+        return Err(no_access(
+            "waiting for its REST API token: open its console at https://EIP:4444/, do the first-time setup \
+             (hostname = its private IP, admin password, time zone), enable the REST API, create a token, \
+             and enter it in step 8"
+                .into(),
+        ));
+    }
+    let admin = app
+        .providers
+        .lab()
+        .waf_admin(instance_id)
+        .ok_or_else(|| no_access(format!("the lab has no WAF node {instance_id}")))?;
+    let base = admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned();
+    let fingerprint = Fingerprint::of_der(&admin.certificate_der);
+    app.store.upsert_waf_node(stack_id, node, &base, &app.secrets.seal(&admin.token), &fingerprint.hex()).await?;
+    UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
+}
+
+/// Refuses to take the last in-service WAF node out of service unless the
+/// operator typed the stack's name.
+async fn guard_last_waf(app: &SharedApp, node: &Node, confirm: Option<&str>) -> Result<(), NodeError> {
+    if confirm.is_some_and(|c| c.trim() == node.stack.row.name) {
+        return Ok(());
+    }
+    let d = &node.stack.definition;
+    let cloud = app.providers.cloud_for(d).map_err(NodeError::Provider)?;
+    let lb = d.load_balancer(LbRole::External).as_str();
+    let health = cloud
+        .describe_instance_health(lb, &[])
+        .await
+        .map_err(|source| NodeError::Cloud { node: node.name.clone(), source })?;
+    let others_in_service =
+        health.iter().filter(|h| h.instance_id != node.instance_id && h.state == HealthState::InService).count();
+    if others_in_service == 0 {
+        return Err(NodeError::NeedsConfirmation { stack: node.stack.row.name.clone(), node: node.name.clone() });
+    }
+    Ok(())
+}
+
+async fn audit(app: &SharedApp, actor: &str, action: &str, target: String, outcome: &str, detail: String) {
+    let entry = NewAudit { actor, action, target: &target, outcome, detail };
+    if let Err(e) = app.store.audit(entry).await {
+        tracing::error!(error = %e, "cannot write an audit row");
+    }
+}
+
+/// Turns a WAF node's virtual webserver on or off and returns the state
+/// read back from the node.
+pub async fn set_waf(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    enabled: bool,
+    confirm: Option<&str>,
+    actor: &str,
+) -> Result<bool, NodeError> {
+    let result = async {
+        let node = find(app, stack_name, node_name).await?;
+        if !node.role.is_waf() {
+            return Err(NodeError::UnknownNode {
+                stack: stack_name.to_owned(),
+                node: node_name.to_owned(),
+                known: "the WAF nodes".into(),
+            });
+        }
+        if !enabled {
+            guard_last_waf(app, &node, confirm).await?;
+        }
+        let d = &node.stack.definition;
+        let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
+        let lb = d.load_balancer(LbRole::External).as_str();
+        client.set_enabled(lb, enabled).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+    }
+    .await;
+    let (outcome, detail) = match &result {
+        Ok(state) => ("ok", format!("asked {}, node reports {}", on_off(enabled), on_off(*state))),
+        Err(NodeError::NeedsConfirmation { .. }) => ("refused", "last in-service WAF node, not confirmed".to_owned()),
+        Err(e) => ("failed", e.to_string()),
+    };
+    audit(
+        app,
+        actor,
+        if enabled { "waf.enable" } else { "waf.disable" },
+        format!("{stack_name}/{node_name}"),
+        outcome,
+        detail,
+    )
+    .await;
+    result
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "enabled" } else { "disabled" }
+}
+
+/// Reads a WAF node's switch from the node itself.
+pub async fn waf_enabled(app: &SharedApp, stack_name: &str, node_name: &str) -> Result<bool, NodeError> {
+    let node = find(app, stack_name, node_name).await?;
+    let d = &node.stack.definition;
+    let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
+    client
+        .enabled(d.load_balancer(LbRole::External).as_str())
+        .await
+        .map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+}
+
+/// Injects (or undoes) a fault on a node.
+pub async fn inject(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    fault: Fault,
+    confirm: Option<&str>,
+    actor: &str,
+) -> Result<(), NodeError> {
+    let result = async {
+        let node = find(app, stack_name, node_name).await?;
+        if matches!(fault, Fault::StopHttpd | Fault::StartHttpd) && node.role.is_waf() {
+            return Err(NodeError::WrongRole { fault, node: node.name.clone() });
+        }
+        if node.role.is_waf() && fault.takes_down() {
+            guard_last_waf(app, &node, confirm).await?;
+        }
+        let d = &node.stack.definition;
+        let id = node.instance_id.as_str();
+        let cloud_err = |source| NodeError::Cloud { node: node.name.clone(), source };
+        match fault {
+            Fault::StopInstance | Fault::StartInstance => {
+                let cloud = app.providers.cloud_for(d).map_err(NodeError::Provider)?;
+                if fault == Fault::StopInstance {
+                    cloud.stop_instance(id).await
+                } else {
+                    cloud.start_instance(id).await
+                }
+                .map_err(cloud_err)
+            }
+            _ => {
+                let faults = app.providers.faults_for(d).map_err(NodeError::Provider)?;
+                match fault {
+                    Fault::StopHttpd => faults.stop_httpd(id).await,
+                    Fault::StartHttpd => faults.start_httpd(id).await,
+                    Fault::Isolate => faults.isolate(id).await,
+                    _ => faults.unisolate(id).await,
+                }
+                .map_err(cloud_err)
+            }
+        }
+    }
+    .await;
+    let (outcome, detail) = match &result {
+        Ok(()) => ("ok", String::new()),
+        Err(NodeError::NeedsConfirmation { .. }) => ("refused", "last in-service WAF node, not confirmed".to_owned()),
+        Err(e) => ("failed", e.to_string()),
+    };
+    audit(app, actor, &format!("fault.{fault}"), format!("{stack_name}/{node_name}"), outcome, detail).await;
+    result
+}

@@ -1,0 +1,70 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ApiJson;
+use crate::SharedApp;
+use crate::node::{self, Fault};
+use crate::stack;
+use crate::web::error::{ApiError, Error};
+use crate::web::session::{Operator, Viewer};
+
+/// Both tiers and the WAF switches, from the monitor; for a built stack
+/// whose monitor has not polled yet, waits briefly for its first poll.
+pub async fn health(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let s = stack::load(&app.store, &name).await?;
+    if !s.is_built() {
+        return Err(Error::Conflict(format!("stack {name} is not built, so it has no health to show")).into());
+    }
+    crate::health::ensure(&app, &name);
+    let snap = match app.health.snapshot(&name) {
+        Some(s) => s,
+        None => app
+            .health
+            .first_snapshot(&name, std::time::Duration::from_secs(10))
+            .await
+            .ok_or_else(|| Error::Upstream(format!("the health monitor of {name} has no answer yet")))?,
+    };
+    Ok(Json(snap.to_json()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WafBody {
+    enabled: bool,
+    confirm: Option<String>,
+}
+
+pub async fn waf(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, node_name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<WafBody>,
+) -> Result<Json<Value>, ApiError> {
+    let now = node::set_waf(&app, &name, &node_name, body.enabled, body.confirm.as_deref(), &user.username).await?;
+    Ok(Json(json!({"stack": name, "node": node_name, "enabled": now})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultBody {
+    node: String,
+    fault: String,
+    confirm: Option<String>,
+}
+
+pub async fn fault(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<FaultBody>,
+) -> Result<Json<Value>, ApiError> {
+    let fault: Fault = body.fault.parse().map_err(Error::from)?;
+    node::inject(&app, &name, &body.node, fault, body.confirm.as_deref(), &user.username).await?;
+    Ok(Json(json!({"stack": name, "node": body.node, "fault": fault.as_str(), "done": true})))
+}

@@ -1,0 +1,82 @@
+//! `GET /metrics`: Prometheus text exposition of what the health monitors
+//! see. The format is a handful of gauges rendered from the monitors'
+//! snapshots on each scrape, so no metrics registry is kept in sync.
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use crate::SharedApp;
+use crate::store::now_ms;
+
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+pub async fn metrics(State(app): State<SharedApp>) -> impl IntoResponse {
+    let mut stacks = app.health.stacks();
+    stacks.sort();
+    let snaps: Vec<_> = stacks.iter().filter_map(|s| app.health.snapshot(s)).collect();
+    let mut out = String::new();
+    let now = now_ms();
+    // Writing to a String cannot fail; the results are ignored for that reason.
+    let _ = writeln!(out, "# HELP hawaf_lb_instances_in_service Instances a load balancer reports InService.");
+    let _ = writeln!(out, "# TYPE hawaf_lb_instances_in_service gauge");
+    for s in &snaps {
+        for (tier, t) in [("external", &s.external), ("internal", &s.internal)] {
+            let _ = writeln!(
+                out,
+                "hawaf_lb_instances_in_service{{stack=\"{}\",tier=\"{tier}\",lb=\"{}\"}} {}",
+                label(&s.stack),
+                label(&t.lb),
+                t.in_service
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP hawaf_lb_instances Instances registered with a load balancer.");
+    let _ = writeln!(out, "# TYPE hawaf_lb_instances gauge");
+    for s in &snaps {
+        for (tier, t) in [("external", &s.external), ("internal", &s.internal)] {
+            let _ = writeln!(
+                out,
+                "hawaf_lb_instances{{stack=\"{}\",tier=\"{tier}\",lb=\"{}\"}} {}",
+                label(&s.stack),
+                label(&t.lb),
+                t.total
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hawaf_waf_enabled Whether a WAF node's virtual webserver is enabled, as read from the node."
+    );
+    let _ = writeln!(out, "# TYPE hawaf_waf_enabled gauge");
+    for s in &snaps {
+        for (node, w) in &s.waf {
+            if let Some(on) = w.enabled {
+                let _ = writeln!(
+                    out,
+                    "hawaf_waf_enabled{{stack=\"{}\",node=\"{}\"}} {}",
+                    label(&s.stack),
+                    label(node),
+                    u8::from(on)
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "# HELP hawaf_health_poll_age_seconds Seconds since the stack's health was last polled.");
+    let _ = writeln!(out, "# TYPE hawaf_health_poll_age_seconds gauge");
+    for s in &snaps {
+        let age = (now - s.polled_at).max(0) as f64 / 1000.0;
+        let _ = writeln!(out, "hawaf_health_poll_age_seconds{{stack=\"{}\"}} {age:.3}", label(&s.stack));
+    }
+    let _ = writeln!(out, "# HELP hawaf_health_poll_failing Whether the stack's last health poll failed.");
+    let _ = writeln!(out, "# TYPE hawaf_health_poll_failing gauge");
+    for s in &snaps {
+        let _ =
+            writeln!(out, "hawaf_health_poll_failing{{stack=\"{}\"}} {}", label(&s.stack), u8::from(s.error.is_some()));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
+}

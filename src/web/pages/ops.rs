@@ -1,0 +1,459 @@
+//! The operations view on the stack page: topology picture, a panel per
+//! load-balancer tier in the AWS console's words, the per-node WAF switch,
+//! fault buttons for lab stacks and the transitions timeline. Each is a
+//! fixed SSE target that the health monitor's events refresh.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::SharedApp;
+use crate::health::{Snapshot, Tier};
+use crate::node::{self, Fault, NodeError};
+use crate::stack::{self, InstanceRole, LbRole, Provider, Stack};
+use crate::web::error::{Error, PageError};
+use crate::web::format_ms;
+use crate::web::session::Operator;
+
+pub struct InstanceView {
+    pub name: String,
+    pub id: String,
+    pub state: String,
+    pub class: &'static str,
+    pub reason: String,
+    pub since: String,
+}
+
+pub struct TierView {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub lb: String,
+    pub summary: String,
+    pub class: &'static str,
+    pub instances: Vec<InstanceView>,
+}
+
+pub struct NodeView {
+    pub name: String,
+    pub role: &'static str,
+    pub is_waf: bool,
+    pub private_ip: String,
+    pub waf: String,
+    pub waf_class: &'static str,
+    pub waf_since: String,
+    pub waf_error: String,
+    pub faults: Vec<&'static str>,
+}
+
+pub struct EventView {
+    pub at: String,
+    pub tier: String,
+    pub node: String,
+    pub from: String,
+    pub to: String,
+    pub to_class: &'static str,
+    pub reason: String,
+}
+
+/// A box of the topology picture.
+pub struct Box_ {
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+    pub class: &'static str,
+    pub title: String,
+    pub line2: String,
+    pub line3: String,
+}
+
+impl Box_ {
+    pub fn cx(&self) -> i32 {
+        self.x + self.w / 2
+    }
+    pub fn bottom(&self) -> i32 {
+        self.y + self.h
+    }
+    pub fn tx(&self) -> i32 {
+        self.x + 10
+    }
+}
+
+pub struct Link {
+    pub x1: i32,
+    pub y1: i32,
+    pub x2: i32,
+    pub y2: i32,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/ops_topology.html")]
+pub struct Topology {
+    pub az_a: String,
+    pub az_b: String,
+    pub boxes: Vec<Box_>,
+    pub links: Vec<Link>,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/ops_tier.html")]
+pub struct TierPanel<'a> {
+    pub tier: &'a TierView,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/ops_nodes.html")]
+pub struct NodesPanel<'a> {
+    pub stack: &'a str,
+    pub nodes: &'a [NodeView],
+    pub can_operate: bool,
+    pub csrf: &'a str,
+    pub lab: bool,
+    pub error: Option<&'a str>,
+    pub polled: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/ops_timeline.html")]
+pub struct Timeline<'a> {
+    pub events: &'a [EventView],
+}
+
+/// Everything the operations view shows, from the monitor's latest snapshot.
+pub struct Ops {
+    pub stack: String,
+    pub built: bool,
+    pub topology: Topology,
+    pub tiers: [TierView; 2],
+    pub nodes: Vec<NodeView>,
+    pub events: Vec<EventView>,
+    pub can_operate: bool,
+    pub csrf: String,
+    pub lab: bool,
+    pub error: Option<String>,
+    pub polled: String,
+}
+
+fn state_class(state: &str) -> &'static str {
+    match state {
+        "InService" | "enabled" => "ok",
+        "OutOfService" | "disabled" => "down",
+        _ => "unknown",
+    }
+}
+
+fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &str) -> TierView {
+    match tier {
+        Some(t) => TierView {
+            key,
+            title,
+            lb: t.lb.clone(),
+            summary: t.summary(),
+            class: if t.total > 0 && t.in_service == t.total {
+                "ok"
+            } else if t.in_service == 0 {
+                "down"
+            } else {
+                "degraded"
+            },
+            instances: t
+                .instances
+                .iter()
+                .map(|i| InstanceView {
+                    name: i.name.clone(),
+                    id: i.id.clone(),
+                    state: i.state.clone(),
+                    class: state_class(&i.state),
+                    reason: i.reason.clone(),
+                    since: format_ms(i.since),
+                })
+                .collect(),
+        },
+        None => TierView {
+            key,
+            title,
+            lb: lb.to_owned(),
+            summary: "no health data yet".into(),
+            class: "unknown",
+            instances: Vec::new(),
+        },
+    }
+}
+
+pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) -> Result<Ops, Error> {
+    let d = &stack.definition;
+    let name = stack.row.name.clone();
+    let snap: Option<std::sync::Arc<Snapshot>> = app.health.snapshot(&name);
+    let snap = snap.as_deref();
+    let resources = app.store.live_resources(stack.row.id).await?;
+    let ips: HashMap<String, String> = resources
+        .iter()
+        .filter(|r| r.logical_id.starts_with("instance/"))
+        .filter_map(|r| {
+            let attrs: serde_json::Value = serde_json::from_str(&r.attributes).ok()?;
+            Some((attrs["name"].as_str()?.to_owned(), attrs["private_ip"].as_str()?.to_owned()))
+        })
+        .collect();
+    let ext_lb = d.load_balancer(LbRole::External).to_string();
+    let int_lb = d.load_balancer(LbRole::Internal).to_string();
+    let tiers = [
+        tier_view("external", "External load balancer", snap.map(|s| &s.external), &ext_lb),
+        tier_view("internal", "Internal load balancer", snap.map(|s| &s.internal), &int_lb),
+    ];
+    let lab = d.provider() == Provider::Lab;
+    let nodes: Vec<NodeView> = InstanceRole::ALL
+        .iter()
+        .map(|role| {
+            let name = d.instance(*role).name().to_string();
+            let waf = snap.and_then(|s| s.waf.get(&name));
+            let faults = Fault::ALL
+                .iter()
+                .filter(|f| lab || !matches!(f, Fault::StopHttpd | Fault::StartHttpd))
+                .filter(|f| role.is_web() || !matches!(f, Fault::StopHttpd | Fault::StartHttpd))
+                .map(|f| f.as_str())
+                .collect();
+            NodeView {
+                private_ip: ips
+                    .get(&name)
+                    .cloned()
+                    .or_else(|| d.instance(*role).private_ip().map(|ip| ip.to_string()))
+                    .unwrap_or_default(),
+                role: role.as_str(),
+                is_waf: role.is_waf(),
+                waf: waf.map(|w| w.label().to_owned()).unwrap_or_else(|| "unknown".into()),
+                waf_class: waf.map(|w| state_class(w.label())).unwrap_or("unknown"),
+                waf_since: waf.map(|w| format_ms(w.since)).unwrap_or_default(),
+                waf_error: waf.and_then(|w| w.error.clone()).unwrap_or_default(),
+                faults,
+                name,
+            }
+        })
+        .collect();
+    let events = app
+        .store
+        .health_events(stack.row.id, 25)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            at: format_ms(e.at),
+            to_class: state_class(&e.to_state),
+            tier: e.tier,
+            node: e.node,
+            from: e.from_state,
+            to: e.to_state,
+            reason: e.reason,
+        })
+        .collect();
+    let topology = topology(stack, snap, &ips);
+    Ok(Ops {
+        stack: name,
+        built: stack.is_built(),
+        topology,
+        tiers,
+        nodes,
+        events,
+        can_operate,
+        csrf: csrf.to_owned(),
+        lab,
+        error: snap.and_then(|s| {
+            s.error.as_ref().map(|e| format!("unknown since {}: {e}", s.error_since.map(format_ms).unwrap_or_default()))
+        }),
+        polled: snap.map(|s| format_ms(s.polled_at)).unwrap_or_default(),
+    })
+}
+
+impl Ops {
+    pub fn topology_html(&self) -> Result<String, askama::Error> {
+        self.topology.render()
+    }
+    pub fn tier_html(&self, i: usize) -> Result<String, askama::Error> {
+        TierPanel { tier: &self.tiers[i] }.render()
+    }
+    pub fn nodes_html(&self) -> Result<String, askama::Error> {
+        NodesPanel {
+            stack: &self.stack,
+            nodes: &self.nodes,
+            can_operate: self.can_operate,
+            csrf: &self.csrf,
+            lab: self.lab,
+            error: self.error.as_deref(),
+            polled: &self.polled,
+        }
+        .render()
+    }
+    pub fn timeline_html(&self) -> Result<String, askama::Error> {
+        Timeline { events: &self.events }.render()
+    }
+}
+
+/// Server-rendered SVG of the stack: external LB, two WAF nodes, internal
+/// LB, two web servers, in their AZ columns, coloured by health and WAF state.
+fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String>) -> Topology {
+    let d = &stack.definition;
+    let az = |role: InstanceRole| d.instance_subnet(role).az().to_string();
+    let tier_state = |tier: Option<&Tier>, node: &str| {
+        tier.and_then(|t| t.instances.iter().find(|i| i.name == node))
+            .map(|i| i.state.clone())
+            .unwrap_or_else(|| "Unknown".into())
+    };
+    let ext = snap.map(|s| &s.external);
+    let int = snap.map(|s| &s.internal);
+    let lb_box = |y: i32, lb: String, tier: Option<&Tier>, scheme: &str| Box_ {
+        x: 270,
+        y,
+        w: 220,
+        h: 50,
+        class: match tier {
+            Some(t) if t.total > 0 && t.in_service == t.total => "ok",
+            Some(t) if t.in_service > 0 => "degraded",
+            Some(_) => "down",
+            None => "unknown",
+        },
+        title: lb,
+        line2: scheme.to_owned(),
+        line3: tier.map(|t| format!("{}/{} in service", t.in_service, t.total)).unwrap_or_else(|| "no data".into()),
+    };
+    let mut boxes = vec![
+        lb_box(30, d.load_balancer(LbRole::External).to_string(), ext, "internet-facing"),
+        lb_box(250, d.load_balancer(LbRole::Internal).to_string(), int, "internal"),
+    ];
+    let mut links = Vec::new();
+    for (i, role) in [InstanceRole::WafLeft, InstanceRole::WafRight, InstanceRole::WebLeft, InstanceRole::WebRight]
+        .into_iter()
+        .enumerate()
+    {
+        let name = d.instance(role).name().to_string();
+        let (y, lb_tier, parent) = if role.is_waf() { (140, ext, 0) } else { (360, int, 1) };
+        let state = tier_state(lb_tier, &name);
+        let waf = snap.and_then(|s| s.waf.get(&name));
+        let class = match (state.as_str(), waf.and_then(|w| w.enabled)) {
+            (_, Some(false)) => "off",
+            ("InService", _) => "ok",
+            ("OutOfService", _) => "down",
+            _ => "unknown",
+        };
+        let x = if i % 2 == 0 { 60 } else { 500 };
+        let line3 = match waf {
+            Some(w) => format!("{state} · WAF {}", w.label()),
+            None => state.clone(),
+        };
+        let b = Box_ {
+            x,
+            y,
+            w: 200,
+            h: 60,
+            class,
+            title: name.clone(),
+            line2: ips.get(&name).cloned().unwrap_or_default(),
+            line3,
+        };
+        let p = &boxes[parent];
+        links.push(Link { x1: p.cx(), y1: p.bottom(), x2: b.cx(), y2: b.y, class: state_class(&state) });
+        if role.is_waf() {
+            // Each WAF node forwards to the internal LB.
+            links.push(Link {
+                x1: b.cx(),
+                y1: b.bottom(),
+                x2: 380,
+                y2: 250,
+                class: if class == "ok" { "ok" } else { "unknown" },
+            });
+        }
+        boxes.push(b);
+    }
+    let note = match snap {
+        None if stack.is_built() => "waiting for the first health poll".to_owned(),
+        None => "not built: the picture shows the plan".to_owned(),
+        Some(s) => format!("polled {}", format_ms(s.polled_at)),
+    };
+    Topology { az_a: az(InstanceRole::WafLeft), az_b: az(InstanceRole::WafRight), boxes, links, note }
+}
+
+// ---------- actions ----------
+
+#[derive(Template)]
+#[template(path = "partials/flash.html")]
+struct Flash<'a> {
+    class: &'a str,
+    message: &'a str,
+}
+
+fn answer(headers: &HeaderMap, name: &str, result: Result<String, NodeError>) -> Response {
+    let htmx = headers.contains_key("hx-request");
+    let (status, class, message) = match result {
+        Ok(message) => (StatusCode::OK, "notice", message),
+        Err(e) => {
+            let err = Error::from(e);
+            if !htmx {
+                return PageError(err).into_response();
+            }
+            (err.status(), "alert", err.to_string())
+        }
+    };
+    if !htmx {
+        return Redirect::to(&format!("/stacks/{name}")).into_response();
+    }
+    match (Flash { class, message: &message }).render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WafForm {
+    enabled: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn toggle_waf(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, node_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<WafForm>,
+) -> Response {
+    let enabled = form.enabled == "true";
+    let confirm = Some(form.confirm.as_str()).filter(|c| !c.trim().is_empty());
+    let result = node::set_waf(&app, &name, &node_name, enabled, confirm, &user.username)
+        .await
+        .map(|now| format!("{node_name}: WAF {} (read back from the node).", if now { "enabled" } else { "disabled" }));
+    answer(&headers, &name, result)
+}
+
+#[derive(Deserialize)]
+pub struct FaultForm {
+    node: String,
+    fault: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn fault(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<FaultForm>,
+) -> Response {
+    let confirm = Some(form.confirm.as_str()).filter(|c| !c.trim().is_empty());
+    let result = match form.fault.parse::<Fault>() {
+        Ok(fault) => node::inject(&app, &name, &form.node, fault, confirm, &user.username)
+            .await
+            .map(|()| format!("{}: {fault} done.", form.node)),
+        Err(e) => Err(e),
+    };
+    answer(&headers, &name, result)
+}
+
+pub async fn load_ops(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Ops, Error> {
+    let s = stack::load(&app.store, name).await?;
+    ops(app, &s, can_operate, csrf).await
+}

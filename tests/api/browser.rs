@@ -1,0 +1,165 @@
+//! The UI in real headless Chromium through chromedriver (both from
+//! Debian; `scripts/test` installs them and sets HAWAF_BROWSER_TESTS=1).
+//! Without that variable these tests say they were skipped and pass, so a
+//! plain `cargo test` needs nothing installed.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    name: &'static str,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn browser(name: &'static str) -> Option<Browser> {
+    if std::env::var_os("HAWAF_BROWSER_TESTS").is_none() {
+        eprintln!(
+            "{name}: skipped (set HAWAF_BROWSER_TESTS=1, as scripts/test does, with chromium and chromedriver installed)"
+        );
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed");
+    let profile = tempfile::tempdir().unwrap().keep();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1300,1400", format!("--user-data-dir={}", profile.display())],
+        }
+    });
+    let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone().into_iter().collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("cannot start a browser session: {e}"),
+        }
+    };
+    Some(Browser { client, driver, name })
+}
+
+impl Browser {
+    /// Waits (bounded) until `css` holds `text` (ignoring case: badges are
+    /// upper-cased by CSS, and WebDriver reads rendered text); on failure
+    /// saves a screenshot.
+    async fn until_text(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(45);
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && el.text().await.map(|t| t.to_lowercase().contains(&text.to_lowercase())).unwrap_or(false)
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.screenshot().await;
+                let html = self.client.source().await.unwrap_or_default();
+                panic!("{}: `{css}` never showed `{text}`; page:\n{}", self.name, &html[..html.len().min(3000)]);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn screenshot(&self) {
+        if let Ok(png) = self.client.screenshot().await {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{}.png", self.name)), png);
+        }
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    async fn sign_in(&self, app: &TestApp) {
+        self.client.goto(&app.url("/login")).await.unwrap();
+        self.fill("#username", "admin").await;
+        self.fill("#password", ADMIN_PASSWORD).await;
+        self.click("form.login button").await;
+        self.until_text("header.top", "admin").await;
+    }
+}
+
+#[tokio::test]
+async fn in_chromium_a_stack_is_defined_fixed_and_built_with_live_progress() {
+    let Some(b) = browser("wizard").await else { return };
+    let app = spawn_app().await;
+    b.sign_in(&app).await;
+    b.client.goto(&app.url("/stacks/new")).await.unwrap();
+    b.fill("#f-name", "chromium").await;
+    b.fill("[name='subnets.web-a.cidr']", "10.9.20.0/24").await;
+    b.click("form.definition button.primary").await;
+    b.until_text(".alert", "One field needs attention").await;
+    let kept = b.client.find(Locator::Css("[name='subnets.web-a.cidr']")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("10.9.20.0/24"), "the typed value is kept");
+    b.fill("[name='subnets.web-a.cidr']", "10.0.20.0/24").await;
+    b.click("form.definition button.primary").await;
+    b.until_text(".notice", "Stack chromium created").await;
+
+    b.client.goto(&app.url("/stacks/chromium/build")).await.unwrap();
+    b.until_text("#step-8", "not run").await;
+    b.click(".build-actions button.primary").await;
+    // Progress arrives over SSE: no reload happens in this test.
+    b.until_text(".build-head", "succeeded").await;
+    for n in 1..=8 {
+        b.until_text(&format!("#step-{n}"), "succeeded").await;
+    }
+    b.screenshot().await;
+}
+
+#[tokio::test]
+async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
+    let Some(b) = browser("waf-switch").await else { return };
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "switch"}))).await;
+    let built = app.run_build(&token, "/stacks/switch/apply").await;
+    assert_eq!(built["status"], "succeeded");
+    b.sign_in(&app).await;
+    b.client.goto(&app.url("/stacks/switch")).await.unwrap();
+    b.until_text("#tier-external", "2 of 2 instances in service").await;
+    b.click("#nodes form[action$='ha-utm-left/waf'] button").await;
+    b.until_text("#ops-message", "WAF disabled").await;
+    b.until_text("#tier-external", "1 of 2 instances in service").await;
+    b.until_text("#nodes", "disabled").await;
+    b.click("#nodes form[action$='ha-utm-left/waf'] button").await;
+    b.until_text("#tier-external", "2 of 2 instances in service").await;
+    b.screenshot().await;
+}

@@ -1,0 +1,195 @@
+use std::time::{Duration, Instant};
+
+use hawaf::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn built(app: &TestApp, name: &str) -> String {
+    let token = app.token(Role::Operator).await;
+    let (status, _) = app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": name}))).await;
+    assert_eq!(status, 201);
+    let build = app.run_build(&token, &format!("/stacks/{name}/apply")).await;
+    assert_eq!(build["status"], "succeeded", "{build:#}");
+    token
+}
+
+/// Polls the health API until `check` holds (bounded), returning the last answer.
+async fn health_until(app: &TestApp, token: &str, name: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, h) = app.api_json(Method::GET, &format!("/stacks/{name}/health"), token, None).await;
+        assert_eq!(status, 200, "{h}");
+        if check(&h) {
+            return h;
+        }
+        assert!(Instant::now() < deadline, "health never reached the expected state: {h:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_health_api_reports_both_tiers_and_the_waf_switches_as_read_from_the_nodes() {
+    let app = spawn_app().await;
+    let token = built(&app, "watched").await;
+    let h = health_until(&app, &token, "watched", |h| h["tiers"]["external"]["in_service"] == 2).await;
+    for tier in ["external", "internal"] {
+        assert_eq!(h["tiers"][tier]["total"], 2);
+        assert_eq!(h["tiers"][tier]["in_service"], 2);
+        for i in h["tiers"][tier]["instances"].as_array().unwrap() {
+            assert_eq!(i["state"], "InService");
+            assert!(i["id"].as_str().unwrap().starts_with("i-"));
+            assert!(i["since"].as_str().unwrap().contains('T'));
+        }
+    }
+    assert_eq!(h["tiers"]["external"]["lb"], "ha-lbext");
+    assert_eq!(h["waf"]["ha-utm-left"]["enabled"], true);
+    assert_eq!(h["waf"]["ha-utm-right"]["enabled"], true);
+
+    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("hawaf_lb_instances_in_service{stack=\"watched\",tier=\"external\",lb=\"ha-lbext\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hawaf_waf_enabled{stack=\"watched\",node=\"ha-utm-left\"} 1"));
+}
+
+#[tokio::test]
+async fn a_stopped_web_server_reaches_the_browser_over_sse_and_the_timeline() {
+    let app = spawn_app().await;
+    let token = built(&app, "live").await;
+    health_until(&app, &token, "live", |h| h["tiers"]["internal"]["in_service"] == 2).await;
+    app.sign_in_admin().await;
+    let res = app.browser.get(app.url("/stacks/live/events")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut body = res;
+    // The snapshot comes first.
+    let mut seen = String::new();
+    while !seen.contains("event: tier-internal") {
+        seen.push_str(&String::from_utf8_lossy(&body.chunk().await.unwrap().unwrap()));
+    }
+    assert!(seen.contains("2 of 2 instances in service"));
+
+    let (status, answer) = app
+        .api_json(
+            Method::POST,
+            "/stacks/live/faults",
+            &token,
+            Some(json!({"node": "ha-web-right", "fault": "stop-httpd"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut update = String::new();
+    while !(update.contains("event: tier-internal") && update.contains("1 of 2 instances in service")) {
+        let chunk =
+            tokio::time::timeout_at(deadline.into(), body.chunk()).await.expect("an update arrives").unwrap().unwrap();
+        update.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(update.contains("OutOfService"));
+    let page = app.page("/stacks/live").await;
+    assert!(page.contains("ha-web-right"), "the timeline names the node");
+    assert!(
+        page.contains("InService → <span class=\"hstate hstate-down\">OutOfService</span>"),
+        "the timeline shows the transition"
+    );
+
+    // Traffic continues through the other web server.
+    let url = app.app.providers.lab().lb_url("ha-lbext").unwrap();
+    for _ in 0..5 {
+        let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(body.contains("ha-web-left"));
+    }
+    let (status, _) = app
+        .api_json(
+            Method::POST,
+            "/stacks/live/faults",
+            &token,
+            Some(json!({"node": "ha-web-right", "fault": "start-httpd"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    health_until(&app, &token, "live", |h| h["tiers"]["internal"]["in_service"] == 2).await;
+}
+
+#[tokio::test]
+async fn disabling_the_last_waf_node_needs_the_stack_name_typed() {
+    let app = spawn_app().await;
+    let token = built(&app, "guarded").await;
+    health_until(&app, &token, "guarded", |h| h["tiers"]["external"]["in_service"] == 2).await;
+
+    async fn waf_call(app: &TestApp, token: &str, node: &str, body: Value) -> (u16, Value) {
+        app.api_json(Method::POST, &format!("/stacks/guarded/nodes/{node}/waf"), token, Some(body)).await
+    }
+    let waf = |node: &'static str, body: Value| waf_call(&app, &token, node, body);
+    let (status, answer) = waf("ha-utm-left", json!({"enabled": false})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["enabled"], false, "the state is read back from the node");
+    health_until(&app, &token, "guarded", |h| h["tiers"]["external"]["in_service"] == 1).await;
+
+    let (status, answer) = waf("ha-utm-right", json!({"enabled": false})).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("last in-service WAF node"));
+    let (status, _) = waf("ha-utm-right", json!({"enabled": false, "confirm": "guarded"})).await;
+    assert_eq!(status, 200);
+    let url = app.app.providers.lab().lb_url("ha-lbext").unwrap();
+    health_until(&app, &token, "guarded", |h| h["tiers"]["external"]["in_service"] == 0).await;
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 503, "no WAF node, no service");
+
+    for node in ["ha-utm-left", "ha-utm-right"] {
+        let (status, answer) = waf(node, json!({"enabled": true})).await;
+        assert_eq!((status, answer["enabled"].clone()), (200, json!(true)));
+    }
+    health_until(&app, &token, "guarded", |h| h["tiers"]["external"]["in_service"] == 2).await;
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(_, a, t, o)| a == "waf.disable" && t == "guarded/ha-utm-right" && o == "refused"));
+    assert!(audit.iter().any(|(_, a, t, o)| a == "waf.disable" && t == "guarded/ha-utm-right" && o == "ok"));
+    assert!(audit.iter().any(|(_, a, _, o)| a == "waf.enable" && o == "ok"));
+}
+
+#[tokio::test]
+async fn bad_node_operations_get_clear_errors() {
+    let app = spawn_app().await;
+    let token = built(&app, "strict").await;
+    let (status, body) = app
+        .api_json(Method::POST, "/stacks/strict/nodes/ha-utm-middle/waf", &token, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(status, 404);
+    assert!(body["error"]["message"].as_str().unwrap().contains("its nodes are ha-web-left"), "{body}");
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/strict/faults",
+            &token,
+            Some(json!({"node": "ha-web-left", "fault": "unplug"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(body["error"]["message"].as_str().unwrap().contains("unknown fault `unplug`"));
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/strict/faults",
+            &token,
+            Some(json!({"node": "ha-utm-left", "fault": "stop-httpd"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app
+        .api_json(Method::POST, "/stacks/strict/nodes/ha-utm-left/waf", &token, Some(json!({"enabled": "off"})))
+        .await;
+    assert_eq!(status, 422, "a wrong type is named, not a 500");
+    let viewer = app.token(Role::Viewer).await;
+    let (status, _) = app
+        .api_json(Method::POST, "/stacks/strict/nodes/ha-utm-left/waf", &viewer, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": "plain"}))).await;
+    assert_eq!(status, 201);
+    let (status, body) = app.api_json(Method::GET, "/stacks/plain/health", &token, None).await;
+    assert_eq!(status, 409, "{body}");
+}

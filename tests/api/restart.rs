@@ -1,0 +1,138 @@
+//! The real binary, killed with SIGKILL mid-build and started again on the
+//! same database: the build shows as interrupted, resumes without duplicating
+//! anything, and the lab comes back serving.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hawaf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hawaf"))
+}
+
+/// Starts `hawaf serve` on an OS-chosen port and reads the address it logs.
+fn start(db: &Path) -> Server {
+    let mut child = hawaf()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("HAWAF_DB", db)
+        .env("HAWAF_LAB_SPEEDUP", "10")
+        .env("RUST_LOG", "hawaf=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let url: String = line[at + "listening on ".len()..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+                    .collect();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(20)).expect("the server says where it listens");
+    Server { child, base }
+}
+
+async fn api(server: &Server, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{}/api/v1{path}", server.base)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+}
+
+async fn until(server: &Server, token: &str, path: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, v) = api(server, token, reqwest::Method::GET, path, None).await;
+        if check(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: {v:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_its_build_without_duplicates_and_brings_the_lab_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hawaf.db");
+    let mut add = hawaf()
+        .args(["user", "add", "ops", "--role", "operator", "--password-stdin", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = hawaf().args(["token", "create", "--user", "ops", "--db"]).arg(&db).output().unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let first = start(&db);
+    let (status, _) = api(&first, &token, reqwest::Method::POST, "/stacks", Some(json!({"name": "phoenix"}))).await;
+    assert_eq!(status, 201);
+    let (_, started) = api(&first, &token, reqwest::Method::POST, "/stacks/phoenix/apply", None).await;
+    let id = started["build_id"].as_i64().unwrap();
+    // Kill it once the web servers exist and the rest is still under way.
+    until(&first, &token, &format!("/builds/{id}"), "step 4 finishes", |b| b["steps"][3]["status"] == "succeeded")
+        .await;
+    drop(first);
+
+    let second = start(&db);
+    let (_, interrupted) = api(&second, &token, reqwest::Method::GET, &format!("/builds/{id}"), None).await;
+    assert_eq!(interrupted["status"], "interrupted", "{interrupted:#}");
+    let (status, resumed) = api(&second, &token, reqwest::Method::POST, &format!("/builds/{id}/resume"), None).await;
+    assert_eq!(status, 202, "{resumed}");
+    let rid = resumed["build_id"].as_i64().unwrap();
+    let done =
+        until(&second, &token, &format!("/builds/{rid}"), "the resumed build ends", |b| b["status"] != "running").await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    let web_runs =
+        done["steps"][3]["calls"].as_array().unwrap().iter().filter(|c| c["operation"] == "RunInstances").count();
+    assert_eq!(web_runs, 0, "the web servers made before the kill are adopted, not made again");
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let instances: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE logical_id LIKE 'instance/%' AND deleted_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(instances, 4);
+    pool.close().await;
+    drop(second);
+
+    // A plain restart: the lab, its WAF configuration and the monitor come back.
+    let third = start(&db);
+    let h = until(&third, &token, "/stacks/phoenix/health", "both tiers back in service", |h| {
+        h["tiers"]["external"]["in_service"] == 2 && h["tiers"]["internal"]["in_service"] == 2
+    })
+    .await;
+    assert_eq!(h["waf"]["ha-utm-left"]["enabled"], true);
+    let (_, stack) = api(&third, &token, reqwest::Method::GET, "/stacks/phoenix", None).await;
+    let url = stack["endpoints"]["external"].as_str().expect("the lab site's address");
+    let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+    assert!(body.contains("ha-web-"), "{body}");
+}
