@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cloud::aws::AwsTuning;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -18,6 +20,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Divides the lab's health-check timings (1 = AWS timing).
     pub lab_speedup: u32,
+    /// Retry and timeout bounds for every AWS call.
+    pub aws: AwsTuning,
 }
 
 impl Config {
@@ -30,6 +34,7 @@ impl Config {
             session_ttl: Duration::from_secs(12 * 3600),
             login_attempts_per_minute: 5,
             lab_speedup: 1,
+            aws: AwsTuning::default(),
         }
     }
 }

@@ -50,7 +50,7 @@ impl Application {
             store,
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
             bus: Bus::default(),
-            providers: Providers::new(lab),
+            providers: Providers::new(lab, config.aws),
             health: Monitors::new(Intervals::default()),
             secrets,
             config,

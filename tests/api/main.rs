@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod aws;
 mod browser;
 mod builds;
 mod cli;
