@@ -46,6 +46,8 @@ pub enum Command {
     Waf(WafArgs),
     /// Inject or undo a fault on a node.
     Fault(FaultArgs),
+    /// Failover drills, through a running server's API.
+    Drill(DrillArgs),
 }
 
 #[derive(Args, Debug)]
@@ -77,6 +79,44 @@ pub struct FaultArgs {
     /// Confirm taking the last in-service WAF node down.
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: DrillCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrillCommand {
+    /// Run a drill and follow it to the end: exit 0 on pass, 1 otherwise.
+    Run {
+        name: String,
+        /// D1 balance, D2 web node down, D3 each WAF node down, D4 both WAFs down.
+        scenario: String,
+        /// Confirm a drill that takes every WAF node down (D4).
+        #[arg(long)]
+        yes: bool,
+        /// Probes per second (default 20).
+        #[arg(long)]
+        rate: Option<u32>,
+        #[arg(long)]
+        baseline_ms: Option<u64>,
+        #[arg(long)]
+        hold_ms: Option<u64>,
+        #[arg(long)]
+        verify_ms: Option<u64>,
+        #[arg(long)]
+        phase_timeout_ms: Option<u64>,
+    },
+    /// Show one drill's status, figures and verdict.
+    Show { id: i64 },
+    /// Halt a running drill; it restores what it changed.
+    Halt { id: i64 },
+    /// A stack's drills with their verdicts.
+    List { name: String },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -237,6 +277,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Stack(args) => stack(args).await,
         Command::Waf(args) => waf(args).await,
         Command::Fault(args) => fault(args).await,
+        Command::Drill(args) => drill(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -602,5 +643,166 @@ async fn fault(args: FaultArgs) -> Result<(), Failure> {
 fn print_warnings(stack: &Value) {
     for w in stack["warnings"].as_array().into_iter().flatten() {
         println!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+    }
+}
+
+async fn drill(args: DrillArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let json_out = args.client.json;
+    match args.command {
+        DrillCommand::Run { name, scenario, yes, rate, baseline_ms, hold_ms, verify_ms, phase_timeout_ms } => {
+            let mut body = json!({"scenario": scenario});
+            if yes {
+                body["confirm"] = json!(name);
+            }
+            for (key, value) in [
+                ("rate", rate.map(u64::from)),
+                ("baseline_ms", baseline_ms),
+                ("hold_ms", hold_ms),
+                ("verify_ms", verify_ms),
+                ("phase_timeout_ms", phase_timeout_ms),
+            ] {
+                if let Some(v) = value {
+                    body[key] = json!(v);
+                }
+            }
+            let started = client
+                .call(reqwest::Method::POST, &format!("/stacks/{name}/drills"), Some(body))
+                .await
+                .map_err(|f| {
+                    if f.message.contains("confirm") && !yes {
+                        Failure { message: format!("{} (pass --yes)", f.message), ..f }
+                    } else {
+                        f
+                    }
+                })?;
+            let id =
+                started["drill_id"].as_i64().ok_or_else(|| Failure::failed("the server did not return a drill id"))?;
+            if !json_out {
+                println!("drill {id} started: {scenario} on {name}");
+            }
+            // Phases and marks, in time order, each printed once.
+            let mut printed = 0;
+            let drill = loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
+                if !json_out {
+                    let mut lines: Vec<(i64, String)> = d["phases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            (
+                                p["started_at"].as_i64().unwrap_or(0),
+                                format!("  phase {}", p["name"].as_str().unwrap_or("?")),
+                            )
+                        })
+                        .chain(d["marks"].as_array().into_iter().flatten().map(|m| {
+                            let text = format!(
+                                "    {} (round {})",
+                                m["kind"].as_str().unwrap_or("?"),
+                                m["round"].as_i64().unwrap_or(0) + 1
+                            );
+                            (m["at"].as_i64().unwrap_or(0), text)
+                        }))
+                        .collect();
+                    lines.sort_by_key(|(at, _)| *at);
+                    for (_, line) in lines.iter().skip(printed) {
+                        println!("{line}");
+                    }
+                    printed = printed.max(lines.len());
+                }
+                if d["status"] != "running" {
+                    break d;
+                }
+            };
+            print_drill(&drill, json_out);
+            if drill["verdict"] == "pass" {
+                Ok(())
+            } else {
+                Err(Failure::failed(format!(
+                    "drill {id} {}: verdict {}",
+                    drill["status"].as_str().unwrap_or("?"),
+                    drill["verdict"].as_str().unwrap_or("none")
+                )))
+            }
+        }
+        DrillCommand::Show { id } => {
+            let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
+            print_drill(&d, json_out);
+            Ok(())
+        }
+        DrillCommand::Halt { id } => {
+            let d = client.call(reqwest::Method::POST, &format!("/drills/{id}/halt"), None).await?;
+            if json_out {
+                println!("{d:#}");
+            } else {
+                println!("drill {id}: halting; it restores what it changed");
+            }
+            Ok(())
+        }
+        DrillCommand::List { name } => {
+            let list = client.call(reqwest::Method::GET, &format!("/stacks/{name}/drills"), None).await?;
+            if json_out {
+                println!("{list:#}");
+            } else {
+                println!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
+                for d in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<6} {:<9} {:<9} {:<8} {}",
+                        d["drill_id"],
+                        d["scenario"].as_str().unwrap_or(""),
+                        d["status"].as_str().unwrap_or(""),
+                        d["verdict"].as_str().unwrap_or("-"),
+                        d["started_by"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_drill(d: &Value, json_out: bool) {
+    if json_out {
+        println!("{d:#}");
+        return;
+    }
+    println!(
+        "drill {} {} on {}: {}, verdict {}",
+        d["drill_id"],
+        d["scenario"].as_str().unwrap_or(""),
+        d["stack"].as_str().unwrap_or(""),
+        d["status"].as_str().unwrap_or(""),
+        d["verdict"].as_str().unwrap_or("none")
+    );
+    // Values are printed as text first: a JSON value ignores width and alignment.
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    println!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
+    for p in d["phases"].as_array().into_iter().flatten() {
+        let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| text(v)).collect();
+        println!(
+            "{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}",
+            text(&p["name"]),
+            text(&p["requests"]),
+            text(&p["availability"]),
+            split.join("/"),
+            text(&p["p50_ms"]),
+            text(&p["p99_ms"])
+        );
+    }
+    if !d["mttd_ms"].is_null() || !d["mttr_ms"].is_null() {
+        println!("time to detect {} ms, time to recover {} ms", text(&d["mttd_ms"]), text(&d["mttr_ms"]));
+    }
+    println!("restored {}", d["restored"]);
+    for c in d["checks"].as_array().into_iter().flatten() {
+        println!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
+    }
+    if let Some(note) = d["note"].as_str().filter(|n| !n.is_empty()) {
+        println!("note: {note}");
     }
 }

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cloud::aws::AwsTuning;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -22,6 +24,8 @@ pub struct Config {
     /// after the other): the baseline `scripts/bench` compares the parallel
     /// plan against. Never faster; only for measuring.
     pub build_serial: bool,
+    /// Retry and timeout bounds for every AWS call.
+    pub aws: AwsTuning,
 }
 
 impl Config {
@@ -35,6 +39,7 @@ impl Config {
             login_attempts_per_minute: 5,
             lab_speedup: 1,
             build_serial: false,
+            aws: AwsTuning::default(),
         }
     }
 }

@@ -38,6 +38,15 @@ pub enum Event {
         status: String,
         error: Option<String>,
     },
+    /// A drill's phase, marks or probes changed (probes: at most twice a second).
+    DrillProgress {
+        stack: String,
+        drill_id: i64,
+    },
+    DrillFinished {
+        stack: String,
+        drill_id: i64,
+    },
     /// The stack's health snapshot changed (read it from the monitors).
     HealthChanged {
         stack: String,
@@ -55,6 +64,8 @@ impl Event {
             | Event::StepChanged { stack, .. }
             | Event::ApiCall { stack, .. }
             | Event::BuildFinished { stack, .. }
+            | Event::DrillProgress { stack, .. }
+            | Event::DrillFinished { stack, .. }
             | Event::HealthChanged { stack }
             | Event::HealthTransition { stack, .. } => stack,
         }

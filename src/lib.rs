@@ -5,6 +5,7 @@ pub mod build;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod drill;
 pub mod events;
 pub mod health;
 pub mod lab;
@@ -31,6 +32,8 @@ pub struct App {
     pub secrets: secret::SecretBox,
     /// Live-update fragments rendered once per event for every subscriber.
     pub renders: web::sse::Renders,
+    /// Running drills, so Halt reaches them.
+    pub drills: drill::Registry,
 }
 
 pub type SharedApp = Arc<App>;

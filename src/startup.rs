@@ -50,13 +50,16 @@ impl Application {
             store,
             login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
             bus: Bus::default(),
-            providers: Providers::new(lab),
+            providers: Providers::new(lab, config.aws),
             health: Monitors::new(Intervals::default()),
             secrets,
             renders: Default::default(),
             config,
+            drills: crate::drill::Registry::default(),
         });
         crate::health::start_all(&app).await?;
+        // Before serving: a drill cut off by a crash must not leave a node down.
+        crate::drill::restore::at_startup(&app).await?;
         Ok(Application { listener, app })
     }
 

@@ -96,17 +96,29 @@ impl Ctx {
             Ok(_) => "ok".to_owned(),
             Err(e) => e.code.clone(),
         };
-        self.app.store.record_call(self.build_id, self.step, operation, &target, &outcome, duration_ms).await?;
+        self.log_call(operation, &target, &outcome, duration_ms).await?;
+        result.map_err(|error| StepError::Cloud { operation, target, error })
+    }
+
+    /// Adds a row to the build's call log and shows it live.
+    pub async fn log_call(
+        &self,
+        operation: &str,
+        target: &str,
+        outcome: &str,
+        duration_ms: i64,
+    ) -> Result<(), StepError> {
+        self.app.store.record_call(self.build_id, self.step, operation, target, outcome, duration_ms).await?;
         self.app.bus.publish(Event::ApiCall {
             stack: self.stack.to_string(),
             build_id: self.build_id,
             step: self.step,
             operation: operation.to_owned(),
-            target: target.clone(),
-            outcome,
+            target: target.to_owned(),
+            outcome: outcome.to_owned(),
             duration_ms,
         });
-        result.map_err(|error| StepError::Cloud { operation, target, error })
+        Ok(())
     }
 
     /// A call made while polling: only failures go to the call log (a wait
@@ -202,16 +214,7 @@ impl Ctx {
                 let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
                 let outcome =
                     if done { format!("ok after {polls} polls") } else { format!("timed out after {polls} polls") };
-                self.app.store.record_call(self.build_id, self.step, "Wait", what, &outcome, ms).await?;
-                self.app.bus.publish(Event::ApiCall {
-                    stack: self.stack.to_string(),
-                    build_id: self.build_id,
-                    step: self.step,
-                    operation: "Wait".into(),
-                    target: what.to_owned(),
-                    outcome: outcome.clone(),
-                    duration_ms: ms,
-                });
+                self.log_call("Wait", what, &outcome, ms).await?;
                 if done {
                     return Ok(());
                 }

@@ -108,6 +108,8 @@ pub enum BuildError {
     Provider(String),
     #[error("{0}")]
     Refused(String),
+    #[error("drill {drill_id} is running on {stack}: halt it or wait for it to end")]
+    DrillRunning { stack: String, drill_id: i64 },
     #[error("there is no step {0}: steps are numbered 1 to 8")]
     NoSuchStep(u8),
     #[error("there is no build {0}")]
@@ -153,6 +155,10 @@ async fn begin(
     only: Option<u8>,
 ) -> Result<i64, BuildError> {
     let stack = stack::load(&app.store, stack_name).await?;
+    // A build (above all a teardown) would pull nodes out from under a drill's faults and restores.
+    if let Some(d) = app.store.drills_of(stack.row.id, 1).await?.into_iter().find(|d| d.status == "running") {
+        return Err(BuildError::DrillRunning { stack: stack_name.to_owned(), drill_id: d.id });
+    }
     let cloud = app.providers.cloud_for(&stack.definition).map_err(BuildError::Provider)?;
     let timing = match stack.definition.provider() {
         Provider::Lab => Timing::LAB,

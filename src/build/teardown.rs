@@ -215,8 +215,10 @@ pub async fn subnets(ctx: &Ctx) -> Result<(), StepError> {
     let subnets =
         ctx.call("DescribeSubnets", "stack", ctx.cloud.describe_subnets(&Filter::tags(stack_tags(ctx)))).await?;
     for sn in subnets {
-        ctx.call_done_if("DeleteSubnet", &sn.id, &["InvalidSubnetID.NotFound"], ctx.cloud.delete_subnet(&sn.id))
-            .await?;
+        delete_when_free(ctx, "DeleteSubnet", &sn.id, &["InvalidSubnetID.NotFound"], || {
+            ctx.cloud.delete_subnet(&sn.id)
+        })
+        .await?;
     }
     mark_prefix(ctx, "subnet/").await?;
     mark_prefix(ctx, "nat").await?;
@@ -259,11 +261,39 @@ pub async fn vpc(ctx: &Ctx) -> Result<(), StepError> {
     }
     let vpcs = ctx.call("DescribeVpcs", "stack", ctx.cloud.describe_vpcs(&Filter::tags(stack_tags(ctx)))).await?;
     for v in vpcs {
-        ctx.call_done_if("DeleteVpc", &v.id, &["InvalidVpcID.NotFound"], ctx.cloud.delete_vpc(&v.id)).await?;
+        delete_when_free(ctx, "DeleteVpc", &v.id, &["InvalidVpcID.NotFound"], || ctx.cloud.delete_vpc(&v.id)).await?;
     }
     // Nothing of the stack is left in the cloud: whatever the database still
     // lists as live is gone too.
     mark_prefix(ctx, "").await
+}
+
+/// Deletes something AWS may still see in use for a while: a deleted
+/// classic ELB's network interfaces, and those of just terminated instances,
+/// are released asynchronously (minutes, for an ELB), and until then
+/// DeleteSubnet and DeleteVpc answer DependencyViolation. Retried until the
+/// same deadline as other teardown waits, then the error stands.
+async fn delete_when_free<F, Fut>(
+    ctx: &Ctx,
+    operation: &'static str,
+    target: &str,
+    done_codes: &[&str],
+    mut call: F,
+) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::cloud::CloudResult<()>>,
+{
+    let deadline = Instant::now() + ctx.timing.instance_running;
+    loop {
+        match ctx.call_done_if(operation, target, done_codes, call()).await {
+            Err(StepError::Cloud { error, .. }) if error.code == "DependencyViolation" && Instant::now() < deadline => {
+                ctx.progress(format!("{target} still in use, retrying")).await?;
+                tokio::time::sleep(ctx.timing.poll.max(Duration::from_millis(500))).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 async fn mark_prefix(ctx: &Ctx, prefix: &str) -> Result<(), StepError> {

@@ -6,7 +6,6 @@ use std::time::Instant;
 use super::StepError;
 use super::apply::{lb_dns, wait_in_service};
 use super::ctx::Ctx;
-use crate::events::Event;
 use crate::stack::{InstanceRole, LbRole};
 use crate::waf::{LbTarget, UtmClient};
 
@@ -28,14 +27,14 @@ async fn node(ctx: &Ctx, role: InstanceRole, internal: &LbTarget, external: &LbT
     let applied = match result {
         Ok(applied) => applied,
         Err(e) => {
-            log(ctx, "UTM configure", &node, &e.to_string(), elapsed).await?;
+            ctx.log_call("UTM configure", &node, &e.to_string(), elapsed).await?;
             return Err(StepError::Waf { node, message: e.to_string() });
         }
     };
     for object in &applied.objects {
         let outcome =
             serde_json::to_value(object.change).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        log(ctx, &format!("UTM {}", object.object_type), &format!("{node}: {}", object.name), &outcome, 0).await?;
+        ctx.log_call(&format!("UTM {}", object.object_type), &format!("{node}: {}", object.name), &outcome, 0).await?;
     }
     ctx.progress(format!(
         "{node}: {}",
@@ -53,18 +52,4 @@ async fn client_for(ctx: &Ctx, node: &str, instance_id: &str) -> Result<UtmClien
         crate::node::NodeError::NoAccess { message, .. } => StepError::Waf { node: node.to_owned(), message },
         other => StepError::Waf { node: node.to_owned(), message: other.to_string() },
     })
-}
-
-async fn log(ctx: &Ctx, operation: &str, target: &str, outcome: &str, duration_ms: i64) -> Result<(), StepError> {
-    ctx.app.store.record_call(ctx.build_id, ctx.step, operation, target, outcome, duration_ms).await?;
-    ctx.app.bus.publish(Event::ApiCall {
-        stack: ctx.stack.to_string(),
-        build_id: ctx.build_id,
-        step: ctx.step,
-        operation: operation.to_owned(),
-        target: target.to_owned(),
-        outcome: outcome.to_owned(),
-        duration_ms,
-    });
-    Ok(())
 }

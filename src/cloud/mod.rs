@@ -3,6 +3,7 @@
 //! `InvalidSubnet.Range`). The build engine talks only to this trait, so the
 //! AWS adapter and the loopback lab share one code path.
 
+pub mod aws;
 pub mod lab;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,10 @@ pub const TAG_STACK: &str = "hawaf:stack";
 /// (UTM 9 node). The AMI alone cannot tell: the lab has no images.
 pub const TAG_ROLE: &str = "hawaf:role";
 pub const TAG_NAME: &str = "Name";
+
+/// The security group `Faults::isolate` moves an instance into: no ingress
+/// at all. One per VPC, tagged with the stack so a teardown removes it.
+pub const QUARANTINE_GROUP: &str = "hawaf-quarantine";
 
 /// Builds a tag map from pairs; a convenience for callers and tests.
 pub fn tags<const N: usize>(pairs: [(&str, &str); N]) -> Tags {
@@ -695,8 +700,8 @@ pub trait Cloud: Send + Sync {
 }
 
 /// Fault injection for drills. The lab acts on its real loopback servers;
-/// the AWS adapter will stop httpd over SSM and isolate with a quarantine
-/// security group.
+/// the AWS adapter isolates with a quarantine security group and has no
+/// way to stop httpd without a remote command service (it says so).
 #[async_trait]
 pub trait Faults: Send + Sync {
     async fn stop_httpd(&self, instance_id: &str) -> CloudResult<()>;

@@ -1,20 +1,26 @@
 //! Which `Cloud` a stack's definition talks to: the embedded lab, or AWS.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::aws::{AwsCloud, AwsTarget, AwsTuning};
 use super::{Cloud, Faults};
 use crate::lab::{Lab, LabConfig, LabSnapshot};
-use crate::stack::{Provider, StackDefinition};
+use crate::stack::{AwsSettings, Provider, StackDefinition};
 use crate::store::Store;
 
 pub struct Providers {
     lab: Lab,
+    aws_tuning: AwsTuning,
+    /// One client set per region, profile and endpoint: SDK clients hold
+    /// connection pools and cached credentials worth keeping between builds.
+    aws: Mutex<HashMap<AwsTarget, Arc<AwsCloud>>>,
 }
 
 impl Providers {
-    pub fn new(lab: Lab) -> Self {
-        Providers { lab }
+    pub fn new(lab: Lab, aws_tuning: AwsTuning) -> Self {
+        Providers { lab, aws_tuning, aws: Mutex::new(HashMap::new()) }
     }
 
     pub fn lab(&self) -> &Lab {
@@ -24,15 +30,30 @@ impl Providers {
     pub fn cloud_for(&self, def: &StackDefinition) -> Result<Arc<dyn Cloud>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
-            Provider::Aws => Err("this server has no aws provider yet: set the stack's provider to lab".into()),
+            Provider::Aws => Ok(self.aws_for(def.aws())),
         }
     }
 
+    /// Fault injection for drills, on the same provider as `cloud_for`.
     pub fn faults_for(&self, def: &StackDefinition) -> Result<Arc<dyn Faults>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
-            Provider::Aws => Err("this server has no aws provider yet: set the stack's provider to lab".into()),
+            Provider::Aws => Ok(self.aws_for(def.aws())),
         }
+    }
+
+    /// The AWS adapter for a stack's settings, shared by every stack with
+    /// the same region, profile and endpoint.
+    pub fn aws_for(&self, settings: &AwsSettings) -> Arc<AwsCloud> {
+        let target = AwsTarget {
+            region: settings.region().as_str().to_owned(),
+            profile: settings.profile().map(|p| p.as_str().to_owned()),
+            endpoint_url: settings.endpoint_url().map(|u| u.as_str().to_owned()),
+        };
+        // The map is only ever inserted into, so a panic elsewhere while
+        // holding the lock cannot leave it half-updated: poison is harmless.
+        let mut cache = self.aws.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.entry(target.clone()).or_insert_with(|| Arc::new(AwsCloud::new(target, self.aws_tuning))).clone()
     }
 }
 

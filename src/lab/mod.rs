@@ -396,7 +396,7 @@ impl Lab {
     }
 }
 
-pub const QUARANTINE_GROUP: &str = "hawaf-quarantine";
+pub use crate::cloud::QUARANTINE_GROUP;
 
 impl World {
     pub(crate) fn instance_mut(&mut self, id: &str) -> CloudResult<&mut InstanceRec> {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod builds;
+mod drills;
 mod health;
 mod lab;
 mod stacks;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use audit::{AuditEntry, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
+pub use drills::{DrillRow, PendingRestoreRow, ProbeRow};
 pub use health::HealthEventRow;
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, SessionRow, UserRow};

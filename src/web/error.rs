@@ -209,7 +209,7 @@ impl From<crate::build::BuildError> for Error {
         use crate::build::BuildError as B;
         match e {
             B::Stack(s) => s.into(),
-            B::AlreadyRunning { .. } => Error::Conflict(e.to_string()),
+            B::AlreadyRunning { .. } | B::DrillRunning { .. } => Error::Conflict(e.to_string()),
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
             B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
             B::Store(s) => s.into(),
@@ -228,6 +228,28 @@ impl From<crate::node::NodeError> for Error {
             N::Cloud { .. } | N::Waf { .. } => Error::Upstream(e.to_string()),
             N::Provider(_) => Error::BadRequest(e.to_string()),
             N::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::drill::DrillError> for Error {
+    fn from(e: crate::drill::DrillError) -> Self {
+        use crate::drill::DrillError as D;
+        match e {
+            D::Stack(s) => s.into(),
+            D::Node(n) => n.into(),
+            D::Store(s) => s.into(),
+            D::UnknownScenario(_) => Error::Invalid(vec![crate::stack::FieldError::new("scenario", e.to_string())]),
+            D::InvalidSetting { field, message } => Error::Invalid(vec![crate::stack::FieldError::new(field, message)]),
+            D::NotBuilt(_)
+            | D::Unhealthy { .. }
+            | D::AlreadyRunning { .. }
+            | D::BuildRunning(_)
+            | D::NeedsConfirmation { .. }
+            | D::NotRunning { .. } => Error::Conflict(e.to_string()),
+            D::NoSuchDrill(_) => Error::NotFound(e.to_string()),
+            D::Provider(_) => Error::BadRequest(e.to_string()),
+            D::Corrupt { .. } => Error::Internal(e.to_string()),
         }
     }
 }

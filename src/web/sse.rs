@@ -145,6 +145,8 @@ async fn render(
             let html = CallRowView { call: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
             SseEvent::default().event(format!("call-{step}")).data(html)
         }
+        // The drill page has its own stream.
+        Event::DrillProgress { .. } | Event::DrillFinished { .. } => return Ok(Vec::new()),
     }])
 }
 

@@ -3,9 +3,11 @@
 
 mod api;
 mod auth;
+mod aws;
 mod browser;
 mod builds;
 mod cli;
+mod drills;
 mod helpers;
 mod ops;
 mod pages;

@@ -75,21 +75,26 @@ async fn until(server: &Server, token: &str, path: &str, what: &str, check: impl
     }
 }
 
-#[tokio::test]
-async fn a_killed_server_resumes_its_build_without_duplicates_and_brings_the_lab_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hawaf.db");
+/// Bootstraps an operator and an API token in a fresh database, as an admin would.
+fn operator_token(db: &Path) -> String {
     let mut add = hawaf()
         .args(["user", "add", "ops", "--role", "operator", "--password-stdin", "--db"])
-        .arg(&db)
+        .arg(db)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     add.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
     assert!(add.wait().unwrap().success());
-    let out = hawaf().args(["token", "create", "--user", "ops", "--db"]).arg(&db).output().unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = hawaf().args(["token", "create", "--user", "ops", "--db"]).arg(db).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_its_build_without_duplicates_and_brings_the_lab_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hawaf.db");
+    let token = operator_token(&db);
 
     let first = start(&db);
     let (status, _) = api(&first, &token, reqwest::Method::POST, "/stacks", Some(json!({"name": "phoenix"}))).await;
@@ -135,4 +140,43 @@ async fn a_killed_server_resumes_its_build_without_duplicates_and_brings_the_lab
     let url = stack["endpoints"]["external"].as_str().expect("the lab site's address");
     let body = reqwest::get(url).await.unwrap().text().await.unwrap();
     assert!(body.contains("ha-web-"), "{body}");
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_drill_restores_the_fault_at_start_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hawaf.db");
+    let token = operator_token(&db);
+    let first = start(&db);
+    api(&first, &token, reqwest::Method::POST, "/stacks", Some(json!({"name": "drilled"}))).await;
+    let (_, started) = api(&first, &token, reqwest::Method::POST, "/stacks/drilled/apply", None).await;
+    let build = format!("/builds/{}", started["build_id"]);
+    let b = until(&first, &token, &build, "the build ends", |b| b["status"] != "running").await;
+    assert_eq!(b["status"], "succeeded", "{b:#}");
+    // D3 disables ha-utm-left through its REST API and holds it for a minute.
+    let drill = json!({"scenario": "D3", "baseline_ms": 500, "hold_ms": 60000, "phase_timeout_ms": 20000});
+    let (status, d) = api(&first, &token, reqwest::Method::POST, "/stacks/drilled/drills", Some(drill)).await;
+    assert_eq!(status, 202, "{d}");
+    let path = format!("/drills/{}", d["drill_id"]);
+    until(&first, &token, &path, "the fault holds", |d| {
+        d["phases"].as_array().is_some_and(|p| p.iter().any(|p| p["kind"] == "hold"))
+    })
+    .await;
+    // Let the lab save its state with the WAF off, then SIGKILL: no chance to restore.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first);
+
+    let second = start(&db);
+    let (_, d) = api(&second, &token, reqwest::Method::GET, &path, None).await;
+    assert_eq!(d["status"], "aborted", "{d:#}");
+    assert_eq!(d["restored"], true);
+    assert!(
+        d["note"].as_str().unwrap().contains("restored at start-up: undid waf-disable on drilled/ha-utm-left"),
+        "{d:#}"
+    );
+    let h = until(&second, &token, "/stacks/drilled/health", "both tiers back in service", |h| {
+        h["tiers"]["external"]["in_service"] == 2 && h["tiers"]["internal"]["in_service"] == 2
+    })
+    .await;
+    assert_eq!(h["waf"]["ha-utm-left"]["enabled"], true, "{h:#}");
 }

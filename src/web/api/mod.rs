@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 (bearer tokens).
 
 mod builds;
+mod drills;
 mod json;
 mod ops;
 mod stacks;
@@ -23,4 +24,7 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/nodes/{node}/access", post(ops::access))
         .route("/builds/{id}", get(builds::show))
         .route("/builds/{id}/resume", post(builds::resume))
+        .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::show))
+        .route("/drills/{id}/halt", post(drills::halt))
 }

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::SharedApp;
@@ -287,35 +287,9 @@ pub async fn page(
     })
 }
 
-#[derive(Template)]
-#[template(path = "partials/flash.html")]
-struct Flash<'a> {
-    class: &'a str,
-    message: &'a str,
-}
-
-/// htmx gets a one-line message (the wizard itself updates over SSE, so an
-/// answer swapped in late can never overwrite newer state); a plain form
-/// post goes back to the page, or to an error page.
 fn answer(headers: &HeaderMap, name: &str, result: Result<i64, BuildError>, what: &str) -> Response {
-    let htmx = headers.contains_key("hx-request");
-    let (status, class, message) = match result {
-        Ok(id) => (StatusCode::ACCEPTED, "notice", format!("{what} started (build {id}).")),
-        Err(e) => {
-            let err = Error::from(e);
-            if !htmx {
-                return PageError(err).into_response();
-            }
-            (err.status(), "alert", err.to_string())
-        }
-    };
-    if !htmx {
-        return Redirect::to(&format!("/stacks/{name}/build")).into_response();
-    }
-    match (Flash { class, message: &message }).render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
-    }
+    let result = result.map(|id| format!("{what} started (build {id}).")).map_err(Error::from);
+    super::action_answer(headers, &format!("/stacks/{name}/build"), StatusCode::ACCEPTED, result)
 }
 
 pub async fn apply(

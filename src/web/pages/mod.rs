@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod builds;
+mod drills;
 mod login;
 pub mod ops;
 mod stacks;
@@ -31,5 +32,46 @@ pub fn routes() -> Router<SharedApp> {
         .route("/stacks/{name}/faults", post(ops::fault))
         .route("/stacks/{name}/nodes/{node}/probe", post(ops::probe))
         .route("/stacks/{name}/nodes/{node}/access", post(ops::save_access))
+        .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::show))
+        .route("/drills/{id}/events", get(drills::events))
+        .route("/drills/{id}/halt", post(drills::halt))
+        .route("/drills/{id}/report.json", get(drills::export_json))
+        .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
+}
+
+#[derive(askama::Template)]
+#[template(path = "partials/flash.html")]
+struct Flash<'a> {
+    class: &'a str,
+    message: &'a str,
+}
+
+/// The answer to a button: htmx gets a one-line message (live panels update
+/// over SSE, so an answer swapped in late can never overwrite newer state);
+/// a plain form post goes back to `back_to`, or to an error page.
+pub(crate) fn action_answer(
+    headers: &axum::http::HeaderMap,
+    back_to: &str,
+    ok_status: axum::http::StatusCode,
+    result: Result<String, crate::web::error::Error>,
+) -> axum::response::Response {
+    use askama::Template;
+    use axum::response::{Html, IntoResponse, Redirect};
+
+    use crate::web::error::{Error, PageError};
+    let htmx = headers.contains_key("hx-request");
+    let (status, class, message) = match result {
+        Ok(message) => (ok_status, "notice", message),
+        Err(err) if !htmx => return PageError(err).into_response(),
+        Err(err) => (err.status(), "alert", err.to_string()),
+    };
+    if !htmx {
+        return Redirect::to(back_to).into_response();
+    }
+    match (Flash { class, message: &message }).render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+    }
 }

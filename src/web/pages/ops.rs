@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::SharedApp;
@@ -389,32 +389,8 @@ fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String
 
 // ---------- actions ----------
 
-#[derive(Template)]
-#[template(path = "partials/flash.html")]
-struct Flash<'a> {
-    class: &'a str,
-    message: &'a str,
-}
-
 fn answer(headers: &HeaderMap, name: &str, result: Result<String, NodeError>) -> Response {
-    let htmx = headers.contains_key("hx-request");
-    let (status, class, message) = match result {
-        Ok(message) => (StatusCode::OK, "notice", message),
-        Err(e) => {
-            let err = Error::from(e);
-            if !htmx {
-                return PageError(err).into_response();
-            }
-            (err.status(), "alert", err.to_string())
-        }
-    };
-    if !htmx {
-        return Redirect::to(&format!("/stacks/{name}")).into_response();
-    }
-    match (Flash { class, message: &message }).render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
-    }
+    super::action_answer(headers, &format!("/stacks/{name}"), StatusCode::OK, result.map_err(Error::from))
 }
 
 #[derive(Deserialize)]

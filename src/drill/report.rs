@@ -1,0 +1,684 @@
+//! A drill's figures, verdict and pictures, computed from its settings,
+//! timeline and probes alone, so a report reads the same live, at the end,
+//! and years later.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Expectation, MarkKind, PhaseKind, Settings, Timeline};
+use crate::store::{DrillRow, ProbeRow};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub requests: u64,
+    pub ok: u64,
+    /// Percent of requests answered 200 by a web server.
+    pub availability: f64,
+    pub errors: BTreeMap<String, u64>,
+    /// Answers per web server Name.
+    pub split: BTreeMap<String, u64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseFigures {
+    pub name: String,
+    pub kind: PhaseKind,
+    pub round: Option<usize>,
+    pub start: i64,
+    pub end: Option<i64>,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundFigures {
+    pub nodes: Vec<String>,
+    /// Fault -> out of service.
+    pub mttd_ms: Option<i64>,
+    /// Restore -> back in service and serving.
+    pub mttr_ms: Option<i64>,
+    pub failures: u64,
+    pub allowed_failures: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub total: Stats,
+    pub phases: Vec<PhaseFigures>,
+    pub rounds: Vec<RoundFigures>,
+    /// The worst round's.
+    pub mttd_ms: Option<i64>,
+    pub mttr_ms: Option<i64>,
+    /// The lowest availability the failure budget allows, for continuity drills.
+    pub floor: Option<f64>,
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+pub fn stats<'a>(servers: &[String; 2], probes: impl Iterator<Item = &'a ProbeRow>) -> Stats {
+    let mut s = Stats::default();
+    for name in servers {
+        s.split.insert(name.clone(), 0);
+    }
+    let mut latencies = Vec::new();
+    for p in probes {
+        s.requests += 1;
+        match &p.error {
+            None => {
+                s.ok += 1;
+                if let Some(server) = &p.server {
+                    *s.split.entry(server.clone()).or_default() += 1;
+                }
+            }
+            Some(kind) => *s.errors.entry(kind.clone()).or_default() += 1,
+        }
+        // Latency of what got an HTTP answer: a refused connection is not a fast answer.
+        if p.status.is_some() {
+            latencies.push(p.latency_ms);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    s.availability = if s.requests == 0 { 0.0 } else { round2(100.0 * s.ok as f64 / s.requests as f64) };
+    s.p50_ms = percentile(&latencies, 50.0).map(round2);
+    s.p99_ms = percentile(&latencies, 99.0).map(round2);
+    s
+}
+
+pub fn figures(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow]) -> Figures {
+    let phases: Vec<PhaseFigures> = timeline
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, ph)| PhaseFigures {
+            name: ph.name.clone(),
+            kind: ph.kind,
+            round: ph.round,
+            start: ph.start,
+            end: ph.end,
+            stats: stats(&settings.servers, probes.iter().filter(|p| p.phase == i as i64)),
+        })
+        .collect();
+    let rounds: Vec<RoundFigures> = settings
+        .rounds
+        .iter()
+        .enumerate()
+        .map(|(r, info)| {
+            let gap = |a: MarkKind, b: MarkKind| match (timeline.mark(a, r), timeline.mark(b, r)) {
+                (Some(x), Some(y)) => Some(y - x),
+                _ => None,
+            };
+            RoundFigures {
+                nodes: info.nodes.clone(),
+                mttd_ms: gap(MarkKind::Fault, MarkKind::Detected),
+                mttr_ms: gap(MarkKind::Restore, MarkKind::Recovered),
+                failures: phases.iter().filter(|p| p.round == Some(r)).map(|p| p.stats.requests - p.stats.ok).sum(),
+                allowed_failures: settings.budget.allowed_failures,
+            }
+        })
+        .collect();
+    let total = stats(&settings.servers, probes.iter());
+    let floor = (settings.expect == Expectation::Continuity && total.requests > 0).then(|| {
+        let allowed = settings.budget.allowed_failures * rounds.len() as u64;
+        round2((100.0 * (1.0 - allowed as f64 / total.requests as f64)).max(0.0))
+    });
+    Figures {
+        mttd_ms: rounds.iter().filter_map(|r| r.mttd_ms).max(),
+        mttr_ms: rounds.iter().filter_map(|r| r.mttr_ms).max(),
+        total,
+        phases,
+        rounds,
+        floor,
+    }
+}
+
+/// One line of the verdict: what was checked, and whether it held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub ok: bool,
+    pub text: String,
+}
+
+fn check(ok: bool, text: String) -> Check {
+    Check { ok, text }
+}
+
+fn phase_of(f: &Figures, kind: PhaseKind, round: Option<usize>) -> Option<&PhaseFigures> {
+    f.phases.iter().find(|p| p.kind == kind && (round.is_none() || p.round == round))
+}
+
+/// The verdict against the scenario's expectation: pass when every check holds.
+pub fn verdict(settings: &Settings, f: &Figures) -> (bool, Vec<Check>) {
+    let mut checks = Vec::new();
+    let [left, right] = &settings.servers;
+    let verify = |checks: &mut Vec<Check>| match phase_of(f, PhaseKind::Verify, None) {
+        Some(v) if v.stats.requests > 0 => {
+            let both =
+                v.stats.split.get(left).copied().unwrap_or(0) > 0 && v.stats.split.get(right).copied().unwrap_or(0) > 0;
+            checks.push(check(
+                v.stats.availability >= 100.0 && both,
+                format!(
+                    "after restore: {}% answered, {left} {} / {right} {}",
+                    v.stats.availability,
+                    v.stats.split.get(left).unwrap_or(&0),
+                    v.stats.split.get(right).unwrap_or(&0)
+                ),
+            ));
+        }
+        _ => checks.push(check(false, "the drill did not reach its verification phase".into())),
+    };
+    let detect_recover = |checks: &mut Vec<Check>, r: usize, rf: &RoundFigures| {
+        let nodes = rf.nodes.join(" + ");
+        checks.push(match rf.mttd_ms {
+            Some(ms) => check(true, format!("round {}: {nodes} out of service {ms} ms after the fault", r + 1)),
+            None => check(false, format!("round {}: {nodes} never reported out of service", r + 1)),
+        });
+        checks.push(match rf.mttr_ms {
+            Some(ms) => check(true, format!("round {}: {nodes} back and serving {ms} ms after restore", r + 1)),
+            None => check(false, format!("round {}: {nodes} did not come back", r + 1)),
+        });
+    };
+    match settings.expect {
+        Expectation::Balanced { tolerance_points } => {
+            let t = &f.total;
+            checks.push(check(
+                t.requests > 0 && t.availability >= 100.0,
+                format!("{} of {} requests answered ({}%)", t.ok, t.requests, t.availability),
+            ));
+            let l = t.split.get(left).copied().unwrap_or(0) as f64;
+            let r = t.split.get(right).copied().unwrap_or(0) as f64;
+            let left_pct = if l + r > 0.0 { 100.0 * l / (l + r) } else { 0.0 };
+            checks.push(check(
+                (left_pct - 50.0).abs() <= tolerance_points,
+                format!(
+                    "split {left} {:.1}% / {right} {:.1}%, within ±{tolerance_points} points of 50/50",
+                    left_pct,
+                    100.0 - left_pct
+                ),
+            ));
+        }
+        Expectation::Continuity => {
+            for (r, rf) in f.rounds.iter().enumerate() {
+                detect_recover(&mut checks, r, rf);
+                checks.push(check(
+                    rf.failures <= rf.allowed_failures,
+                    format!(
+                        "round {}: {} failed request(s), budget {} (one {} ms detection window through the faulty path)",
+                        r + 1,
+                        rf.failures,
+                        rf.allowed_failures,
+                        settings.budget.window_ms
+                    ),
+                ));
+                if let Some(hold) = phase_of(f, PhaseKind::Hold, Some(r)) {
+                    checks.push(check(
+                        hold.stats.requests > 0 && hold.stats.availability >= 100.0,
+                        format!("round {}: {}% answered after detection", r + 1, hold.stats.availability),
+                    ));
+                    if settings.rounds.get(r).is_some_and(|i| i.web) {
+                        let stray: u64 = rf.nodes.iter().map(|n| hold.stats.split.get(n).copied().unwrap_or(0)).sum();
+                        checks.push(check(
+                            stray == 0,
+                            format!(
+                                "round {}: only the surviving web server answered after detection ({stray} answer(s) from {})",
+                                r + 1,
+                                rf.nodes.join(", ")
+                            ),
+                        ));
+                    }
+                } else {
+                    checks.push(check(false, format!("round {}: the fault was not held", r + 1)));
+                }
+            }
+            verify(&mut checks);
+        }
+        Expectation::Outage => {
+            for (r, rf) in f.rounds.iter().enumerate() {
+                detect_recover(&mut checks, r, rf);
+                match phase_of(f, PhaseKind::Hold, Some(r)) {
+                    Some(hold) => checks.push(check(
+                        hold.stats.requests > 0 && hold.stats.ok == 0,
+                        format!(
+                            "round {}: service down while the fault held ({} of {} answered)",
+                            r + 1,
+                            hold.stats.ok,
+                            hold.stats.requests
+                        ),
+                    )),
+                    None => checks.push(check(false, format!("round {}: the fault was not held", r + 1))),
+                }
+            }
+            verify(&mut checks);
+        }
+    }
+    (checks.iter().all(|c| c.ok), checks)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Probes drawn at most; above it every n-th is drawn (the figures still count all).
+const MAX_DRAWN: usize = 4000;
+
+/// The timeline as server-rendered SVG: phase bands, one lane per web
+/// server and one for errors, fault/detection/restore/recovery marks.
+/// Colours come from classes in app.css (no inline style under the CSP).
+pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i64) -> String {
+    const W: f64 = 960.0;
+    const X0: f64 = 96.0;
+    const X1: f64 = 950.0;
+    const TOP: f64 = 18.0;
+    const BOTTOM: f64 = 104.0;
+    let t0 = timeline.phases.first().map(|p| p.start).or(probes.first().map(|p| p.at)).unwrap_or(now);
+    let t1 = timeline
+        .phases
+        .iter()
+        .map(|p| p.end.unwrap_or(now))
+        .chain(probes.last().map(|p| p.at))
+        .max()
+        .unwrap_or(now)
+        .max(t0 + 1000);
+    let x = |t: i64| X0 + (X1 - X0) * ((t - t0) as f64 / (t1 - t0) as f64).clamp(0.0, 1.0);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg class="timeline" viewBox="0 0 {W} 150" role="img" aria-label="Probes over time by web server, with phases and fault marks" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    for (i, ph) in timeline.phases.iter().enumerate() {
+        let (a, b) = (x(ph.start), x(ph.end.unwrap_or(now)));
+        let _ = write!(
+            out,
+            r#"<g><title>{name}</title><rect class="band band-{kind} band-{parity}" x="{a:.1}" y="{TOP}" width="{w:.1}" height="{h}"/><text class="band-label" x="{tx:.1}" y="12">{kind}</text></g>"#,
+            name = esc(&ph.name),
+            kind = ph.kind.as_str(),
+            parity = i % 2,
+            w = (b - a).max(0.5),
+            h = BOTTOM - TOP,
+            tx = a + 2.0,
+        );
+    }
+    let [left, right] = &settings.servers;
+    for (label, y) in [(left.as_str(), 40.0), (right.as_str(), 66.0), ("errors", 92.0)] {
+        let _ = write!(out, r#"<text class="lane-label" x="4" y="{y}">{}</text>"#, esc(label));
+    }
+    let step = probes.len().div_ceil(MAX_DRAWN).max(1);
+    for p in probes.iter().step_by(step) {
+        let (class, y) = match (&p.error, &p.server) {
+            (None, Some(s)) if s == left => ("p-left", 30.0),
+            (None, Some(s)) if s == right => ("p-right", 56.0),
+            (None, _) => ("p-other", 56.0),
+            (Some(_), _) => ("p-error", 82.0),
+        };
+        let _ = write!(out, r#"<rect class="{class}" x="{:.1}" y="{y}" width="1.5" height="14"/>"#, x(p.at));
+    }
+    for (i, m) in timeline.marks.iter().enumerate() {
+        let mx = x(m.at);
+        // Alternate rows, so marks close in time (a fast recovery) stay readable.
+        let ly = if i % 2 == 0 { 116 } else { 127 };
+        let _ = write!(
+            out,
+            r#"<g><title>{kind} (round {round}) at +{dt} ms</title><line class="mark mark-{kind}" x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{BOTTOM}"/><text class="mark-label mark-{kind}" x="{mx:.1}" y="{ly}">{kind}</text></g>"#,
+            kind = m.kind.as_str(),
+            round = m.round + 1,
+            dt = m.at - t0,
+        );
+    }
+    let span_s = (t1 - t0) as f64 / 1000.0;
+    let tick =
+        [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0].into_iter().find(|t| span_s / t <= 12.0).unwrap_or(600.0);
+    let mut s = 0.0;
+    while s <= span_s {
+        let tx = x(t0 + (s * 1000.0) as i64);
+        let _ = write!(
+            out,
+            r#"<line class="tick" x1="{tx:.1}" y1="{BOTTOM}" x2="{tx:.1}" y2="{y2}"/><text class="tick-label" x="{tx:.1}" y="145">{s}s</text>"#,
+            y2 = BOTTOM + 4.0
+        );
+        s += tick;
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn ms(v: Option<i64>) -> Value {
+    v.map(Value::from).unwrap_or(Value::Null)
+}
+
+/// The drill as API clients, the CLI and the JSON export see it (SPEC's shape, and more).
+pub fn to_json(row: &DrillRow, settings: &Settings, timeline: &Timeline, f: &Figures, restored: bool) -> Value {
+    let reasons: Vec<Check> = serde_json::from_str::<Vec<(bool, String)>>(&row.reasons)
+        .map(|v| v.into_iter().map(|(ok, text)| Check { ok, text }).collect())
+        .unwrap_or_default();
+    let split_pct = |s: &Stats| {
+        let answered: u64 = s.split.values().sum();
+        s.split
+            .iter()
+            .map(|(k, v)| {
+                (k.clone(), json!(if answered == 0 { 0.0 } else { round2(100.0 * *v as f64 / answered as f64) }))
+            })
+            .collect::<serde_json::Map<String, Value>>()
+    };
+    json!({
+        "drill_id": row.id,
+        "stack": row.stack,
+        "scenario": row.scenario,
+        "status": row.status,
+        "verdict": row.verdict,
+        "started_by": row.started_by,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "phases": f.phases.iter().map(|p| json!({
+            "name": p.name,
+            "kind": p.kind,
+            "round": p.round,
+            "started_at": p.start,
+            "ended_at": p.end,
+            "requests": p.stats.requests,
+            "availability": p.stats.availability,
+            "errors": p.stats.errors,
+            "split": p.stats.split,
+            "split_pct": split_pct(&p.stats),
+            "p50_ms": p.stats.p50_ms,
+            "p99_ms": p.stats.p99_ms,
+        })).collect::<Vec<_>>(),
+        "total": {
+            "requests": f.total.requests,
+            "availability": f.total.availability,
+            "errors": f.total.errors,
+            "split": f.total.split,
+            "split_pct": split_pct(&f.total),
+            "p50_ms": f.total.p50_ms,
+            "p99_ms": f.total.p99_ms,
+        },
+        "rounds": f.rounds,
+        "marks": timeline.marks,
+        "mttd_ms": ms(f.mttd_ms),
+        "mttr_ms": ms(f.mttr_ms),
+        "availability_floor": f.floor,
+        "budget": settings.budget,
+        "settings": {
+            "rate": settings.rate,
+            "baseline_ms": settings.baseline_ms,
+            "hold_ms": settings.hold_ms,
+            "verify_ms": settings.verify_ms,
+            "phase_timeout_ms": settings.phase_timeout_ms,
+            "target_url": settings.target_url,
+        },
+        "checks": reasons,
+        "note": row.note,
+        "restored": restored,
+    })
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_else(|| "–".into())
+}
+
+/// The report as Markdown, for a change ticket or an audit folder.
+pub fn markdown(row: &DrillRow, settings: &Settings, f: &Figures, restored: bool) -> String {
+    let mut md = String::new();
+    let checks: Vec<(bool, String)> = serde_json::from_str(&row.reasons).unwrap_or_default();
+    let _ = writeln!(md, "# Drill {} — {} on {}\n", row.id, row.scenario, row.stack);
+    let _ = writeln!(
+        md,
+        "- status: **{}**, verdict: **{}**\n- started by {} at {} (UTC), finished {}\n- probes: {}/s to {}\n- restored: {}",
+        row.status,
+        row.verdict.as_deref().unwrap_or("none"),
+        row.started_by,
+        crate::web::format_ms(row.started_at),
+        row.finished_at.map(crate::web::format_ms).unwrap_or_else(|| "–".into()),
+        settings.rate,
+        settings.target_url,
+        if restored { "yes" } else { "NO — pending restores remain" },
+    );
+    let dash = |v: Option<i64>| v.map(|x| format!("{x} ms")).unwrap_or_else(|| "–".into());
+    let _ = writeln!(md, "- time to detect: {}, time to recover: {}", dash(f.mttd_ms), dash(f.mttr_ms));
+    if let Some(floor) = f.floor {
+        let _ = writeln!(
+            md,
+            "- availability floor: {floor}% (budget {} failed requests per fault)",
+            settings.budget.allowed_failures
+        );
+    }
+    if !row.note.is_empty() {
+        let _ = writeln!(md, "- note: {}", row.note.replace('\n', "; "));
+    }
+    let [left, right] = &settings.servers;
+    let _ = writeln!(
+        md,
+        "\n## Phases\n\n| phase | requests | availability | {left} | {right} | errors | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---|---:|---:|"
+    );
+    let errors = |s: &Stats| {
+        if s.errors.is_empty() {
+            "–".to_owned()
+        } else {
+            s.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    for p in f.phases.iter().map(|p| (p.name.as_str(), &p.stats)).chain(std::iter::once(("total", &f.total))) {
+        let (name, s) = p;
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {}% | {} | {} | {} | {} | {} |",
+            s.requests,
+            s.availability,
+            s.split.get(left).unwrap_or(&0),
+            s.split.get(right).unwrap_or(&0),
+            errors(s),
+            opt_ms(s.p50_ms),
+            opt_ms(s.p99_ms)
+        );
+    }
+    if !checks.is_empty() {
+        let _ = writeln!(md, "\n## Verdict\n");
+        for (ok, text) in checks {
+            let _ = writeln!(md, "- {} {text}", if ok { "✓" } else { "✗" });
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drill::{Budget, Mark, PhaseSpan, RoundInfo};
+
+    fn settings(expect: Expectation, rounds: Vec<RoundInfo>) -> Settings {
+        Settings {
+            rate: 20,
+            baseline_ms: 1000,
+            hold_ms: 1000,
+            verify_ms: 1000,
+            phase_timeout_ms: 10_000,
+            expect,
+            servers: ["ha-web-left".into(), "ha-web-right".into()],
+            rounds,
+            budget: Budget { window_ms: 2300, allowed_failures: 5 },
+            target_url: "http://127.0.0.1:1/".into(),
+        }
+    }
+
+    fn probe(seq: i64, phase: i64, outcome: &str) -> ProbeRow {
+        let (status, server, error) = match outcome {
+            "L" => (Some(200), Some("ha-web-left".to_owned()), None),
+            "R" => (Some(200), Some("ha-web-right".to_owned()), None),
+            "502" => (Some(502), None, Some("http-502".to_owned())),
+            _ => (None, None, Some("connect".to_owned())),
+        };
+        ProbeRow { seq, at: 1000 + seq * 50, phase, status, server, error, latency_ms: (seq % 10) as f64 + 1.0 }
+    }
+
+    fn phase(name: &str, kind: PhaseKind, round: Option<usize>) -> PhaseSpan {
+        PhaseSpan { name: name.into(), kind, round, start: 1000, end: Some(2000) }
+    }
+
+    /// Probes from a compact script: per phase, a string of outcomes.
+    fn probes(script: &[&str]) -> Vec<ProbeRow> {
+        let mut seq = 0;
+        let mut out = Vec::new();
+        for (phase, s) in script.iter().enumerate() {
+            for o in s.split_whitespace() {
+                out.push(probe(seq, phase as i64, o));
+                seq += 1;
+            }
+        }
+        out
+    }
+
+    fn round_timeline(kinds: &[(PhaseKind, Option<usize>)], rounds: usize) -> Timeline {
+        let mut t =
+            Timeline { phases: kinds.iter().map(|(k, r)| phase(k.as_str(), *k, *r)).collect(), marks: Vec::new() };
+        for r in 0..rounds {
+            for (kind, at) in [
+                (MarkKind::Fault, 100),
+                (MarkKind::Detected, 1300),
+                (MarkKind::Restore, 2000),
+                (MarkKind::Recovered, 2900),
+            ] {
+                t.marks.push(Mark { kind, round: r, at: at + 10_000 * r as i64 });
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50.0));
+        assert_eq!(percentile(&v, 99.0), Some(99.0));
+        assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn stats_count_availability_errors_split_and_ignore_refused_connections_in_latency() {
+        let ps = probes(&["L R L 502 x"]);
+        let s = stats(&["ha-web-left".into(), "ha-web-right".into()], ps.iter());
+        assert_eq!((s.requests, s.ok), (5, 3));
+        assert_eq!(s.availability, 60.0);
+        assert_eq!(s.split["ha-web-left"], 2);
+        assert_eq!(s.split["ha-web-right"], 1);
+        assert_eq!(s.errors["http-502"], 1);
+        assert_eq!(s.errors["connect"], 1);
+        // Four answered probes with latencies 1, 2, 3, 4 ms.
+        assert_eq!(s.p50_ms, Some(2.0));
+        assert_eq!(s.p99_ms, Some(4.0));
+    }
+
+    #[test]
+    fn an_even_split_with_every_answer_passes_d1() {
+        let st = settings(Expectation::Balanced { tolerance_points: 10.0 }, vec![]);
+        let t = round_timeline(&[(PhaseKind::Baseline, None), (PhaseKind::Verify, None)], 0);
+        let f = figures(&st, &t, &probes(&["L R L R L R", "L R L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(pass, "{checks:?}");
+    }
+
+    #[test]
+    fn a_lopsided_split_or_one_error_fails_d1() {
+        let st = settings(Expectation::Balanced { tolerance_points: 10.0 }, vec![]);
+        let t = round_timeline(&[(PhaseKind::Baseline, None)], 0);
+        let (pass, _) = verdict(&st, &figures(&st, &t, &probes(&["L L L R"])));
+        assert!(!pass, "75/25 is outside ±10 points");
+        let (pass, _) = verdict(&st, &figures(&st, &t, &probes(&["L R L R 502"])));
+        assert!(!pass, "an error fails the balance drill");
+    }
+
+    fn d2_timeline() -> Timeline {
+        round_timeline(
+            &[
+                (PhaseKind::Baseline, None),
+                (PhaseKind::Detect, Some(0)),
+                (PhaseKind::Hold, Some(0)),
+                (PhaseKind::Recover, Some(0)),
+                (PhaseKind::Verify, None),
+            ],
+            1,
+        )
+    }
+
+    fn web_round() -> Vec<RoundInfo> {
+        vec![RoundInfo { nodes: vec!["ha-web-left".into()], web: true }]
+    }
+
+    #[test]
+    fn failures_within_the_detection_budget_and_only_the_survivor_after_detection_pass_d2() {
+        let st = settings(Expectation::Continuity, web_round());
+        let f = figures(&st, &d2_timeline(), &probes(&["L R L R", "502 R 502 R", "R R R R", "R R L", "L R L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(pass, "{checks:?}");
+        assert_eq!(f.rounds[0].failures, 2);
+        assert_eq!(f.mttd_ms, Some(1200));
+        assert_eq!(f.mttr_ms, Some(900));
+        assert!(f.floor.is_some_and(|fl| fl < 100.0));
+    }
+
+    #[test]
+    fn the_faulty_web_server_answering_after_detection_fails_d2() {
+        let st = settings(Expectation::Continuity, web_round());
+        let f = figures(&st, &d2_timeline(), &probes(&["L R", "R", "R L R", "R", "L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(!pass);
+        assert!(checks.iter().any(|c| !c.ok && c.text.contains("only the surviving")), "{checks:?}");
+    }
+
+    #[test]
+    fn more_failures_than_the_budget_fail_a_continuity_drill() {
+        let st = settings(Expectation::Continuity, web_round());
+        let f = figures(&st, &d2_timeline(), &probes(&["L R", "502 502 502 502 502 502 R", "R R", "R", "L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(!pass);
+        assert!(checks.iter().any(|c| !c.ok && c.text.contains("budget 5")), "{checks:?}");
+    }
+
+    #[test]
+    fn an_outage_while_held_and_full_recovery_pass_d4_but_any_answer_while_held_fails_it() {
+        let st = settings(Expectation::Outage, vec![RoundInfo { nodes: vec!["a".into(), "b".into()], web: false }]);
+        let t = d2_timeline();
+        let f = figures(&st, &t, &probes(&["L R", "502 R x", "x x x 502", "x L", "L R L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(pass, "{checks:?}");
+        let f = figures(&st, &t, &probes(&["L R", "x", "x L x", "L", "L R"]));
+        assert!(!verdict(&st, &f).0, "an answer while both WAFs are down is not an outage");
+    }
+
+    #[test]
+    fn a_drill_that_never_detected_the_fault_fails() {
+        let st = settings(Expectation::Continuity, web_round());
+        let mut t = d2_timeline();
+        t.marks.retain(|m| m.kind != MarkKind::Detected);
+        let f = figures(&st, &t, &probes(&["L R", "R", "R", "R", "L R"]));
+        let (pass, checks) = verdict(&st, &f);
+        assert!(!pass);
+        assert!(checks.iter().any(|c| c.text.contains("never reported out of service")));
+    }
+
+    #[test]
+    fn the_timeline_svg_has_bands_lanes_probes_and_marks() {
+        let st = settings(Expectation::Continuity, web_round());
+        let svg = svg(&st, &d2_timeline(), &probes(&["L R", "502"]), 5000);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("class=\"band ").count(), 5);
+        assert!(svg.contains("p-left") && svg.contains("p-right") && svg.contains("p-error"));
+        for m in ["mark-fault", "mark-detected", "mark-restore", "mark-recovered"] {
+            assert!(svg.contains(m), "{m}");
+        }
+        assert!(!svg.contains("style="), "no inline style under the CSP");
+    }
+}

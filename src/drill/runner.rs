@@ -1,0 +1,587 @@
+//! Starting, running and halting a drill: the steady-state check, then
+//! baseline, and per round inject -> detect -> hold -> restore -> recover,
+//! then verify; stop conditions (time limit per phase, availability floor);
+//! restore on every way out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::prober::{Prober, ProberConfig};
+use super::report::{self, Check};
+use super::restore;
+use super::scenario::{Injection, Scenario};
+use super::{Budget, Expectation, MarkKind, PhaseKind, PhaseSpan, RoundInfo, Settings, Timeline};
+use crate::SharedApp;
+use crate::cloud::{Cloud, HealthState};
+use crate::events::Event;
+use crate::node::{self, NodeError};
+use crate::stack::{self, InstanceRole, LbRole, Provider, StackError};
+use crate::store::{NewAudit, StoreError, now_ms};
+
+/// What a client asks for; every setting but the scenario has a default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillRequest {
+    pub scenario: String,
+    #[serde(default)]
+    pub confirm: Option<String>,
+    /// Probes per second.
+    #[serde(default)]
+    pub rate: Option<u32>,
+    #[serde(default)]
+    pub baseline_ms: Option<u64>,
+    #[serde(default)]
+    pub hold_ms: Option<u64>,
+    #[serde(default)]
+    pub verify_ms: Option<u64>,
+    /// The longest a wait for the LB (detection, recovery) may take.
+    #[serde(default)]
+    pub phase_timeout_ms: Option<u64>,
+}
+
+pub const DEFAULT_RATE: u32 = 20;
+const DEFAULT_PHASE_MS: u64 = 5_000;
+const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("unknown scenario `{0}`: use D1, D2, D3 or D4")]
+    UnknownScenario(String),
+    #[error("{field}: {message}")]
+    InvalidSetting { field: &'static str, message: String },
+    #[error("stack {0} is not built: build it before running a drill")]
+    NotBuilt(String),
+    #[error("stack {stack} is not healthy, so a drill would measure the wrong thing: {reason}")]
+    Unhealthy { stack: String, reason: String },
+    #[error("stack {stack} already has drill {id} running")]
+    AlreadyRunning { stack: String, id: i64 },
+    #[error("a build of {0} is running: wait for it to end")]
+    BuildRunning(String),
+    #[error("{scenario} takes every WAF node of {stack} down and stops the site: type the stack's name to confirm")]
+    NeedsConfirmation { scenario: String, stack: String },
+    #[error("there is no drill {0}")]
+    NoSuchDrill(i64),
+    #[error("drill {id} is not running (it is {status})")]
+    NotRunning { id: i64, status: String },
+    #[error("{0}")]
+    Provider(String),
+    #[error("drill {id} cannot be read: {reason}")]
+    Corrupt { id: i64, reason: String },
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn setting(
+    field: &'static str,
+    value: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, DrillError> {
+    let v = value.unwrap_or(default);
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(DrillError::InvalidSetting {
+            field,
+            message: format!("must be between {} and {}", range.start(), range.end()),
+        })
+    }
+}
+
+/// One node a round acts on.
+#[derive(Debug, Clone)]
+struct Target {
+    name: String,
+    instance_id: String,
+    /// The LB that health-checks it.
+    lb: String,
+    injection: Injection,
+    web: bool,
+}
+
+/// Refuses (with the reason) unless both tiers have every instance in service.
+async fn steady_state(
+    cloud: &dyn Cloud,
+    stack: &str,
+    lbs: [&str; 2],
+    names: &[(String, String)],
+) -> Result<(), DrillError> {
+    let unhealthy = |reason: String| DrillError::Unhealthy { stack: stack.to_owned(), reason };
+    for lb in lbs {
+        let health = cloud.describe_instance_health(lb, &[]).await.map_err(|e| unhealthy(format!("{lb}: {e}")))?;
+        let in_service = health.iter().filter(|h| h.state == HealthState::InService).count();
+        if health.len() < 2 || in_service < health.len() {
+            let sick: Vec<String> = health
+                .iter()
+                .filter(|h| h.state != HealthState::InService)
+                .map(|h| {
+                    let name =
+                        names.iter().find(|(id, _)| *id == h.instance_id).map_or(h.instance_id.as_str(), |(_, n)| n);
+                    format!("{name} {} ({})", h.state.as_str(), h.description)
+                })
+                .collect();
+            let detail = if sick.is_empty() { String::new() } else { format!(": {}", sick.join("; ")) };
+            return Err(unhealthy(format!("{lb} has {in_service} of {} instances in service{detail}", health.len())));
+        }
+    }
+    Ok(())
+}
+
+/// Checks, plans and starts a drill; returns its id. Refusals are audited too.
+pub async fn start(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &str) -> Result<i64, DrillError> {
+    let scenario = req.scenario.clone();
+    let result = prepare(app, stack_name, req, actor).await;
+    let (outcome, detail) = match &result {
+        Ok(id) => ("ok", format!("drill {id} ({scenario}) started")),
+        Err(e) => ("refused", format!("{scenario}: {e}")),
+    };
+    let entry = NewAudit { actor, action: "drill.start", target: stack_name, outcome, detail };
+    if let Err(e) = app.store.audit(entry).await {
+        tracing::error!(error = %e, "cannot write an audit row");
+    }
+    result
+}
+
+async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &str) -> Result<i64, DrillError> {
+    let scenario = Scenario::builtin(&req.scenario).ok_or_else(|| DrillError::UnknownScenario(req.scenario.clone()))?;
+    let rate = setting("rate", req.rate.map(u64::from), u64::from(DEFAULT_RATE), 1..=50)? as u32;
+    let baseline_ms = setting("baseline_ms", req.baseline_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let hold_ms = setting("hold_ms", req.hold_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let verify_ms = setting("verify_ms", req.verify_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let phase_timeout_ms = setting("phase_timeout_ms", req.phase_timeout_ms, DEFAULT_TIMEOUT_MS, 1_000..=600_000)?;
+
+    let stack = stack::load(&app.store, stack_name).await?;
+    if !stack.is_built() {
+        return Err(DrillError::NotBuilt(stack_name.to_owned()));
+    }
+    let def = &stack.definition;
+    let provider = def.provider();
+    if scenario.needs_confirmation(provider) && req.confirm.as_deref().map(str::trim) != Some(stack_name) {
+        return Err(DrillError::NeedsConfirmation { scenario: scenario.id.clone(), stack: stack_name.to_owned() });
+    }
+    if app.store.latest_build(stack.row.id).await?.is_some_and(|b| b.status == "running") {
+        return Err(DrillError::BuildRunning(stack_name.to_owned()));
+    }
+    let cloud = app.providers.cloud_for(def).map_err(DrillError::Provider)?;
+    let mut ids = Vec::new();
+    for role in InstanceRole::ALL {
+        let name = def.instance(*role).name().to_string();
+        let n = node::find(app, stack_name, &name).await.map_err(|e| match e {
+            NodeError::NotBuilt(s) => DrillError::NotBuilt(s),
+            other => other.into(),
+        })?;
+        ids.push((*role, n.instance_id, name));
+    }
+    let names: Vec<(String, String)> = ids.iter().map(|(_, id, n)| (id.clone(), n.clone())).collect();
+    let ext = def.load_balancer(LbRole::External).to_string();
+    let int = def.load_balancer(LbRole::Internal).to_string();
+    steady_state(cloud.as_ref(), stack_name, [&ext, &int], &names).await?;
+
+    let url = match provider {
+        Provider::Lab => app.providers.lab().lb_url(&ext).ok_or_else(|| DrillError::Unhealthy {
+            stack: stack_name.to_owned(),
+            reason: format!("{ext} does not listen"),
+        })?,
+        Provider::Aws => {
+            let lbs = cloud
+                .describe_load_balancers(std::slice::from_ref(&ext))
+                .await
+                .map_err(|e| DrillError::Provider(format!("{ext}: {e}")))?;
+            let dns =
+                lbs.first().map(|l| l.dns_name.clone()).ok_or_else(|| DrillError::NotBuilt(stack_name.to_owned()))?;
+            format!("http://{dns}/")
+        }
+    };
+    let hc = def.health_check();
+    let (interval_ms, timeout_ms) = match provider {
+        Provider::Lab => {
+            let lab = app.providers.lab().config();
+            (lab.scaled(hc.interval()).as_millis() as u64, lab.scaled(hc.timeout()).as_millis() as u64)
+        }
+        Provider::Aws => (u64::from(hc.interval()) * 1000, u64::from(hc.timeout()) * 1000),
+    };
+    let budget = Budget::for_check(rate, interval_ms, timeout_ms, hc.unhealthy_threshold(), 0.5);
+    let plan: Vec<Vec<Target>> = scenario
+        .rounds
+        .iter()
+        .map(|round| {
+            round
+                .steps
+                .iter()
+                .filter_map(|s| ids.iter().find(|(r, _, _)| *r == s.target).map(|(_, id, name)| (s, id, name)))
+                .map(|(s, id, name)| Target {
+                    name: name.clone(),
+                    instance_id: id.clone(),
+                    lb: if s.target.is_waf() { ext.clone() } else { int.clone() },
+                    injection: s.injection(provider),
+                    web: s.target.is_web(),
+                })
+                .collect()
+        })
+        .collect();
+    let servers = [
+        def.instance(InstanceRole::WebLeft).name().to_string(),
+        def.instance(InstanceRole::WebRight).name().to_string(),
+    ];
+    let settings = Settings {
+        rate,
+        baseline_ms,
+        hold_ms,
+        verify_ms,
+        phase_timeout_ms,
+        expect: scenario.expect,
+        servers,
+        rounds: plan
+            .iter()
+            .map(|r| RoundInfo { nodes: r.iter().map(|t| t.name.clone()).collect(), web: r.iter().all(|t| t.web) })
+            .collect(),
+        budget,
+        target_url: url,
+    };
+    let settings_json = serde_json::to_string(&settings).map_err(|e| DrillError::Provider(e.to_string()))?;
+    let id = match app.store.create_drill(stack.row.id, &scenario.id, actor, &settings_json).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(id)) => return Err(DrillError::AlreadyRunning { stack: stack_name.to_owned(), id }),
+        // Lost a race with another start: the unique index caught it.
+        Err(StoreError::Duplicate(_)) => {
+            return Err(DrillError::AlreadyRunning { stack: stack_name.to_owned(), id: 0 });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let halt = app.drills.register(id);
+    let (phase_tx, _) = watch::channel(0usize);
+    let run = Run {
+        app: app.clone(),
+        id,
+        scenario: scenario.id.clone(),
+        stack: stack_name.to_owned(),
+        actor: format!("{actor} (drill {id})"),
+        confirm: req.confirm.clone(),
+        settings,
+        plan,
+        cloud,
+        poll: if provider == Provider::Lab { Duration::from_millis(50) } else { Duration::from_secs(1) },
+        timeline: Timeline::default(),
+        phase_tx,
+        halt,
+    };
+    app.bus.publish(Event::DrillProgress { stack: stack_name.to_owned(), drill_id: id });
+    let app = app.clone();
+    // A supervisor: even a panicking runner leaves nothing broken behind.
+    tokio::spawn(async move {
+        if let Err(e) = tokio::spawn(run.execute()).await {
+            tracing::error!(drill = id, error = %e, "drill runner failed; restoring");
+            if let Err(e) = restore::undo_all(&app, id, "hawaf (drill supervisor)").await {
+                tracing::error!(drill = id, error = %e, "cannot restore after a failed runner");
+            }
+            let reasons = json!([[false, format!("the drill runner failed: {e}")]]).to_string();
+            if let Err(e) = app.store.finish_drill(id, "aborted", Some("fail"), &reasons).await {
+                tracing::error!(drill = id, error = %e, "cannot record the failed drill");
+            }
+            app.drills.unregister(id);
+        }
+    });
+    Ok(id)
+}
+
+/// Why a run stopped before its end.
+enum Stop {
+    Halted,
+    Failed(String),
+}
+
+struct Run {
+    app: SharedApp,
+    id: i64,
+    scenario: String,
+    stack: String,
+    actor: String,
+    confirm: Option<String>,
+    settings: Settings,
+    plan: Vec<Vec<Target>>,
+    cloud: Arc<dyn Cloud>,
+    poll: Duration,
+    timeline: Timeline,
+    phase_tx: watch::Sender<usize>,
+    halt: watch::Receiver<bool>,
+}
+
+impl Run {
+    async fn save_timeline(&self) {
+        match serde_json::to_string(&self.timeline) {
+            Ok(text) => {
+                if let Err(e) = self.app.store.set_drill_timeline(self.id, &text).await {
+                    tracing::error!(drill = self.id, error = %e, "cannot save the drill timeline");
+                }
+            }
+            Err(e) => tracing::error!(drill = self.id, error = %e, "cannot serialise the drill timeline"),
+        }
+        self.app.bus.publish(Event::DrillProgress { stack: self.stack.clone(), drill_id: self.id });
+    }
+
+    fn close_phase(&mut self) {
+        let now = now_ms();
+        if let Some(last) = self.timeline.phases.last_mut()
+            && last.end.is_none()
+        {
+            last.end = Some(now);
+        }
+    }
+
+    async fn begin_phase(&mut self, name: String, kind: PhaseKind, round: Option<usize>) {
+        self.close_phase();
+        self.timeline.phases.push(PhaseSpan { name, kind, round, start: now_ms(), end: None });
+        // The prober tags each probe with the phase it was sent in.
+        let _ = self.phase_tx.send(self.timeline.phases.len() - 1);
+        self.save_timeline().await;
+    }
+
+    async fn mark(&mut self, kind: MarkKind, round: usize) -> i64 {
+        let at = now_ms();
+        self.timeline.marks.push(super::Mark { kind, round, at });
+        self.save_timeline().await;
+        at
+    }
+
+    /// Waits one poll interval, returning at once when halted.
+    async fn tick(&mut self) -> Result<(), Stop> {
+        let _ = tokio::time::timeout(self.poll, self.halt.changed()).await;
+        if *self.halt.borrow() { Err(Stop::Halted) } else { Ok(()) }
+    }
+
+    /// The availability floor: a continuity drill stops once a fault has
+    /// cost more failed requests than its detection window allows.
+    fn check_floor(&self, prober: &Prober, fault_phase_start: Option<i64>) -> Result<(), Stop> {
+        let Some(since) = fault_phase_start else { return Ok(()) };
+        if self.settings.expect != Expectation::Continuity {
+            return Ok(());
+        }
+        let failed = prober.log().failures_since(since);
+        let allowed = self.settings.budget.allowed_failures;
+        if failed > allowed {
+            return Err(Stop::Failed(format!(
+                "stop condition: {failed} failed requests since the fault, more than the {allowed} the detection window allows"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn pause(&mut self, ms: u64, prober: &Prober, floor_since: Option<i64>) -> Result<(), Stop> {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while tokio::time::Instant::now() < deadline {
+            self.tick().await?;
+            self.check_floor(prober, floor_since)?;
+        }
+        Ok(())
+    }
+
+    async fn states(&self, targets: &[Target]) -> Result<Vec<HealthState>, String> {
+        let mut out = Vec::new();
+        for t in targets {
+            let health = self
+                .cloud
+                .describe_instance_health(&t.lb, std::slice::from_ref(&t.instance_id))
+                .await
+                .map_err(|e| format!("{}: {e}", t.lb))?;
+            out.push(health.first().map_or(HealthState::Unknown, |h| h.state));
+        }
+        Ok(out)
+    }
+
+    /// Polls the LBs until every target is `want` (and, coming back, serving
+    /// again), within the phase time limit.
+    async fn wait_for(
+        &mut self,
+        round: usize,
+        want: HealthState,
+        prober: &Prober,
+        floor_since: Option<i64>,
+        serving_since: Option<i64>,
+    ) -> Result<(), Stop> {
+        let targets = self.plan[round].clone();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(self.settings.phase_timeout_ms);
+        let mut in_service_at: Option<i64> = None;
+        loop {
+            // A transient describe error is retried until the time limit.
+            let states = self.states(&targets).await;
+            if let Ok(states) = &states
+                && states.iter().all(|s| *s == want)
+            {
+                let Some(restored_at) = serving_since else { return Ok(()) };
+                let seen = *in_service_at.get_or_insert_with(now_ms);
+                let log = prober.log();
+                // Traffic on the node again: a web server is named in an answer; a
+                // WAF node cannot be told apart, so any good answer after it is back.
+                let serving = targets.iter().all(|t| {
+                    if t.web { log.served_since(restored_at, Some(&t.name)) } else { log.served_since(seen, None) }
+                });
+                if serving {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+                let last = match states {
+                    Ok(s) => s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+                    Err(e) => e,
+                };
+                return Err(Stop::Failed(format!(
+                    "time limit: {} not {} (and serving) within {} ms; last seen: {last}",
+                    names.join(" + "),
+                    want.as_str(),
+                    self.settings.phase_timeout_ms
+                )));
+            }
+            self.tick().await?;
+            self.check_floor(prober, floor_since)?;
+        }
+    }
+
+    async fn phases(&mut self, prober: &Prober) -> Result<(), Stop> {
+        self.begin_phase("baseline".into(), PhaseKind::Baseline, None).await;
+        self.pause(self.settings.baseline_ms, prober, None).await?;
+        for round in 0..self.plan.len() {
+            let names = self.plan[round].iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(" + ");
+            self.begin_phase(format!("detect {names}"), PhaseKind::Detect, Some(round)).await;
+            let fault_start = now_ms();
+            for t in self.plan[round].clone() {
+                restore::inject(
+                    &self.app,
+                    self.id,
+                    &self.stack,
+                    &t.name,
+                    t.injection,
+                    self.confirm.as_deref(),
+                    &self.actor,
+                )
+                .await
+                .map_err(|e| Stop::Failed(format!("cannot inject {} on {}: {e}", t.injection.as_string(), t.name)))?;
+            }
+            self.mark(MarkKind::Fault, round).await;
+            self.wait_for(round, HealthState::OutOfService, prober, Some(fault_start), None).await?;
+            self.mark(MarkKind::Detected, round).await;
+            self.begin_phase(format!("hold {names}"), PhaseKind::Hold, Some(round)).await;
+            self.pause(self.settings.hold_ms, prober, Some(fault_start)).await?;
+            self.begin_phase(format!("recover {names}"), PhaseKind::Recover, Some(round)).await;
+            let failures = restore::undo_all(&self.app, self.id, &self.actor)
+                .await
+                .map_err(|e| Stop::Failed(format!("cannot read the restore log: {e}")))?;
+            if !failures.is_empty() {
+                return Err(Stop::Failed(format!("restore failed: {}", failures.join("; "))));
+            }
+            let restored_at = self.mark(MarkKind::Restore, round).await;
+            self.wait_for(round, HealthState::InService, prober, None, Some(restored_at)).await?;
+            self.mark(MarkKind::Recovered, round).await;
+        }
+        self.begin_phase("verify".into(), PhaseKind::Verify, None).await;
+        self.pause(self.settings.verify_ms, prober, None).await
+    }
+
+    async fn execute(mut self) {
+        let cfg = ProberConfig {
+            drill_id: self.id,
+            stack: self.stack.clone(),
+            url: self.settings.target_url.clone(),
+            rate: self.settings.rate,
+            servers: self.settings.servers.clone(),
+        };
+        let outcome = match Prober::start(self.app.clone(), cfg, self.phase_tx.subscribe()) {
+            Ok(prober) => {
+                let outcome = self.phases(&prober).await;
+                // Restore at once on every way out (a no-op after a clean run),
+                // while still probing, so the report shows what the restore did.
+                let failures = restore::undo_all(&self.app, self.id, &self.actor).await;
+                self.close_phase();
+                self.save_timeline().await;
+                prober.stop().await;
+                match failures {
+                    Ok(f) if f.is_empty() => outcome,
+                    Ok(f) => Err(Stop::Failed(format!("restore failed: {}", f.join("; ")))),
+                    Err(e) => Err(Stop::Failed(format!("cannot read the restore log: {e}"))),
+                }
+            }
+            Err(e) => Err(Stop::Failed(format!("cannot start the prober: {e}"))),
+        };
+        if let Err(e) = self.finish(outcome).await {
+            tracing::error!(drill = self.id, error = %e, "cannot record the end of a drill");
+        }
+        self.app.drills.unregister(self.id);
+    }
+
+    async fn finish(&self, outcome: Result<(), Stop>) -> Result<(), StoreError> {
+        let probes = self.app.store.drill_probes(self.id).await?;
+        let figures = report::figures(&self.settings, &self.timeline, &probes);
+        let restored = self.app.store.pending_restores(Some(self.id)).await?.is_empty();
+        let (status, mut pass, mut checks) = match outcome {
+            Ok(()) => {
+                let (pass, checks) = report::verdict(&self.settings, &figures);
+                ("finished", Some(pass), checks)
+            }
+            Err(Stop::Halted) => {
+                ("halted", None, vec![Check { ok: false, text: "halted before the end: not judged".into() }])
+            }
+            Err(Stop::Failed(why)) => {
+                let (_, mut checks) = report::verdict(&self.settings, &figures);
+                checks.insert(0, Check { ok: false, text: why });
+                ("aborted", Some(false), checks)
+            }
+        };
+        if !restored {
+            checks.insert(0, Check { ok: false, text: "some faults could not be restored: see the audit log".into() });
+            pass = pass.map(|_| false);
+        }
+        let verdict = pass.map(|p| if p { "pass" } else { "fail" });
+        let reasons: Vec<(bool, &str)> = checks.iter().map(|c| (c.ok, c.text.as_str())).collect();
+        let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
+        self.app.store.finish_drill(self.id, status, verdict, &reasons).await?;
+        let detail = format!(
+            "drill {} ({}): {status}, verdict {}, availability {}%, mttd {:?} ms, mttr {:?} ms",
+            self.id,
+            self.scenario,
+            verdict.unwrap_or("none"),
+            figures.total.availability,
+            figures.mttd_ms,
+            figures.mttr_ms
+        );
+        let outcome = verdict.unwrap_or(status);
+        self.app
+            .store
+            .audit(NewAudit { actor: &self.actor, action: "drill.finish", target: &self.stack, outcome, detail })
+            .await?;
+        self.app.bus.publish(Event::DrillFinished { stack: self.stack.clone(), drill_id: self.id });
+        Ok(())
+    }
+}
+
+/// Stops a running drill at once; its runner restores what it changed.
+pub async fn halt(app: &SharedApp, id: i64, actor: &str) -> Result<(), DrillError> {
+    let row = app.store.drill(id).await?.ok_or(DrillError::NoSuchDrill(id))?;
+    let result = if row.status != "running" {
+        Err(DrillError::NotRunning { id, status: row.status.clone() })
+    } else if app.drills.halt(id) {
+        Ok(())
+    } else {
+        // Running in the database but not in this process: restore it here.
+        let failures = restore::undo_all(app, id, actor).await?;
+        let reasons = json!([[false, "halted; its runner was gone"]]).to_string();
+        app.store.finish_drill(id, "halted", None, &reasons).await?;
+        if failures.is_empty() { Ok(()) } else { Err(DrillError::Provider(failures.join("; "))) }
+    };
+    let (outcome, detail) = match &result {
+        Ok(()) => ("ok", format!("drill {id} ({}) halted", row.scenario)),
+        Err(e) => ("refused", e.to_string()),
+    };
+    let entry = NewAudit { actor, action: "drill.halt", target: &row.stack, outcome, detail };
+    if let Err(e) = app.store.audit(entry).await {
+        tracing::error!(error = %e, "cannot write an audit row");
+    }
+    result
+}

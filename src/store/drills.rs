@@ -1,0 +1,217 @@
+use serde::Serialize;
+
+use super::{Result, Store, StoreError, is_unique_violation, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct DrillRow {
+    pub id: i64,
+    pub stack_id: i64,
+    pub stack: String,
+    pub scenario: String,
+    pub status: String,
+    pub verdict: Option<String>,
+    pub started_by: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// JSON: the drill's settings (rate, durations, failure budget).
+    pub settings: String,
+    /// JSON: phases and marks so far.
+    pub timeline: String,
+    /// JSON array of strings: why the verdict is what it is.
+    pub reasons: String,
+    /// Free text added after the fact, e.g. a restore carried out at start-up.
+    pub note: String,
+}
+
+/// One request the prober made.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct ProbeRow {
+    pub seq: i64,
+    /// Unix ms when the request was sent.
+    pub at: i64,
+    /// Index into the drill's phases at send time.
+    pub phase: i64,
+    pub status: Option<i64>,
+    /// The web server that answered (its Name), from the body.
+    pub server: Option<String>,
+    /// `connect`, `timeout`, `http-502`, `unknown-body`, … ; None for a good answer.
+    pub error: Option<String>,
+    pub latency_ms: f64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct PendingRestoreRow {
+    pub id: i64,
+    pub drill_id: Option<i64>,
+    pub stack: String,
+    pub node: String,
+    pub injection: String,
+    pub created_at: i64,
+}
+
+const DRILL_SELECT: &str = "SELECT d.id, d.stack_id, s.name AS stack, d.scenario, d.status, d.verdict, d.started_by,
+        d.started_at, d.finished_at, d.settings, d.timeline, d.reasons, d.note
+     FROM drills d JOIN stacks s ON s.id = d.stack_id";
+
+/// Rows per INSERT: well below SQLite's 32766 bound parameters (8 per row).
+const PROBE_CHUNK: usize = 500;
+
+impl Store {
+    /// Starts a drill record, unless the stack already has one running (then
+    /// returns that one's id as the error value).
+    pub async fn create_drill(
+        &self,
+        stack_id: i64,
+        scenario: &str,
+        actor: &str,
+        settings: &str,
+    ) -> Result<std::result::Result<i64, i64>> {
+        let mut tx = self.writer.begin().await?;
+        let running: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM drills WHERE stack_id = ? AND status = 'running' LIMIT 1")
+                .bind(stack_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(id) = running {
+            return Ok(Err(id));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO drills (stack_id, scenario, status, started_by, started_at, settings)
+             VALUES (?, ?, 'running', ?, ?, ?)",
+        )
+        .bind(stack_id)
+        .bind(scenario)
+        .bind(actor)
+        .bind(now_ms())
+        .bind(settings)
+        .execute(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(r) => r.last_insert_rowid(),
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("a running drill".into())),
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    pub async fn set_drill_timeline(&self, id: i64, timeline: &str) -> Result<()> {
+        sqlx::query("UPDATE drills SET timeline = ? WHERE id = ?")
+            .bind(timeline)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn finish_drill(&self, id: i64, status: &str, verdict: Option<&str>, reasons: &str) -> Result<()> {
+        sqlx::query("UPDATE drills SET status = ?, verdict = ?, reasons = ?, finished_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(verdict)
+            .bind(reasons)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends a line to a drill's note.
+    pub async fn note_drill(&self, id: i64, line: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE drills SET note = CASE WHEN note = '' THEN ?1 ELSE note || char(10) || ?1 END WHERE id = ?2",
+        )
+        .bind(line)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn drill(&self, id: i64) -> Result<Option<DrillRow>> {
+        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.id = ?")).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn drills_of(&self, stack_id: i64, limit: i64) -> Result<Vec<DrillRow>> {
+        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.stack_id = ? ORDER BY d.id DESC LIMIT ?"))
+            .bind(stack_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn running_drills(&self) -> Result<Vec<DrillRow>> {
+        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.status = 'running' ORDER BY d.id"))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One transaction per batch: a drill at 20 probes/s writes a couple of
+    /// times a second instead of twenty.
+    pub async fn insert_probes(&self, drill_id: i64, probes: &[ProbeRow]) -> Result<()> {
+        if probes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await?;
+        for chunk in probes.chunks(PROBE_CHUNK) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO drill_probes (drill_id, seq, at, phase, status, server, error, latency_ms) ",
+            );
+            q.push_values(chunk, |mut b, p| {
+                b.push_bind(drill_id)
+                    .push_bind(p.seq)
+                    .push_bind(p.at)
+                    .push_bind(p.phase)
+                    .push_bind(p.status)
+                    .push_bind(p.server.clone())
+                    .push_bind(p.error.clone())
+                    .push_bind(p.latency_ms);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn drill_probes(&self, drill_id: i64) -> Result<Vec<ProbeRow>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, at, phase, status, server, error, latency_ms FROM drill_probes WHERE drill_id = ? ORDER BY seq",
+        )
+        .bind(drill_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn add_pending_restore(
+        &self,
+        drill_id: Option<i64>,
+        stack: &str,
+        node: &str,
+        injection: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO pending_restores (drill_id, stack, node, injection, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(drill_id)
+        .bind(stack)
+        .bind(node)
+        .bind(injection)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?
+        .last_insert_rowid())
+    }
+
+    pub async fn remove_pending_restore(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM pending_restores WHERE id = ?").bind(id).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// Every pending restore, or one drill's, oldest first.
+    pub async fn pending_restores(&self, drill_id: Option<i64>) -> Result<Vec<PendingRestoreRow>> {
+        Ok(sqlx::query_as("SELECT * FROM pending_restores WHERE (?1 IS NULL OR drill_id = ?1) ORDER BY id")
+            .bind(drill_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,451 @@
+//! Drill pages: a stack's drills with their verdicts and the start form;
+//! one drill's page, live over SSE while it runs, then its report; exports.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use futures::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::SharedApp;
+use crate::auth::Role;
+use crate::drill::report::Stats;
+use crate::drill::{self, DrillRequest, Loaded, Scenario};
+use crate::events::Event;
+use crate::stack;
+use crate::web::error::{Error, PageError};
+use crate::web::session::{Operator, Principal, Viewer};
+use crate::web::{Layout, format_ms};
+
+pub struct ScenarioLine {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub confirm: bool,
+}
+
+pub struct DrillLine {
+    pub id: i64,
+    pub scenario: String,
+    pub status: String,
+    pub verdict: String,
+    pub started_by: String,
+    pub started_at: String,
+}
+
+/// The start form as typed, so a refused start shows it again.
+#[derive(Debug, Default, Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    pub scenario: String,
+    #[serde(default)]
+    pub confirm: String,
+    #[serde(default)]
+    pub rate: String,
+    #[serde(default)]
+    pub baseline_ms: String,
+    #[serde(default)]
+    pub hold_ms: String,
+    #[serde(default)]
+    pub verify_ms: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "drills/list.html")]
+pub struct ListPage {
+    layout: Layout,
+    stack: String,
+    built: bool,
+    scenarios: Vec<ScenarioLine>,
+    drills: Vec<DrillLine>,
+    form: StartForm,
+    problem: Option<String>,
+    field_errors: BTreeMap<String, String>,
+}
+
+pub struct SettingField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub value: String,
+    pub error: String,
+}
+
+impl ListPage {
+    fn error_for(&self, field: &str) -> String {
+        self.field_errors.get(field).cloned().unwrap_or_default()
+    }
+
+    fn setting_fields(&self) -> Vec<SettingField> {
+        let f = &self.form;
+        [
+            ("rate", "Probes per second", "1–50, default 20", &f.rate),
+            ("baseline_ms", "Baseline (ms)", "before any fault; default 5000", &f.baseline_ms),
+            ("hold_ms", "Hold (ms)", "after detection; default 5000", &f.hold_ms),
+            ("verify_ms", "Verify (ms)", "after recovery; default 5000", &f.verify_ms),
+        ]
+        .into_iter()
+        .map(|(name, label, hint, value)| SettingField {
+            name,
+            label,
+            hint,
+            value: value.clone(),
+            error: self.error_for(name),
+        })
+        .collect()
+    }
+}
+
+async fn list_page(
+    app: &SharedApp,
+    user: Principal,
+    name: &str,
+    form: StartForm,
+    problem: Option<Error>,
+) -> Result<ListPage, PageError> {
+    let s = stack::load(&app.store, name).await?;
+    let provider = s.definition.provider();
+    let drills = app
+        .store
+        .drills_of(s.row.id, 100)
+        .await?
+        .into_iter()
+        .map(|d| DrillLine {
+            id: d.id,
+            scenario: d.scenario,
+            status: d.status,
+            verdict: d.verdict.unwrap_or_else(|| "–".into()),
+            started_by: d.started_by,
+            started_at: format_ms(d.started_at),
+        })
+        .collect();
+    let scenarios = Scenario::all_builtin()
+        .into_iter()
+        .map(|sc| ScenarioLine {
+            confirm: sc.needs_confirmation(provider),
+            id: sc.id,
+            title: sc.title,
+            summary: sc.summary,
+        })
+        .collect();
+    let mut field_errors = BTreeMap::new();
+    let problem = match problem {
+        Some(Error::Invalid(fields)) => {
+            for f in fields {
+                field_errors.insert(f.field, f.message);
+            }
+            Some("The drill was not started: see the marked fields.".to_owned())
+        }
+        Some(other) => Some(other.to_string()),
+        None => None,
+    };
+    Ok(ListPage {
+        layout: Layout::new(format!("Drills · {name}"), "stacks", Some(user)),
+        stack: name.to_owned(),
+        built: s.is_built(),
+        scenarios,
+        drills,
+        form,
+        problem,
+        field_errors,
+    })
+}
+
+pub async fn list(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(name): Path<String>,
+) -> Result<ListPage, PageError> {
+    let form = StartForm { scenario: "D1".into(), ..StartForm::default() };
+    list_page(&app, user, &name, form, None).await
+}
+
+fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<Option<T>, Error> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse().map(Some).map_err(|_| Error::Invalid(vec![stack::FieldError::new(field, "must be a whole number")]))
+}
+
+fn request(form: &StartForm) -> Result<DrillRequest, Error> {
+    Ok(DrillRequest {
+        scenario: form.scenario.clone(),
+        confirm: Some(form.confirm.clone()).filter(|c| !c.trim().is_empty()),
+        rate: number("rate", &form.rate)?,
+        baseline_ms: number("baseline_ms", &form.baseline_ms)?,
+        hold_ms: number("hold_ms", &form.hold_ms)?,
+        verify_ms: number("verify_ms", &form.verify_ms)?,
+        phase_timeout_ms: None,
+    })
+}
+
+/// Starts a drill and goes to its page; a refusal shows the form again,
+/// as typed, with the reason.
+pub async fn start(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    Form(form): Form<StartForm>,
+) -> Result<Response, PageError> {
+    let result = match request(&form) {
+        Ok(req) => drill::start(&app, &name, req, &user.username).await.map_err(Error::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/drills/{id}")).into_response()),
+        Err(e) => {
+            let status = e.status();
+            if matches!(e, Error::NotFound(_) | Error::Internal(_)) {
+                return Err(PageError(e));
+            }
+            let page = list_page(&app, user, &name, form, Some(e)).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub struct PhaseLine {
+    pub name: String,
+    pub kind: String,
+    pub requests: u64,
+    pub availability: f64,
+    pub left: u64,
+    pub right: u64,
+    pub errors: String,
+    pub p50: String,
+    pub p99: String,
+}
+
+fn phase_line(name: &str, kind: &str, s: &Stats, servers: &[String; 2]) -> PhaseLine {
+    let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "–".into());
+    PhaseLine {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        requests: s.requests,
+        availability: s.availability,
+        left: s.split.get(&servers[0]).copied().unwrap_or(0),
+        right: s.split.get(&servers[1]).copied().unwrap_or(0),
+        errors: if s.errors.is_empty() {
+            "–".into()
+        } else {
+            s.errors.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        },
+        p50: ms(s.p50_ms),
+        p99: ms(s.p99_ms),
+    }
+}
+
+pub struct RoundLine {
+    pub nodes: String,
+    pub mttd: String,
+    pub mttr: String,
+    pub failures: u64,
+    pub allowed: u64,
+}
+
+#[derive(Template)]
+#[template(path = "drills/live.html")]
+pub struct Live {
+    pub id: i64,
+    pub status: String,
+    pub verdict: String,
+    pub running: bool,
+    pub can_operate: bool,
+    pub csrf: String,
+    pub current: String,
+    pub svg: String,
+    pub servers: [String; 2],
+    pub phases: Vec<PhaseLine>,
+    pub total: PhaseLine,
+    pub rounds: Vec<RoundLine>,
+    pub checks: Vec<(bool, String)>,
+    pub note: String,
+    pub restored: bool,
+    pub floor: String,
+    pub budget: String,
+    pub rate: u32,
+    pub url: String,
+}
+
+fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
+    let f = &d.figures;
+    let servers = d.settings.servers.clone();
+    let ms = |v: Option<i64>| v.map(|x| format!("{x} ms")).unwrap_or_else(|| "–".into());
+    Live {
+        id: d.row.id,
+        status: d.row.status.clone(),
+        verdict: d.row.verdict.clone().unwrap_or_default(),
+        running: d.row.status == "running",
+        can_operate,
+        csrf: csrf.to_owned(),
+        current: d.timeline.phases.last().map(|p| p.name.clone()).unwrap_or_else(|| "starting".into()),
+        svg: d.svg(),
+        phases: f.phases.iter().map(|p| phase_line(&p.name, p.kind.as_str(), &p.stats, &servers)).collect(),
+        total: phase_line("total", "total", &f.total, &servers),
+        rounds: f
+            .rounds
+            .iter()
+            .map(|r| RoundLine {
+                nodes: r.nodes.join(" + "),
+                mttd: ms(r.mttd_ms),
+                mttr: ms(r.mttr_ms),
+                failures: r.failures,
+                allowed: r.allowed_failures,
+            })
+            .collect(),
+        checks: d.checks(),
+        note: d.row.note.clone(),
+        restored: d.restored,
+        floor: f.floor.map(|x| format!("{x}%")).unwrap_or_default(),
+        budget: format!(
+            "{} failed requests per fault (a {} ms detection window at {}/s through half the paths)",
+            d.settings.budget.allowed_failures, d.settings.budget.window_ms, d.settings.rate
+        ),
+        rate: d.settings.rate,
+        url: d.settings.target_url.clone(),
+        servers,
+    }
+}
+
+fn live_html(d: &Loaded, can_operate: bool, csrf: &str) -> Result<String, Error> {
+    live(d, can_operate, csrf).render().map_err(|e| Error::Internal(e.to_string()))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "drills/show.html")]
+pub struct ShowPage {
+    layout: Layout,
+    id: i64,
+    stack: String,
+    scenario: String,
+    title: String,
+    started: String,
+    started_by: String,
+    body: String,
+}
+
+pub async fn show(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(id): Path<i64>,
+) -> Result<ShowPage, PageError> {
+    let d = drill::load(&app, id).await?;
+    let can_operate = user.role >= Role::Operator;
+    let body = live_html(&d, can_operate, &user.csrf)?;
+    let title = Scenario::builtin(&d.row.scenario).map(|s| s.title).unwrap_or_default();
+    Ok(ShowPage {
+        layout: Layout::new(format!("Drill {id} · {}", d.row.stack), "stacks", Some(user)),
+        id,
+        stack: d.row.stack.clone(),
+        scenario: d.row.scenario.clone(),
+        title,
+        started: format_ms(d.row.started_at),
+        started_by: d.row.started_by.clone(),
+        body,
+    })
+}
+
+/// Live updates of one drill: the whole fragment first, then again at each
+/// change (phases, marks, probe batches at most twice a second).
+pub async fn events(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    Path(id): Path<i64>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
+    let can_operate = user.role >= Role::Operator;
+    let csrf = if can_operate { user.csrf } else { String::new() };
+    // Subscribe before the snapshot, so nothing falls between the two.
+    let rx = app.bus.subscribe();
+    let first = live_html(&drill::load(&app, id).await?, can_operate, &csrf)?;
+    let updates = stream::unfold((app, rx, csrf), move |(app, mut rx, csrf)| async move {
+        loop {
+            let changed = match rx.recv().await {
+                Ok(e) => {
+                    matches!(&*e, Event::DrillProgress { drill_id, .. } | Event::DrillFinished { drill_id, .. } if *drill_id == id)
+                }
+                Err(RecvError::Lagged(_)) => true,
+                Err(RecvError::Closed) => return None,
+            };
+            if !changed {
+                continue;
+            }
+            match drill::load(&app, id).await.map_err(Error::from).and_then(|d| live_html(&d, can_operate, &csrf)) {
+                Ok(html) => return Some((html, (app, rx, csrf))),
+                Err(e) => tracing::warn!(error = %e, "cannot render a drill update"),
+            }
+        }
+    });
+    let stream = stream::once(async move { first })
+        .chain(updates)
+        .map(|html| Ok::<_, Infallible>(SseEvent::default().event("drill").data(html)));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Template)]
+#[template(path = "partials/flash.html")]
+struct Flash<'a> {
+    class: &'a str,
+    message: &'a str,
+}
+
+pub async fn halt(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let result = drill::halt(&app, id, &user.username).await;
+    if headers.contains_key("hx-request") {
+        // The page itself updates over SSE; htmx only needs the outcome.
+        let (status, class, message) = match result {
+            Ok(()) => (StatusCode::ACCEPTED, "notice", "Halting: restoring what the drill changed.".to_owned()),
+            Err(e) => {
+                let e = Error::from(e);
+                (e.status(), "alert", e.to_string())
+            }
+        };
+        return match (Flash { class, message: &message }).render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+        };
+    }
+    match result {
+        Ok(()) => Redirect::to(&format!("/drills/{id}")).into_response(),
+        Err(e) => PageError(e.into()).into_response(),
+    }
+}
+
+pub async fn export_json(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let d = drill::load(&app, id).await?;
+    let body = serde_json::to_string_pretty(&d.json()).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(attachment(body, "application/json", &format!("drill-{id}.json")))
+}
+
+pub async fn export_markdown(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let d = drill::load(&app, id).await?;
+    Ok(attachment(d.markdown(), "text/markdown; charset=utf-8", &format!("drill-{id}.md")))
+}
+
+fn attachment(body: String, content_type: &'static str, filename: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
+}
