@@ -118,6 +118,10 @@ enum Cmd {
         /// Definition fields merged into `{"name"}` (e.g. an aws provider with an endpoint).
         #[arg(long)]
         definition: Option<String>,
+        /// Count a build whose only failure is step 8 waiting for a WAF node's
+        /// REST API token (a person's step on AWS; moto has no UTM): steps 1-7.
+        #[arg(long)]
+        through_step7: bool,
     },
     /// Tear a stack down (bounded wait).
     Teardown {
@@ -187,7 +191,9 @@ async fn main() -> Result<()> {
             );
         }
         Cmd::Fanout { api, cookie, stack, subscribers, pid } => fanout(&api, &cookie, &stack, subscribers, pid).await?,
-        Cmd::Build { api, stack, runs, definition } => build_runs(&api, &stack, runs, definition.as_deref()).await?,
+        Cmd::Build { api, stack, runs, definition, through_step7 } => {
+            build_runs(&api, &stack, runs, definition.as_deref(), through_step7).await?
+        }
         Cmd::AwsProbe { api, endpoint } => aws_probe(&api, &endpoint).await?,
         Cmd::Teardown { api, stack } => {
             let b = ApiClient::new(&api).build(&stack, "destroy").await?;
@@ -658,7 +664,7 @@ async fn fanout(api: &Api, cookie: &str, stack: &str, n: usize, pid: u32) -> Res
 
 // ---------- measure 4 ----------
 
-async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str>) -> Result<()> {
+async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str>, through_step7: bool) -> Result<()> {
     let c = ApiClient::new(api);
     let mut def = match definition {
         Some(text) => serde_json::from_str::<Value>(text).context("--definition is not JSON")?,
@@ -676,7 +682,12 @@ async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str
         }
         let b = c.build(stack, "apply").await?;
         let took = b["finished_at_ms"].as_f64().unwrap_or(f64::NAN) - b["started_at_ms"].as_f64().unwrap_or(f64::NAN);
-        if b["status"] == "succeeded" {
+        let only_token_wait = b["steps"].as_array().is_some_and(|steps| {
+            steps.iter().filter(|s| s["status"] == "failed").all(|s| {
+                s["number"] == 8 && s["error"].as_str().is_some_and(|e| e.contains("waiting for its REST API token"))
+            }) && steps.iter().any(|s| s["status"] == "failed")
+        });
+        if b["status"] == "succeeded" || (through_step7 && only_token_wait) {
             eprintln!("  build {stack} #{}: {took:.0} ms", attempt + 1);
             times.push(took);
         } else {
