@@ -159,6 +159,7 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     b.until_text("#ops-message", "WAF disabled").await;
     b.until_text("#tier-external", "1 of 2 instances in service").await;
     b.until_text("#nodes", "disabled").await;
+    b.until_text(".topology", "OutOfService · WAF disabled").await;
     b.click("#nodes form[action$='ha-utm-left/waf'] button").await;
     b.until_text("#tier-external", "2 of 2 instances in service").await;
     b.screenshot().await;

@@ -108,6 +108,47 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
 }
 
 #[tokio::test]
+async fn a_half_built_stack_tears_down_to_nothing() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "half"}))).await;
+    // Steps one at a time, as the wizard's per-step buttons run them, stopping after step 4.
+    for step in 1..=4u8 {
+        let id = hawaf::build::start_step(&app.app, "half", step, "test").await.unwrap();
+        let b = app.wait_build(&token, id).await;
+        assert_eq!(b["status"], "succeeded", "step {step}: {b:#}");
+    }
+    let down = app.run_build(&token, "/stacks/half/destroy").await;
+    assert_eq!(down["status"], "succeeded", "{down:#}");
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "half".to_owned())]));
+    assert!(lab.describe_vpcs(&ours).await.unwrap().is_empty());
+    assert!(lab.describe_subnets(&ours).await.unwrap().is_empty());
+    assert!(lab.describe_addresses(&ours).await.unwrap().is_empty(), "no Elastic IP left");
+    assert!(lab.describe_instances(&ours).await.unwrap().iter().all(|i| i.state.as_str() == "terminated"));
+}
+
+#[tokio::test]
+async fn step_8_refuses_a_node_whose_certificate_changed() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "pinned8"}))).await;
+    assert_eq!(app.run_build(&token, "/stacks/pinned8/apply").await["status"], "succeeded");
+    // As if the node now presented another certificate than the one pinned.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
+    sqlx::query("UPDATE waf_nodes SET fingerprint = ? WHERE node = 'ha-utm-left'")
+        .bind("ab".repeat(32))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let id = hawaf::build::start_step(&app.app, "pinned8", 8, "test").await.unwrap();
+    let b = app.wait_build(&token, id).await;
+    assert_eq!(b["status"], "failed");
+    let error = b["steps"][7]["error"].as_str().unwrap().to_lowercase();
+    assert!(error.contains("ha-utm-left") && error.contains("certificate"), "{error}");
+}
+
+#[tokio::test]
 async fn a_serial_build_makes_its_calls_one_step_after_the_other() {
     let app = spawn_app_with(|c| c.build_serial = true).await;
     let token = app.token(hawaf::auth::Role::Operator).await;

@@ -91,6 +91,9 @@ async fn a_stopped_web_server_reaches_the_browser_over_sse_and_the_timeline() {
     assert!(update.contains("OutOfService"));
     let page = app.page("/stacks/live").await;
     assert!(page.contains("ha-web-right"), "the timeline names the node");
+    for endpoint in ["ha-lbext DNS name", "ha-lbint DNS name", "ha-lbext from this host", "ha-utm-left console"] {
+        assert!(page.contains(endpoint), "the stack page lists {endpoint}");
+    }
     assert!(
         page.contains("InService → <span class=\"hstate hstate-down\">OutOfService</span>"),
         "the timeline shows the transition"

@@ -433,6 +433,8 @@ pub struct ShowPage {
     ops_internal: String,
     ops_nodes: String,
     ops_timeline: String,
+    /// (what, address, is a link): DNS names, the lab site's URL, WAF consoles.
+    endpoints: Vec<(String, String, bool)>,
 }
 
 #[derive(Deserialize)]
@@ -534,6 +536,7 @@ async fn show_page(
     ];
     let can_operate = user.role >= crate::auth::Role::Operator;
     let ops = super::ops::ops(app, &s, can_operate, &user.csrf).await?;
+    let endpoints = endpoints(app, &s).await?;
     let internal = |e: askama::Error| Error::Internal(e.to_string());
     let hc = d.health_check();
     let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
@@ -574,7 +577,40 @@ async fn show_page(
         ops_internal: ops.tier_html(1).map_err(internal)?,
         ops_nodes: ops.nodes_html().map_err(internal)?,
         ops_timeline: ops.timeline_html().map_err(internal)?,
+        endpoints,
     })
+}
+
+/// Where a built stack can be reached: each load balancer's DNS name (and,
+/// on the lab, the URL this host can open), and each WAF node's console.
+async fn endpoints(app: &SharedApp, s: &stack::Stack) -> Result<Vec<(String, String, bool)>, Error> {
+    use stack::{InstanceRole, LbRole, Provider};
+    let mut out = Vec::new();
+    if !s.is_built() {
+        return Ok(out);
+    }
+    let rows = app.store.live_resources(s.row.id).await?;
+    for (role, key) in [(LbRole::External, "external"), (LbRole::Internal, "internal")] {
+        let name = s.definition.load_balancer(role).to_string();
+        if let Some(r) = rows.iter().find(|r| r.logical_id == format!("lb/{key}")) {
+            let attrs: serde_json::Value = serde_json::from_str(&r.attributes).unwrap_or_default();
+            if let Some(dns) = attrs["dns_name"].as_str() {
+                out.push((format!("{name} DNS name"), dns.to_owned(), false));
+            }
+        }
+        if role == LbRole::External
+            && s.definition.provider() == Provider::Lab
+            && let Some(url) = app.providers.lab().lb_url(&name)
+        {
+            out.push((format!("{name} from this host"), url, true));
+        }
+    }
+    for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
+        if let Some(url) = crate::node::console_url(app, s, role).await {
+            out.push((format!("{} console", s.definition.instance(role).name()), url, true));
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
