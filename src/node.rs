@@ -128,6 +128,19 @@ pub async fn find(app: &SharedApp, stack_name: &str, node: &str) -> Result<Node,
     Ok(Node { name: node.to_owned(), role, instance_id, stack })
 }
 
+/// Like `find`, for the operations that only WAF nodes have.
+async fn find_waf(app: &SharedApp, stack_name: &str, node_name: &str) -> Result<Node, NodeError> {
+    let node = find(app, stack_name, node_name).await?;
+    if !node.role.is_waf() {
+        return Err(NodeError::UnknownNode {
+            stack: stack_name.to_owned(),
+            node: node_name.to_owned(),
+            known: "the WAF nodes".into(),
+        });
+    }
+    Ok(node)
+}
+
 /// A UTM client for a WAF node: from the database (token sealed,
 /// certificate pinned) or, on the lab, from the lab, which knows its nodes'
 /// tokens. On AWS the operator supplies them in step 8.
@@ -206,14 +219,7 @@ pub async fn set_waf(
     actor: &str,
 ) -> Result<bool, NodeError> {
     let result = async {
-        let node = find(app, stack_name, node_name).await?;
-        if !node.role.is_waf() {
-            return Err(NodeError::UnknownNode {
-                stack: stack_name.to_owned(),
-                node: node_name.to_owned(),
-                known: "the WAF nodes".into(),
-            });
-        }
+        let node = find_waf(app, stack_name, node_name).await?;
         if !enabled {
             guard_last_waf(app, &node, confirm).await?;
         }
@@ -330,14 +336,7 @@ pub async fn probe(
     node_name: &str,
     api_url: &str,
 ) -> Result<Fingerprint, NodeError> {
-    let node = find(app, stack_name, node_name).await?;
-    if !node.role.is_waf() {
-        return Err(NodeError::UnknownNode {
-            stack: stack_name.to_owned(),
-            node: node_name.to_owned(),
-            known: "the WAF nodes".into(),
-        });
-    }
+    let node = find_waf(app, stack_name, node_name).await?;
     crate::waf::probe_fingerprint(api_url).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
 }
 
@@ -354,14 +353,7 @@ pub async fn save_access(
     actor: &str,
 ) -> Result<(), NodeError> {
     let result = async {
-        let node = find(app, stack_name, node_name).await?;
-        if !node.role.is_waf() {
-            return Err(NodeError::UnknownNode {
-                stack: stack_name.to_owned(),
-                node: node_name.to_owned(),
-                known: "the WAF nodes".into(),
-            });
-        }
+        let node = find_waf(app, stack_name, node_name).await?;
         let waf_err = |source| NodeError::Waf { node: node.name.clone(), source };
         let pin: Fingerprint = fingerprint.parse().map_err(|e: crate::waf::BadFingerprint| NodeError::NoAccess {
             node: node.name.clone(),
