@@ -5,6 +5,7 @@ mod builds;
 mod drills;
 mod health;
 mod lab;
+mod recent;
 mod stacks;
 mod users;
 
@@ -42,6 +43,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
+    /// Sessions and API tokens as recently read; see `recent`.
+    sessions: std::sync::Arc<recent::Recent<SessionRow>>,
+    tokens: std::sync::Arc<recent::Recent<ApiTokenRow>>,
 }
 
 impl Store {
@@ -73,7 +77,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        Ok(Store { pool, writer })
+        Ok(Store { pool, writer, sessions: Default::default(), tokens: Default::default() })
     }
 
     pub async fn ping(&self) -> Result<()> {

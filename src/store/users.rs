@@ -77,18 +77,32 @@ impl Store {
 
     /// The session for a cookie's token hash, expired or not: the caller tells
     /// "expired" apart from "unknown" so the user gets the right message.
+    /// A row read within the last couple of seconds is reused (see `recent`);
+    /// unknown tokens are always looked up, so guesses cannot fill the cache.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-        Ok(sqlx::query_as(
+        if let Some(row) = self.sessions.get(token_hash) {
+            return Ok(Some(row));
+        }
+        let read_at = std::time::Instant::now();
+        let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.user_id, u.username, u.role, s.csrf_token, s.expires_at
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        if let Some(row) = &row {
+            self.sessions.put(token_hash, read_at, row.clone());
+        }
+        Ok(row)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        // Forgotten before and after the delete, so a lookup racing it cannot
+        // put the row back for a few more seconds.
+        self.sessions.forget(token_hash);
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
+        self.sessions.forget(token_hash);
         Ok(())
     }
 
@@ -103,7 +117,14 @@ impl Store {
         Ok(())
     }
 
+    /// Like `session`, a recently read token is reused; `last_used_at` is
+    /// written when the token is read from the database, so it is accurate to
+    /// within a few seconds without a write on every API call.
     pub async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
+        if let Some(row) = self.tokens.get(token_hash) {
+            return Ok(Some(row));
+        }
+        let read_at = std::time::Instant::now();
         let row: Option<ApiTokenRow> = sqlx::query_as(
             "SELECT t.user_id, u.username, u.role, t.name AS token_name
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
@@ -117,6 +138,9 @@ impl Store {
                 .bind(token_hash)
                 .execute(&self.writer)
                 .await?;
+        }
+        if let Some(row) = &row {
+            self.tokens.put(token_hash, read_at, row.clone());
         }
         Ok(row)
     }

@@ -123,7 +123,10 @@ pub async fn submit(
     let expires_at = now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
     app.store.create_session(&hash_token(&token), user.id, &new_token(""), expires_at).await?;
     audit(&app, &username, "ok", format!("from {ip}")).await?;
-    let max_age = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2));
+    // The cookie outlives the session by an hour, so a browser still sends
+    // it after the session ends and the user is told it expired, rather than
+    // being shown the sign-in page with no reason.
+    let max_age = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2).saturating_add(3600));
     let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(session_cookie(token, secure, max_age));
     Ok((jar, Redirect::to(&next)).into_response())
 }
