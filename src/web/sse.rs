@@ -8,15 +8,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use askama::Template;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures::stream::{self, Stream, StreamExt};
 use tokio::sync::OnceCell;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{Error, PageError};
 use super::pages::builds::{CallRowView, CallView, step_card_html, wizard_body};
-use super::pages::ops::{Ops, load_ops};
+use super::pages::ops::{Ops, TIMELINE_LEN, load_ops};
 use super::session::Viewer;
 use crate::SharedApp;
 use crate::auth::Role;
@@ -26,54 +29,137 @@ use crate::store::CallRow;
 
 /// The whole wizard as separate fragments (header, then each step), so
 /// every target element stays in place and keeps listening.
-async fn wizard_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Vec<SseEvent>, Error> {
+async fn wizard_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Vec<Bytes>, Error> {
     let body = wizard_body(app, name, can_operate, csrf).await?;
     let internal = |e: askama::Error| Error::Internal(e.to_string());
-    let mut events = vec![SseEvent::default().event("build-head").data(body.head_html().map_err(internal)?)];
+    let mut events = vec![frame("build-head", &body.head_html().map_err(internal)?)];
     for step in &body.steps {
-        events.push(
-            SseEvent::default().event(format!("step-{}", step.number)).data(body.step_html(step).map_err(internal)?),
-        );
+        events.push(frame(&format!("step-{}", step.number), &body.step_html(step).map_err(internal)?));
     }
     Ok(events)
 }
 
 /// The operations view's fragments, freshly loaded for one subscriber.
-async fn ops_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Vec<SseEvent>, Error> {
-    SharedOps::load(app, name).await?.events(can_operate, csrf)
+async fn ops_events(
+    app: &SharedApp,
+    name: &str,
+    can_operate: bool,
+    csrf: &str,
+    sent: &mut Sent,
+) -> Result<Vec<Bytes>, Error> {
+    SharedOps::load(app, name).await?.events(can_operate, csrf, sent)
+}
+
+/// What one subscriber's page already shows, so a change sends only what
+/// differs: a health change usually alters one tier, the diagram and the
+/// timeline, and the timeline only gains an item. That spares every browser
+/// the DOM swaps, and the server and network most of the bytes per
+/// subscriber (scripts/bench, measure 3).
+#[derive(Default)]
+struct Sent {
+    /// Per panel, the fingerprint of the HTML last sent.
+    panels: HashMap<&'static str, u64>,
+    timeline: Option<TimelineShown>,
+}
+
+struct TimelineShown {
+    /// The newest transition in the subscriber's list (None: the list is empty).
+    newest: Option<i64>,
+    /// Items added since the whole list was last sent.
+    added: usize,
+}
+
+impl Sent {
+    /// True (and remembered) when `fingerprint` is not what the page shows.
+    fn changed(&mut self, panel: &'static str, fingerprint: u64) -> bool {
+        self.panels.insert(panel, fingerprint) != Some(fingerprint)
+    }
+}
+
+fn fingerprint(html: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    html.hash(&mut h);
+    h.finish()
 }
 
 /// The operations view's user-independent panels, rendered once.
 struct SharedOps {
     /// Kept for the nodes panel, whose buttons carry each user's CSRF token.
     ops: Ops,
-    timeline: String,
-    topology: String,
-    tiers: [String; 2],
+    /// (event name, encoded event, fingerprint of its HTML), in the order
+    /// the page is swapped; a subscriber's copy is a reference count.
+    panels: [(&'static str, Bytes, u64); 3],
+    /// The whole transitions list (event `timeline`)…
+    timeline: Bytes,
+    /// …and each of its items alone (event `timeline-entry`), with its id, newest first.
+    entries: Vec<(i64, Bytes)>,
+    /// Fingerprint of the nodes panel as a viewer sees it: one user's panel
+    /// differs from it only by role and token, so it changes exactly when
+    /// theirs does, and nobody's is rendered for nothing.
+    nodes: u64,
 }
 
 impl SharedOps {
     async fn load(app: &SharedApp, name: &str) -> Result<SharedOps, Error> {
         let ops = load_ops(app, name, false, "").await?;
         let internal = |e: askama::Error| Error::Internal(e.to_string());
+        let panel = |event: &'static str, html: String| (event, frame(event, &html), fingerprint(&html));
         Ok(SharedOps {
-            timeline: ops.timeline_html().map_err(internal)?,
-            topology: ops.topology_html().map_err(internal)?,
-            tiers: [ops.tier_html(0).map_err(internal)?, ops.tier_html(1).map_err(internal)?],
+            panels: [
+                panel("topology", ops.topology_html().map_err(internal)?),
+                panel("tier-external", ops.tier_html(0).map_err(internal)?),
+                panel("tier-internal", ops.tier_html(1).map_err(internal)?),
+            ],
+            timeline: frame("timeline", &ops.timeline_html().map_err(internal)?),
+            entries: ops
+                .timeline_entries()
+                .map_err(internal)?
+                .into_iter()
+                .map(|(id, html)| (id, frame("timeline-entry", &html)))
+                .collect(),
+            nodes: fingerprint(&ops.nodes_html_as(false, "").map_err(internal)?),
             ops,
         })
     }
 
-    fn events(&self, can_operate: bool, csrf: &str) -> Result<Vec<SseEvent>, Error> {
-        let nodes = self.ops.nodes_html_as(can_operate, csrf).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(vec![
-            SseEvent::default().event("timeline").data(self.timeline.as_str()),
-            SseEvent::default().event("topology").data(self.topology.as_str()),
-            SseEvent::default().event("tier-external").data(self.tiers[0].as_str()),
-            SseEvent::default().event("tier-internal").data(self.tiers[1].as_str()),
-            SseEvent::default().event("nodes").data(nodes),
-        ])
+    /// The panels that differ from what this subscriber was last sent.
+    fn events(&self, can_operate: bool, csrf: &str, sent: &mut Sent) -> Result<Vec<Bytes>, Error> {
+        let mut events: Vec<Bytes> = Vec::with_capacity(4);
+        timeline_events(&self.entries, &self.timeline, &mut sent.timeline, &mut events);
+        events.extend(
+            self.panels.iter().filter(|(event, _, f)| sent.changed(event, *f)).map(|(_, frame, _)| frame.clone()),
+        );
+        if sent.changed("nodes", self.nodes) {
+            let nodes = self.ops.nodes_html_as(can_operate, csrf).map_err(|e| Error::Internal(e.to_string()))?;
+            events.push(frame("nodes", &nodes));
+        }
+        Ok(events)
     }
+}
+
+/// New transitions as items to add at the top, oldest first; the whole list
+/// instead when the subscriber's list cannot simply grow: nothing shown yet,
+/// an empty list (its placeholder must go), a gap (its newest item is no
+/// longer among ours), or so many added that hidden items would pile up.
+fn timeline_events(entries: &[(i64, Bytes)], whole: &Bytes, shown: &mut Option<TimelineShown>, out: &mut Vec<Bytes>) {
+    let newest = entries.first().map(|(id, _)| *id);
+    if let Some(shown) = shown {
+        if shown.newest == newest {
+            return;
+        }
+        if let Some(last) = shown.newest {
+            let new = entries.iter().take_while(|(id, _)| *id > last).count();
+            if new > 0 && new < entries.len() && shown.added + new <= TIMELINE_LEN {
+                out.extend(entries[..new].iter().rev().map(|(_, item)| item.clone()));
+                shown.newest = newest;
+                shown.added += new;
+                return;
+            }
+        }
+    }
+    out.push(whole.clone());
+    *shown = Some(TimelineShown { newest, added: 0 });
 }
 
 type Cell = Arc<OnceCell<Arc<SharedOps>>>;
@@ -114,7 +200,8 @@ async fn render(
     can_operate: bool,
     csrf: &str,
     event: &Arc<Event>,
-) -> Result<Vec<SseEvent>, Error> {
+    sent: &mut Sent,
+) -> Result<Vec<Bytes>, Error> {
     if event.stack() != name {
         return Ok(Vec::new());
     }
@@ -122,14 +209,14 @@ async fn render(
         Event::BuildStarted { .. } | Event::BuildFinished { .. } => {
             return wizard_events(app, name, can_operate, csrf).await;
         }
-        Event::HealthChanged { .. } => return app.renders.ops(app, event).await?.events(can_operate, csrf),
+        Event::HealthChanged { .. } => return app.renders.ops(app, event).await?.events(can_operate, csrf, sent),
         // The monitor follows its transitions with HealthChanged at once, whose
         // panels include the timeline: rendering both would send every subscriber
         // the timeline twice and wake it twice per change (scripts/bench, measure 3).
         Event::HealthTransition { .. } => return Ok(Vec::new()),
         Event::StepChanged { build_id, step, .. } => {
             let html = step_card_html(app, name, *build_id, *step, can_operate, csrf).await?;
-            SseEvent::default().event(format!("step-{step}")).data(html)
+            frame(&format!("step-{step}"), &html)
         }
         Event::ApiCall { step, operation, target, outcome, duration_ms, .. } => {
             let row = CallRow {
@@ -143,7 +230,7 @@ async fn render(
             };
             let view = CallView::from(&row);
             let html = CallRowView { call: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
-            SseEvent::default().event(format!("call-{step}")).data(html)
+            frame(&format!("call-{step}"), &html)
         }
         // The drill page has its own stream.
         Event::DrillProgress { .. } | Event::DrillFinished { .. } => return Ok(Vec::new()),
@@ -154,35 +241,139 @@ pub async fn stack_events(
     State(app): State<SharedApp>,
     Viewer(user): Viewer,
     Path(name): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
+) -> Result<Response, PageError> {
     stack::load(&app.store, &name).await?;
     let can_operate = user.role >= Role::Operator;
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before rendering the snapshot, so nothing falls between the two.
     let rx = app.bus.subscribe();
+    let mut sent = Sent::default();
     let mut first = wizard_events(&app, &name, can_operate, &csrf).await?;
-    first.extend(ops_events(&app, &name, can_operate, &csrf).await?);
-    let updates = stream::unfold((app, rx, name, csrf), move |(app, mut rx, name, csrf)| async move {
+    first.extend(ops_events(&app, &name, can_operate, &csrf, &mut sent).await?);
+    let state = (app, rx, name, csrf, sent);
+    let updates = stream::unfold(state, move |(app, mut rx, name, csrf, mut sent)| async move {
         loop {
             let events = match rx.recv().await {
-                Ok(e) => render(&app, &name, can_operate, &csrf, &e).await,
+                Ok(e) => render(&app, &name, can_operate, &csrf, &e, &mut sent).await,
                 // Missed some: send the whole state again rather than a gap.
                 Err(RecvError::Lagged(_)) => match wizard_events(&app, &name, can_operate, &csrf).await {
-                    Ok(mut all) => ops_events(&app, &name, can_operate, &csrf).await.map(|ops| {
-                        all.extend(ops);
-                        all
-                    }),
+                    Ok(mut all) => {
+                        sent = Sent::default();
+                        ops_events(&app, &name, can_operate, &csrf, &mut sent).await.map(|ops| {
+                            all.extend(ops);
+                            all
+                        })
+                    }
                     Err(e) => Err(e),
                 },
                 Err(RecvError::Closed) => return None,
             };
             match events {
-                Ok(events) if !events.is_empty() => return Some((events, (app, rx, name, csrf))),
+                Ok(events) if !events.is_empty() => return Some((events, (app, rx, name, csrf, sent))),
                 Ok(_) => continue,
                 Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
             }
         }
     });
-    let stream = stream::iter(first).chain(updates.flat_map(stream::iter)).map(Ok::<_, Infallible>);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(event_stream(stream::iter(first).chain(updates.flat_map(stream::iter))))
+}
+
+/// How often an idle stream sends a comment, so proxies and browsers keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// One Server-Sent Event as it goes on the wire. hawaf encodes each shared
+/// panel once per change and hands every subscriber the same bytes: with
+/// axum's `Sse`, each of a thousand subscribers re-encoded (and reallocated)
+/// the same fragments, the largest server cost of a fan-out (perf;
+/// scripts/bench, measure 3).
+fn frame(event: &str, data: &str) -> Bytes {
+    let mut out = String::with_capacity(event.len() + data.len() + data.len() / 16 + 32);
+    out.push_str("event: ");
+    out.push_str(event);
+    out.push('\n');
+    // CR, LF and CRLF all end a line in SSE: each line gets its own field, so
+    // no character of the data can end the event early or be lost.
+    let normalized;
+    let data = if data.contains('\r') {
+        normalized = data.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        data
+    };
+    for line in data.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+/// A `text/event-stream` response of pre-encoded events, with a keep-alive
+/// comment every [`KEEP_ALIVE`]; it ends when `events` does.
+fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static) -> Response {
+    let keep_alive = stream::unfold((), |()| async {
+        tokio::time::sleep(KEEP_ALIVE).await;
+        Some((Some(Bytes::from_static(b":\n\n")), ()))
+    });
+    // `None` marks the end of the events, so the never-ending keep-alive
+    // cannot hold the response open after them.
+    let events = events.map(Some).chain(stream::once(async { None }));
+    let body = stream::select(events, keep_alive)
+        .take_while(|item| std::future::ready(item.is_some()))
+        .filter_map(std::future::ready)
+        .map(Ok::<_, Infallible>);
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // Tells nginx-style proxies not to hold events back in a buffer.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::{TIMELINE_LEN, frame, timeline_events};
+
+    fn items(ids: &[i64]) -> Vec<(i64, Bytes)> {
+        ids.iter().map(|id| (*id, Bytes::from(id.to_string()))).collect()
+    }
+
+    #[test]
+    fn the_timeline_grows_by_its_new_items_and_is_resent_whole_when_it_cannot() {
+        let whole = Bytes::from_static(b"whole");
+        let mut shown = None;
+        let mut out = Vec::new();
+        let mut step = |ids: &[i64], shown: &mut _| {
+            out.clear();
+            timeline_events(&items(ids), &whole, shown, &mut out);
+            out.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(step(&[], &mut shown), ["whole"], "first contact: the whole (empty) list");
+        assert!(step(&[], &mut shown).is_empty(), "nothing new, nothing sent");
+        assert_eq!(step(&[1], &mut shown), ["whole"], "the empty list's placeholder must go");
+        assert_eq!(step(&[3, 2, 1], &mut shown), ["2", "3"], "new items, oldest first, each added on top");
+        assert!(step(&[3, 2, 1], &mut shown).is_empty());
+        assert_eq!(step(&[9, 8], &mut shown), ["whole"], "a gap: item 3 is gone from the list");
+        let ids: Vec<i64> = (10..10 + TIMELINE_LEN as i64 + 1).collect();
+        for (n, id) in ids.iter().enumerate() {
+            let newest_first: Vec<i64> = ids[..=n].iter().rev().copied().chain([9, 8]).collect();
+            let sent = step(&newest_first, &mut shown);
+            let expected = if n < TIMELINE_LEN { id.to_string() } else { "whole".to_owned() };
+            assert_eq!(sent, [expected], "after {n} items added on top the list is sent whole again");
+        }
+    }
+
+    #[test]
+    fn every_line_of_the_data_is_its_own_field() {
+        assert_eq!(&frame("nodes", "<p>\n</p>")[..], b"event: nodes\ndata: <p>\ndata: </p>\n\n");
+        assert_eq!(&frame("x", "")[..], b"event: x\ndata: \n\n", "empty data still dispatches");
+        assert_eq!(&frame("x", "a\r\nb\rc")[..], b"event: x\ndata: a\ndata: b\ndata: c\n\n");
+    }
 }

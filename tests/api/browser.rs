@@ -160,7 +160,14 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     b.until_text("#tier-external", "1 of 2 instances in service").await;
     b.until_text("#nodes", "disabled").await;
     b.until_text(".topology", "OutOfService · WAF disabled").await;
+    // The transition is added at the top of the timeline.
+    b.until_text("#timeline-list li:first-child", "ha-utm-left InService → OutOfService").await;
     b.click("#nodes form[action$='ha-utm-left/waf'] button").await;
     b.until_text("#tier-external", "2 of 2 instances in service").await;
+    b.until_text("#timeline-list li:first-child", "ha-utm-left OutOfService → InService").await;
+    let list = b.client.find(Locator::Css("#timeline-list")).await.unwrap().text().await.unwrap();
+    let (back, down) =
+        (list.find("ha-utm-left OutOfService → InService"), list.find("ha-utm-left InService → OutOfService"));
+    assert!(back.is_some() && down.is_some() && back < down, "newest first, the earlier transition kept: {list}");
     b.screenshot().await;
 }

@@ -51,6 +51,8 @@ pub struct NodeView {
 }
 
 pub struct EventView {
+    /// The transition's row id: newer transitions have larger ids.
+    pub id: i64,
     pub at: String,
     pub tier: String,
     pub node: String,
@@ -117,13 +119,22 @@ pub struct NodesPanel<'a> {
     pub csrf: &'a str,
     pub lab: bool,
     pub error: Option<&'a str>,
-    pub polled: &'a str,
 }
+
+/// How many transitions the timeline shows (static/app.css hides any more
+/// that live updates have added above them).
+pub const TIMELINE_LEN: usize = 25;
 
 #[derive(Template)]
 #[template(path = "stacks/ops_timeline.html")]
 pub struct Timeline<'a> {
     pub events: &'a [EventView],
+}
+
+#[derive(Template)]
+#[template(path = "stacks/ops_timeline_entry.html")]
+pub struct TimelineEntry<'a> {
+    pub e: &'a EventView,
 }
 
 /// Everything the operations view shows, from the monitor's latest snapshot.
@@ -138,7 +149,6 @@ pub struct Ops {
     pub csrf: String,
     pub lab: bool,
     pub error: Option<String>,
-    pub polled: String,
 }
 
 fn state_class(state: &str) -> &'static str {
@@ -245,10 +255,11 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
         .collect();
     let events = app
         .store
-        .health_events(stack.row.id, 25)
+        .health_events(stack.row.id, TIMELINE_LEN as i64)
         .await?
         .into_iter()
         .map(|e| EventView {
+            id: e.id,
             at: format_ms(e.at),
             to_class: state_class(&e.to_state),
             tier: e.tier,
@@ -272,7 +283,6 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
         error: snap.and_then(|s| {
             s.error.as_ref().map(|e| format!("unknown since {}: {e}", s.error_since.map(format_ms).unwrap_or_default()))
         }),
-        polled: snap.map(|s| format_ms(s.polled_at)).unwrap_or_default(),
     })
 }
 
@@ -295,12 +305,16 @@ impl Ops {
             csrf,
             lab: self.lab,
             error: self.error.as_deref(),
-            polled: &self.polled,
         }
         .render()
     }
+    /// The timeline's list items, newest first.
     pub fn timeline_html(&self) -> Result<String, askama::Error> {
         Timeline { events: &self.events }.render()
+    }
+    /// Each transition's list item with its id, newest first.
+    pub fn timeline_entries(&self) -> Result<Vec<(i64, String)>, askama::Error> {
+        self.events.iter().map(|e| Ok((e.id, TimelineEntry { e }.render()?))).collect()
     }
 }
 
