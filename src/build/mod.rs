@@ -110,6 +110,11 @@ pub enum BuildError {
     Refused(String),
     #[error("drill {drill_id} is running on {stack}: halt it or wait for it to end")]
     DrillRunning { stack: String, drill_id: i64 },
+    #[error(
+        "load balancer name {lb} is already used by stack {other}, which is built in the same {place}: \
+         names are unique there (as on AWS), so rename this stack's load balancer or tear {other} down first"
+    )]
+    NameTaken { lb: String, other: String, place: String },
     #[error("there is no step {0}: steps are numbered 1 to 8")]
     NoSuchStep(u8),
     #[error("there is no build {0}")]
@@ -159,6 +164,9 @@ async fn begin(
     if let Some(d) = app.store.drills_of(stack.row.id, 1).await?.into_iter().find(|d| d.status == "running") {
         return Err(BuildError::DrillRunning { stack: stack_name.to_owned(), drill_id: d.id });
     }
+    if kind == Kind::Apply {
+        names_are_free(app, &stack).await?;
+    }
     let cloud = app.providers.cloud_for(&stack.definition).map_err(BuildError::Provider)?;
     let timing = match stack.definition.provider() {
         Provider::Lab => Timing::LAB,
@@ -206,6 +214,36 @@ async fn begin(
     let actor = actor.to_owned();
     tokio::spawn(async move { run(ctx, kind, only, actor).await });
     Ok(build_id)
+}
+
+/// Load-balancer names are unique per account and region, so a stack whose
+/// names another stack with live resources already holds there would fail
+/// at step 5 or 7, after minutes of work, with the cloud's terse
+/// DuplicateLoadBalancerName. Refusing before the first call says which
+/// stack holds the name.
+async fn names_are_free(app: &SharedApp, stack: &stack::Stack) -> Result<(), BuildError> {
+    let d = &stack.definition;
+    let same_place = |o: &stack::StackDefinition| {
+        o.provider() == d.provider() && (d.provider() == Provider::Lab || o.aws() == d.aws())
+    };
+    for other in stack::list(&app.store).await? {
+        if other.row.id == stack.row.id || !other.is_built() || !same_place(&other.definition) {
+            continue;
+        }
+        for mine in [LbRole::External, LbRole::Internal].map(|r| d.load_balancer(r)) {
+            if [LbRole::External, LbRole::Internal].iter().any(|r| other.definition.load_balancer(*r) == mine) {
+                return Err(BuildError::NameTaken {
+                    lb: mine.to_string(),
+                    other: other.row.name.clone(),
+                    place: match d.provider() {
+                        Provider::Lab => "lab".to_owned(),
+                        Provider::Aws => format!("AWS region {}", d.region()),
+                    },
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn step_future(ctx: Ctx, kind: Kind, number: u8) -> BoxFuture<'static, (u8, Result<(), StepError>)> {

@@ -209,7 +209,7 @@ impl From<crate::build::BuildError> for Error {
         use crate::build::BuildError as B;
         match e {
             B::Stack(s) => s.into(),
-            B::AlreadyRunning { .. } | B::DrillRunning { .. } => Error::Conflict(e.to_string()),
+            B::AlreadyRunning { .. } | B::DrillRunning { .. } | B::NameTaken { .. } => Error::Conflict(e.to_string()),
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
             B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
             B::Store(s) => s.into(),

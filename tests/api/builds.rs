@@ -1,5 +1,5 @@
 use hawaf::auth::Role;
-use hawaf::cloud::{Cloud, Filter, TAG_STACK, Tags};
+use hawaf::cloud::{Cloud, CreateLoadBalancerRequest, Filter, Listener, Scheme, TAG_STACK, Tags};
 use serde_json::json;
 
 use crate::helpers::{operations, spawn_app, spawn_app_with};
@@ -59,6 +59,15 @@ async fn a_lab_stack_is_built_serves_through_both_wafs_rebuilds_idempotently_and
     let (status, _) = app.api_json(reqwest::Method::DELETE, "/stacks/lab1", &token, None).await;
     assert_eq!(status, 409, "a built stack cannot be deleted");
 
+    // A second stack with the same (default) load-balancer names is refused
+    // before any call, naming the stack that holds them.
+    let (status, _) = app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "lab2"}))).await;
+    assert_eq!(status, 201);
+    let (status, refused) = app.api_json(reqwest::Method::POST, "/stacks/lab2/apply", &token, None).await;
+    assert_eq!(status, 409, "{refused:#}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("ha-lbext") && message.contains("stack lab1"), "{message}");
+
     let down = app.run_build(&token, "/stacks/lab1/destroy").await;
     assert_eq!(down["status"], "succeeded", "{down:#}");
     let lab = app.app.providers.lab();
@@ -80,11 +89,25 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
     app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "first"}))).await;
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "second"}))).await;
     let first = app.run_build(&token, "/stacks/first/apply").await;
     assert_eq!(first["status"], "succeeded", "{first:#}");
+    // Something outside hawaf holds a load-balancer name (names are unique
+    // per region), so no check before the build can know: step 5 collides.
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "first".to_owned())]));
+    let subnet = lab.describe_subnets(&ours).await.unwrap()[0].id.clone();
+    let outsider = CreateLoadBalancerRequest {
+        name: "taken-lbint".into(),
+        scheme: Scheme::Internal,
+        subnets: vec![subnet],
+        security_groups: vec![],
+        listeners: vec![Listener::http(80, 80)],
+        tags: Tags::new(),
+    };
+    lab.create_load_balancer(outsider).await.unwrap();
+    let taken = json!({"name": "second", "load_balancers": {"internal": {"name": "taken-lbint"}, "external": {"name": "second-lbext"}}});
+    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(taken)).await;
 
-    // Load balancer names are unique per region: the second stack's step 5 collides.
     let second = app.run_build(&token, "/stacks/second/apply").await;
     assert_eq!(second["status"], "failed");
     let step5 = &second["steps"][4];
