@@ -606,7 +606,16 @@ fn parse_rfc3339_ms(s: &str) -> Result<f64> {
 
 /// One fault, `n` subscribers: each one's delay from the monitor's
 /// observation (the transition's time) to the fragment's arrival.
-async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pid: u32) -> Result<(Vec<f64>, u64)> {
+/// What one fan-out measured: each subscriber's delay (sorted), the server's
+/// RSS, and the CPU time (ms) the server and this client spent meanwhile.
+struct Fan {
+    delays: Vec<f64>,
+    rss_mib: u64,
+    server_cpu_ms: f64,
+    client_cpu_ms: f64,
+}
+
+async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pid: u32) -> Result<Fan> {
     let c = ApiClient::new(api);
     let http = Client::builder().pool_max_idle_per_host(0).build()?;
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<()>>();
@@ -670,11 +679,7 @@ async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pi
         }
     }
     // Where the time goes: the server and this client share the two cores.
-    eprintln!(
-        "  {n} subscriber(s): CPU during the fan-out: server {:.0} ms, this client {:.0} ms",
-        cpu_ms(&pid.to_string())? - cpu_before.0,
-        cpu_ms("self")? - cpu_before.1
-    );
+    let (server_cpu_ms, client_cpu_ms) = (cpu_ms(&pid.to_string())? - cpu_before.0, cpu_ms("self")? - cpu_before.1);
     let rss_after = vm_status(pid, "VmRSS:")?;
     let h = c.wait_health(stack, |h| in_service(h, "internal") < 2).await?;
     let since = instance_state(&h, "internal", node)
@@ -687,7 +692,7 @@ async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pi
     }
     c.fault(stack, node, "start-httpd").await?;
     c.wait_health(stack, |h| in_service(h, "internal") == 2).await?;
-    Ok((sorted(lat), rss.max(rss_after)))
+    Ok(Fan { delays: sorted(lat), rss_mib: rss.max(rss_after), server_cpu_ms, client_cpu_ms })
 }
 
 async fn fanout(api: &Api, cookie: &str, stack: &str, n: usize, pid: u32) -> Result<()> {
@@ -695,16 +700,20 @@ async fn fanout(api: &Api, cookie: &str, stack: &str, n: usize, pid: u32) -> Res
     let s = c.ok(Method::GET, &format!("/stacks/{stack}"), None).await?;
     let node = s["definition"]["instances"]["web-left"]["name"].as_str().unwrap_or("ha-web-left").to_owned();
     let idle = vm_status(pid, "VmRSS:")?;
-    let (one, _) = fan_once(api, cookie, stack, &node, 1, pid).await?;
-    let (many, rss) = fan_once(api, cookie, stack, &node, n, pid).await?;
+    let one = fan_once(api, cookie, stack, &node, 1, pid).await?;
+    let many = fan_once(api, cookie, stack, &node, n, pid).await?;
     let peak = vm_status(pid, "VmHWM:")?;
     println!(
-        "subscribers={n} delivered={} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} single_ms={:.1} rss_mib={rss} idle_rss_mib={idle} peak_rss_mib={peak}",
-        many.len(),
-        percentile(&many, 50.0),
-        percentile(&many, 99.0),
-        percentile(&many, 100.0),
-        percentile(&one, 50.0),
+        "subscribers={n} delivered={} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} single_ms={:.1} rss_mib={} idle_rss_mib={idle} peak_rss_mib={peak} server_cpu_ms={:.0} client_cpu_ms={:.0} single_server_cpu_ms={:.0}",
+        many.delays.len(),
+        percentile(&many.delays, 50.0),
+        percentile(&many.delays, 99.0),
+        percentile(&many.delays, 100.0),
+        percentile(&one.delays, 50.0),
+        many.rss_mib,
+        many.server_cpu_ms,
+        many.client_cpu_ms,
+        one.server_cpu_ms,
     );
     Ok(())
 }
