@@ -729,6 +729,7 @@ async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str
     def["name"] = json!(stack);
     c.create_stack(&def).await?;
     let mut times = Vec::new();
+    let (mut call_counts, mut call_sums) = (Vec::new(), Vec::new());
     let mut failures: Vec<String> = Vec::new();
     // A failed build is recorded and retried (bounded), so one flaky run does
     // not leave the line without a figure; the failures are reported.
@@ -744,7 +745,24 @@ async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str
             }) && steps.iter().any(|s| s["status"] == "failed")
         });
         if b["status"] == "succeeded" || (through_step7 && only_token_wait) {
-            eprintln!("  build {stack} #{}: {took:.0} ms", attempt + 1);
+            // The time spent inside cloud calls (not waits), summed: beside the
+            // wall time it shows how much the calls overlapped.
+            let calls: Vec<f64> = b["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s["calls"].as_array().into_iter().flatten())
+                .filter(|c| c["operation"] != "Wait")
+                .filter_map(|c| c["duration_ms"].as_f64())
+                .collect();
+            eprintln!(
+                "  build {stack} #{}: {took:.0} ms, {} calls taking {:.0} ms",
+                attempt + 1,
+                calls.len(),
+                calls.iter().sum::<f64>()
+            );
+            call_counts.push(calls.len() as f64);
+            call_sums.push(calls.iter().sum::<f64>());
             times.push(took);
         } else {
             let failed: Vec<String> = b["steps"]
@@ -774,9 +792,11 @@ async fn build_runs(api: &Api, stack: &str, runs: usize, definition: Option<&str
     }
     let all = times.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(",");
     println!(
-        "status=succeeded median_ms={:.0} runs_ms={all} failed_runs={}",
+        "status=succeeded median_ms={:.0} runs_ms={all} failed_runs={} calls={:.0} calls_ms={:.0}",
         percentile(&sorted(times), 50.0),
-        failures.len()
+        failures.len(),
+        percentile(&sorted(call_counts), 50.0),
+        percentile(&sorted(call_sums), 50.0),
     );
     Ok(())
 }
