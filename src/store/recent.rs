@@ -18,41 +18,57 @@ const CAPACITY: usize = 4096;
 
 #[derive(Debug)]
 pub struct Recent<T> {
-    rows: Mutex<HashMap<String, (Instant, T)>>,
+    inner: Mutex<Inner<T>>,
+}
+
+#[derive(Debug)]
+struct Inner<T> {
+    rows: HashMap<String, (Instant, T)>,
+    /// When each key was last forgotten, so a read that started before that
+    /// cannot put the old row back.
+    forgotten: HashMap<String, Instant>,
 }
 
 impl<T> Default for Recent<T> {
     fn default() -> Self {
-        Recent { rows: Mutex::new(HashMap::new()) }
+        Recent { inner: Mutex::new(Inner { rows: HashMap::new(), forgotten: HashMap::new() }) }
     }
 }
 
 impl<T: Clone> Recent<T> {
-    fn rows(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, T)>> {
-        // Plain map operations: a poisoned lock still holds a consistent map.
-        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner<T>> {
+        // Plain map operations: a poisoned lock still holds consistent maps.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn get(&self, key: &str) -> Option<T> {
-        let rows = self.rows();
-        rows.get(key).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, row)| row.clone())
+        let inner = self.inner();
+        inner.rows.get(key).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, row)| row.clone())
     }
 
     /// Stores a row read at `read_at` (taken before the read, so a row that
-    /// was slow to arrive is not kept longer than [`FRESH_FOR`] after it).
+    /// was slow to arrive is not kept longer than [`FRESH_FOR`] after it),
+    /// unless the key was forgotten since.
     pub fn put(&self, key: &str, read_at: Instant, row: T) {
-        let mut rows = self.rows();
-        if rows.len() >= CAPACITY && !rows.contains_key(key) {
-            rows.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
-            if rows.len() >= CAPACITY {
-                rows.clear();
+        let mut inner = self.inner();
+        if inner.forgotten.get(key).is_some_and(|at| *at >= read_at) {
+            return;
+        }
+        if inner.rows.len() >= CAPACITY && !inner.rows.contains_key(key) {
+            inner.rows.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            if inner.rows.len() >= CAPACITY {
+                inner.rows.clear();
             }
         }
-        rows.insert(key.to_owned(), (read_at, row));
+        inner.rows.insert(key.to_owned(), (read_at, row));
     }
 
     pub fn forget(&self, key: &str) {
-        self.rows().remove(key);
+        let mut inner = self.inner();
+        inner.rows.remove(key);
+        // A read older than FRESH_FOR could not be stored anyway.
+        inner.forgotten.retain(|_, at| at.elapsed() < FRESH_FOR);
+        inner.forgotten.insert(key.to_owned(), Instant::now());
     }
 }
 
@@ -73,6 +89,17 @@ mod tests {
     }
 
     #[test]
+    fn a_read_that_started_before_a_forget_is_not_kept() {
+        let recent = Recent::<u32>::default();
+        let read_at = Instant::now();
+        recent.forget("a");
+        recent.put("a", read_at, 1);
+        assert_eq!(recent.get("a"), None, "the row may predate the forget");
+        recent.put("a", Instant::now(), 2);
+        assert_eq!(recent.get("a"), Some(2), "a read after it is kept");
+    }
+
+    #[test]
     fn a_full_cache_sweeps_instead_of_growing() {
         let recent = Recent::<usize>::default();
         let long_ago = Instant::now().checked_sub(FRESH_FOR * 2).expect("the clock has run long enough");
@@ -80,7 +107,7 @@ mod tests {
             recent.put(&i.to_string(), long_ago, i);
         }
         recent.put("new", Instant::now(), 7);
-        assert_eq!(recent.rows().len(), 1);
+        assert_eq!(recent.inner().rows.len(), 1);
         assert_eq!(recent.get("new"), Some(7));
     }
 }

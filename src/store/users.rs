@@ -98,10 +98,9 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        // Forgotten before and after the delete, so a lookup racing it cannot
-        // put the row back for a few more seconds.
-        self.sessions.forget(token_hash);
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
+        // After the delete: a lookup that read the row before it cannot store
+        // it any more (`Recent::put` refuses rows read before a forget).
         self.sessions.forget(token_hash);
         Ok(())
     }
