@@ -94,9 +94,10 @@ struct SharedOps {
     timeline: Bytes,
     /// …and each of its items alone (event `timeline-entry`), with its id, newest first.
     entries: Vec<(i64, Bytes)>,
-    /// Fingerprint of the nodes panel as a viewer sees it: one user's panel
-    /// differs from it only by role and token, so it changes exactly when
-    /// theirs does, and nobody's is rendered for nothing.
+    /// Fingerprint of the nodes panel as an operator sees it, without a CSRF
+    /// token: that shows everything any role sees, and a user's token never
+    /// changes while their stream lasts, so it changes whenever anyone's
+    /// panel does, and nobody's is rendered for nothing.
     nodes: u64,
 }
 
@@ -118,7 +119,7 @@ impl SharedOps {
                 .into_iter()
                 .map(|(id, html)| (id, frame("timeline-entry", &html)))
                 .collect(),
-            nodes: fingerprint(&ops.nodes_html_as(false, "").map_err(internal)?),
+            nodes: fingerprint(&ops.nodes_html_as(true, "").map_err(internal)?),
             ops,
         })
     }
