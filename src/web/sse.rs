@@ -287,7 +287,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// axum's `Sse`, each of a thousand subscribers re-encoded (and reallocated)
 /// the same fragments, the largest server cost of a fan-out (perf;
 /// scripts/bench, measure 3).
-fn frame(event: &str, data: &str) -> Bytes {
+pub(crate) fn frame(event: &str, data: &str) -> Bytes {
     let mut out = String::with_capacity(event.len() + data.len() + data.len() / 16 + 32);
     out.push_str("event: ");
     out.push_str(event);
@@ -312,7 +312,7 @@ fn frame(event: &str, data: &str) -> Bytes {
 
 /// A `text/event-stream` response of pre-encoded events, with a keep-alive
 /// comment every [`KEEP_ALIVE`]; it ends when `events` does.
-fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static) -> Response {
+pub(crate) fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static) -> Response {
     let keep_alive = stream::unfold((), |()| async {
         tokio::time::sleep(KEEP_ALIVE).await;
         Some((Some(Bytes::from_static(b":\n\n")), ()))

@@ -2,17 +2,14 @@
 //! one drill's page, live over SSE while it runs, then its report; exports.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use futures::stream::{self, Stream, StreamExt};
+use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -24,6 +21,7 @@ use crate::events::Event;
 use crate::stack;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Principal, Viewer};
+use crate::web::sse::{event_stream, frame};
 use crate::web::{Layout, format_ms};
 
 pub struct ScenarioLine {
@@ -361,7 +359,7 @@ pub async fn events(
     State(app): State<SharedApp>,
     Viewer(user): Viewer,
     Path(id): Path<i64>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
+) -> Result<Response, PageError> {
     let can_operate = user.role >= Role::Operator;
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before the snapshot, so nothing falls between the two.
@@ -385,10 +383,7 @@ pub async fn events(
             }
         }
     });
-    let stream = stream::once(async move { first })
-        .chain(updates)
-        .map(|html| Ok::<_, Infallible>(SseEvent::default().event("drill").data(html)));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(event_stream(stream::once(async move { first }).chain(updates).map(|html| frame("drill", &html))))
 }
 
 #[derive(Template)]
