@@ -225,8 +225,7 @@ pub async fn set_waf(
         }
         let d = &node.stack.definition;
         let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
-        let lb = d.load_balancer(LbRole::External).as_str();
-        client.set_enabled(lb, enabled).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+        client.set_enabled(enabled).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
     }
     .await;
     let (outcome, detail) = match &result {
@@ -255,10 +254,7 @@ pub async fn waf_enabled(app: &SharedApp, stack_name: &str, node_name: &str) -> 
     let node = find(app, stack_name, node_name).await?;
     let d = &node.stack.definition;
     let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
-    client
-        .enabled(d.load_balancer(LbRole::External).as_str())
-        .await
-        .map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+    client.last().enabled().await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
 }
 
 /// Injects (or undoes) a fault on a node.

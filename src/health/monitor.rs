@@ -254,8 +254,8 @@ async fn read_waf(
         clients.insert(node.to_owned(), client);
     }
     let Some(client) = clients.get(node) else { return Err("no client".into()) };
-    let lb = stack.definition.load_balancer(LbRole::External).as_str();
-    match tokio::time::timeout(WAF_READ_LIMIT, client.enabled(lb)).await {
+    // The monitor reads the switch again and again: it keeps its session open.
+    match tokio::time::timeout(WAF_READ_LIMIT, client.enabled()).await {
         Ok(Ok(on)) => Ok(on),
         Ok(Err(e)) => {
             // A new token or certificate may have been stored: build the client afresh next time.

@@ -934,6 +934,7 @@ fn new_waf_node(private_ip: Ipv4Addr, loopback: Option<Ipv4Addr>) -> CloudResult
         key_der_b64: b64.encode(&key_der),
         objects: BTreeMap::new(),
         rule_hits: BTreeMap::new(),
+        nodes: super::utm::fresh_nodes(),
     })
 }
 

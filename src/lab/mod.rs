@@ -287,6 +287,36 @@ impl Lab {
         resolve(&self.shared().lock(), host, port)
     }
 
+    /// One WAF node on its own (VPC, subnet, a security group that admits
+    /// 127.0.0.1 to the admin port): a UTM to talk to without a stack, for
+    /// the client's and the conformance suite's tests.
+    pub async fn lone_waf_node(&self) -> CloudResult<WafAdmin> {
+        use crate::cloud::{Cloud, IngressRule, RunInstanceRequest, TAG_ROLE};
+        let tags = |name: &str| Tags::from([(TAG_NAME.into(), name.into()), (TAG_STACK.into(), "lone".into())]);
+        // Fixed, valid literals: parsing them cannot fail.
+        let net = |s: &str| {
+            s.parse::<ipnet::Ipv4Net>().map_err(|e| CloudError::of(ErrorCode::InvalidParameterValue, e.to_string()))
+        };
+        let vpc = self.create_vpc(net("10.0.0.0/16")?, tags("v")).await?.id;
+        let subnet = self.create_subnet(&vpc, net("10.0.10.0/24")?, "us-east-1a", tags("s")).await?.id;
+        let sg = self.create_security_group(&vpc, "secg-utm", "utm", tags("g")).await?.id;
+        self.authorize_ingress(&sg, &[IngressRule::tcp_from_cidr(utm::ADMIN_PORT, net("127.0.0.1/32")?)]).await?;
+        let mut node_tags = tags("ha-utm-left");
+        node_tags.insert(TAG_ROLE.into(), "waf".into());
+        let request = RunInstanceRequest {
+            subnet_id: subnet,
+            image_id: "ami-12345678".into(),
+            instance_type: "m1.small".into(),
+            private_ip: Some(Ipv4Addr::new(10, 0, 10, 10)),
+            security_groups: vec![sg],
+            user_data: None,
+            client_token: None,
+            tags: node_tags,
+        };
+        let id = self.run_instance(request).await?.id;
+        self.waf_admin(&id).ok_or_else(|| CloudError::of(ErrorCode::InvalidInstance, format!("{id} has no admin port")))
+    }
+
     /// A WAF node's REST endpoint, token and certificate fingerprint.
     pub fn waf_admin(&self, instance_id: &str) -> Option<WafAdmin> {
         let w = self.shared().lock();

@@ -80,6 +80,9 @@ pub struct WafNode {
     pub objects: BTreeMap<String, BTreeMap<String, Value>>,
     /// Requests blocked, per filter rule.
     pub rule_hits: BTreeMap<String, u64>,
+    /// Node settings (`/api/nodes`) set on this node; the rest take their defaults.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

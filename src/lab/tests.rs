@@ -304,9 +304,8 @@ async fn configure_waf(admin: &WafAdmin, int_dns: &str, ext_dns: &str) -> String
     )
     .await;
     let profile =
-        create(admin, "reverse_proxy/profile", json!({"name": "hawaf default", "waf": true, "wafmode": "reject"}))
-            .await;
-    create(
+        create(admin, "reverse_proxy/profile", json!({"name": "hawaf default", "waf": true, "wafmode": "deny"})).await;
+    let frontend = create(
         admin,
         "reverse_proxy/frontend",
         json!({"name": "hawaf ha-lbext", "domain": [ext_dns], "port": 80, "type": "http",
@@ -316,7 +315,24 @@ async fn configure_waf(admin: &WafAdmin, int_dns: &str, ext_dns: &str) -> String
                "htmlrewrite_cookies": false, "implicitredirect": false, "disable_compression": false,
                "add_content_type_header": false, "certificate": "", "exceptions": [], "comment": ""}),
     )
-    .await
+    .await;
+    // Webserver Protection itself, off on a fresh node.
+    let (status, v) = node_put(admin, "reverse_proxy.status", json!(true)).await;
+    assert_eq!(status, 200, "{v}");
+    frontend
+}
+
+async fn node_put(admin: &WafAdmin, path: &str, value: Value) -> (u16, Value) {
+    let url = format!("{}nodes/{path}", admin.api_url);
+    let resp = utm_client(&admin.fingerprint_sha256)
+        .put(url)
+        .basic_auth("token", Some(&admin.token))
+        .json(&value)
+        .send()
+        .await
+        .expect("the admin API answers");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 async fn set_frontend(stack: &Stack, utm_id: &str, status: bool) {
@@ -743,7 +759,9 @@ async fn the_utm_api_refuses_a_bad_token_and_reports_errors_as_the_appliance() {
         utm(&admin, reqwest::Method::POST, "reverse_proxy/backend/", Some(json!({"name": "b", "port": 80}))).await;
     assert_eq!(c, 400);
     assert_eq!(body[0]["Oattrs"], json!(["host"]));
-    assert_eq!(body[0]["msgtype"], json!("ATTRIBUTE_REQUIRED"));
+    assert_eq!(body[0]["msgtype"], json!("OBJECT_ATTRIBUTE_MISSING"));
+    assert_eq!(body[0]["fatal"], json!(1));
+    assert!(body[0].get("rc").is_none() && body[0].get("msg_type").is_none(), "no field a real UTM does not send");
 
     let (c, _) = utm(&admin, reqwest::Method::GET, "reverse_proxy/frontend/REF_Nope", None).await;
     assert_eq!(c, 404);

@@ -104,6 +104,16 @@ pub struct UtmClient {
     pin: Pin,
     http: reqwest::Client,
     verifier: Arc<PinnedVerifier>,
+    /// Send `X-Restd-Session: close`: this client makes a series' last call.
+    closing: bool,
+}
+
+/// `GET /api/status/version`: the firmware and the REST daemon's version.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct Version {
+    pub utm: String,
+    pub restd: String,
 }
 
 impl fmt::Debug for UtmClient {
@@ -136,7 +146,7 @@ impl UtmClient {
             .no_proxy()
             .build()
             .map_err(|e| WafError::Config(e.to_string()))?;
-        Ok(Self { base, token, pin, http, verifier })
+        Ok(Self { base, token, pin, http, verifier, closing: false })
     }
 
     pub fn base_url(&self) -> &BaseUrl {
@@ -145,6 +155,33 @@ impl UtmClient {
 
     pub fn pin(&self) -> Pin {
         self.pin
+    }
+
+    /// The same client for the last call of a series: it asks the node to
+    /// end the session (`X-Restd-Session: close`), as the API documentation
+    /// advises for a session's last request only.
+    pub fn last(&self) -> Self {
+        Self { closing: true, ..self.clone() }
+    }
+
+    // ---- node settings ------------------------------------------------
+
+    /// A node setting (`GET /api/nodes/<path>`), e.g. `reverse_proxy.status`.
+    pub async fn node<T: DeserializeOwned>(&self, path: &str) -> Result<T, WafError> {
+        let rest = node_path(path)?;
+        self.call(Method::GET, &rest, None, &format!("reading the node setting {path}")).await
+    }
+
+    /// Sets a node (`PUT /api/nodes/<path>` with the bare JSON value). The
+    /// reply is not relied on: callers read the setting back.
+    pub async fn set_node(&self, path: &str, value: &Value) -> Result<(), WafError> {
+        let rest = node_path(path)?;
+        self.send(Method::PUT, &rest, Some(value), &format!("setting the node setting {path}")).await?;
+        Ok(())
+    }
+
+    pub async fn version(&self) -> Result<Version, WafError> {
+        self.call(Method::GET, "status/version", None, "reading the firmware version").await
     }
 
     // ---- object operations --------------------------------------------
@@ -167,25 +204,39 @@ impl UtmClient {
         self.call(Method::POST, &path, Some(&body), &action).await
     }
 
-    /// Replaces the object at `reference` with `obj`.
+    /// Replaces the object at `reference` with `obj` and returns it as the
+    /// node then has it, read back: real clients do not rely on the reply body.
     pub async fn put<T: UtmObject>(&self, reference: &str, obj: &T) -> Result<T, WafError> {
         let body = to_body(obj)?;
         let path = object_path::<T>(reference)?;
         let action = format!("replacing {} {:?}", T::LABEL, obj.name());
-        self.call(Method::PUT, &path, Some(&body), &action).await
+        self.send(Method::PUT, &path, Some(&body), &action).await?;
+        self.get(reference).await
     }
 
-    /// Changes only the given fields.
-    pub async fn patch<T: UtmObject>(&self, reference: &str, fields: &Value) -> Result<T, WafError> {
+    /// Changes only the given fields. The reply body, empty or partial on
+    /// some firmware, is not read: read the object back with `get`.
+    pub async fn patch<T: UtmObject>(&self, reference: &str, fields: &Value) -> Result<(), WafError> {
         let path = object_path::<T>(reference)?;
         let action = format!("changing {} {reference}", T::LABEL);
-        self.call(Method::PATCH, &path, Some(fields), &action).await
+        self.send(Method::PATCH, &path, Some(fields), &action).await?;
+        Ok(())
     }
 
     pub async fn delete<T: UtmObject>(&self, reference: &str) -> Result<(), WafError> {
         let path = object_path::<T>(reference)?;
         let action = format!("deleting {} {reference}", T::LABEL);
         self.send(Method::DELETE, &path, None, &action).await?;
+        Ok(())
+    }
+
+    /// A DELETE that acknowledges nothing, as a client without
+    /// `X-Restd-Err-Ack` sends it: what the appliance objects to before it
+    /// deletes (the conformance suite; diagnostics). hawaf deletes with `delete`.
+    pub async fn delete_unacknowledged<T: UtmObject>(&self, reference: &str) -> Result<(), WafError> {
+        let path = object_path::<T>(reference)?;
+        let action = format!("deleting {} {reference}", T::LABEL);
+        self.send_with(Method::DELETE, &path, None, &action, false).await?;
         Ok(())
     }
 
@@ -229,17 +280,36 @@ impl UtmClient {
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<&Value>, action: &str) -> Result<Vec<u8>, WafError> {
+        self.send_with(method, path, body, action, true).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        action: &str,
+        acknowledge_delete: bool,
+    ) -> Result<Vec<u8>, WafError> {
         let started = std::time::Instant::now();
-        let changes = method != Method::GET;
         let mut req = self
             .http
             .request(method.clone(), self.base.api(path))
             .basic_auth("token", Some(self.token.expose()))
             .header(reqwest::header::ACCEPT, "application/json");
-        if changes {
-            // Confirms follow-on changes the appliance would otherwise stop
-            // to ask about (e.g. deleting an object still referenced).
+        if matches!(method, Method::PUT | Method::PATCH | Method::DELETE) {
+            // hawaf changes only its own objects: a lock an operator put on
+            // one (`_locked: "user"`) must not block the WAF switch or step 8.
+            req = req.header("X-Restd-Lock-Override", "yes");
+        }
+        if method == Method::DELETE && acknowledge_delete {
+            // As real clients do, on DELETE only: removing hawaf's object also
+            // removes the references hawaf's other objects hold to it. On
+            // every other write an objection reaches the operator instead.
             req = req.header("X-Restd-Err-Ack", "all");
+        }
+        if self.closing {
+            req = req.header("X-Restd-Session", "close");
         }
         if let Some(b) = body {
             req = req.json(b);
@@ -269,6 +339,9 @@ impl UtmClient {
         let messages = parse_messages(&bytes);
         Err(match status {
             StatusCode::UNAUTHORIZED => WafError::BadToken { url: self.base.to_string() },
+            _ if !messages.is_empty() && messages.iter().all(|m| !m.is_fatal()) => {
+                WafError::Objection { action: action.to_string(), status: status.as_u16(), messages }
+            }
             StatusCode::FORBIDDEN => WafError::Forbidden { url: self.base.to_string(), messages },
             StatusCode::NOT_FOUND => WafError::NotFound { what: format!("the target of {action}"), messages },
             _ => WafError::Refused { action: action.to_string(), status: status.as_u16(), messages },
@@ -303,6 +376,16 @@ fn object_path<T: UtmObject>(reference: &str) -> Result<String, WafError> {
         return Err(WafError::Invalid(format!("{reference:?} is not an object REF")));
     }
     Ok(format!("objects/{}/{reference}", T::TYPE))
+}
+
+/// `nodes/<path>` for a dotted node path such as `reverse_proxy.status`.
+fn node_path(path: &str) -> Result<String, WafError> {
+    let ok = !path.is_empty()
+        && path.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if !ok {
+        return Err(WafError::Invalid(format!("{path:?} is not a node path")));
+    }
+    Ok(format!("nodes/{path}"))
 }
 
 fn to_body<T: UtmObject>(obj: &T) -> Result<Value, WafError> {

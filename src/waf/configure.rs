@@ -10,6 +10,9 @@ use super::error::WafError;
 use super::objects::{Backend, DnsHost, Frontend, Location, Profile, UtmObject, WAFMODE_BLOCK};
 
 const COMMENT: &str = "managed by hawaf";
+/// The node setting behind WebAdmin's Web Application Firewall switch: the
+/// seed's per-node Disable button.
+pub const WAF_SWITCH: &str = "reverse_proxy.status";
 /// Built-in objects every UTM has.
 const NETWORK_ANY: &str = "REF_NetworkAny";
 const INTERNAL_ADDRESS: &str = "REF_DefaultInternalAddress";
@@ -100,7 +103,8 @@ pub struct ObjectOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Applied {
     pub objects: Vec<ObjectOutcome>,
-    /// The frontend's `status` as the node reported it after the change.
+    /// The node's Web Application Firewall switch (`reverse_proxy.status`)
+    /// as the node reported it after the change.
     pub enabled: bool,
 }
 
@@ -144,7 +148,9 @@ impl UtmClient {
         let (backend, outcome) = self
             .ensure(
                 &names.backend,
-                || Backend { keepalive: true, timeout: 300, comment: COMMENT.into(), ..Backend::default() },
+                // hawaf's choices beyond the definitions' defaults: keep-alive to
+                // the internal LB, with the 300 s timeout WebAdmin suggests.
+                || Backend { keepalive: true, timeout: 300, comment: COMMENT.into(), ..Backend::fresh() },
                 |b: &mut Backend| {
                     b.host.clone_from(&host_ref);
                     b.port = 80;
@@ -163,9 +169,8 @@ impl UtmClient {
                 || Location {
                     access_control: "0".into(),
                     allowed_networks: vec![NETWORK_ANY.into()],
-                    stickysession_id: "ROUTEID".into(),
                     comment: COMMENT.into(),
-                    ..Location::default()
+                    ..Location::fresh()
                 },
                 |l: &mut Location| {
                     l.path = "/".into();
@@ -179,7 +184,9 @@ impl UtmClient {
         let (profile, outcome) = self
             .ensure(
                 &names.profile,
-                || Profile { threats_filter: true, comment: COMMENT.into(), ..Profile::default() },
+                // The definitions' defaults, then the WAF on in blocking mode. The
+                // category filter stays off: without categories it filters nothing.
+                || Profile { comment: COMMENT.into(), ..Profile::default() },
                 |p: &mut Profile| {
                     p.waf = true;
                     p.wafmode = WAFMODE_BLOCK.into();
@@ -197,9 +204,8 @@ impl UtmClient {
                 || Frontend {
                     address: INTERNAL_ADDRESS.into(),
                     allowed_networks: vec![NETWORK_ANY.into()],
-                    lbmethod: "bybusyness".into(),
                     comment: COMMENT.into(),
-                    ..Frontend::default()
+                    ..Frontend::fresh()
                 },
                 |f: &mut Frontend| {
                     f.domain = vec![domain.clone()];
@@ -212,32 +218,31 @@ impl UtmClient {
             )
             .await?;
         objects.push(outcome);
+        if !frontend.status {
+            return Err(WafError::Protocol {
+                action: format!("enabling the virtual webserver {:?}", names.frontend),
+                reason: "the node reports it disabled after the change".into(),
+            });
+        }
 
-        Ok(Applied { objects, enabled: frontend.status })
+        // Webserver Protection itself is off on a freshly set-up appliance.
+        let enabled = self.set_enabled(true).await?;
+        Ok(Applied { objects, enabled })
     }
 
-    /// Turns the node's virtual webserver for `external_lb_name` on or off
-    /// and returns the state the node reports afterwards.
-    pub async fn set_enabled(&self, external_lb_name: &str, on: bool) -> Result<bool, WafError> {
-        let fe = self.frontend(external_lb_name).await?;
-        let _: Frontend = self.patch::<Frontend>(&fe.reference, &json!({ "status": on })).await?;
-        // Read back rather than trust the PATCH reply: the panel must show
-        // what the node actually does.
-        let now: Frontend = self.get(&fe.reference).await?;
-        Ok(now.status)
+    /// The node's Web Application Firewall switch, WebAdmin's Disable
+    /// button: the node setting `reverse_proxy.status`. Returns the state
+    /// read back from the node, in the call that ends the session.
+    pub async fn set_enabled(&self, on: bool) -> Result<bool, WafError> {
+        self.set_node(WAF_SWITCH, &json!(on)).await?;
+        // Read back rather than trust the reply: the panel must show what
+        // the node actually does.
+        self.last().enabled().await
     }
 
-    /// Whether the node's virtual webserver for `external_lb_name` is on.
-    pub async fn enabled(&self, external_lb_name: &str) -> Result<bool, WafError> {
-        Ok(self.frontend(external_lb_name).await?.status)
-    }
-
-    async fn frontend(&self, external_lb_name: &str) -> Result<Frontend, WafError> {
-        let name = frontend_name(external_lb_name);
-        self.find_by_name::<Frontend>(&name).await?.ok_or_else(|| WafError::NotFound {
-            what: format!("the virtual webserver {name:?} (run step 8 first)"),
-            messages: Vec::new(),
-        })
+    /// Whether the node's Web Application Firewall is on.
+    pub async fn enabled(&self) -> Result<bool, WafError> {
+        self.node::<bool>(WAF_SWITCH).await
     }
 
     /// Finds `name`; creates it from `fresh` + `owned` if missing, replaces it

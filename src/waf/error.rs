@@ -26,20 +26,25 @@ impl UtmMessage {
         self.text("name").or_else(|| self.text("format"))
     }
 
-    pub fn rc(&self) -> Option<String> {
-        self.text("rc")
-    }
-
-    /// UTM spells it both ways.
     pub fn msg_type(&self) -> Option<String> {
-        self.text("msg_type").or_else(|| self.text("msgtype"))
+        self.text("msgtype")
     }
 
-    /// The attributes at fault.
+    /// `fatal: 0` is an objection the appliance would let through if
+    /// acknowledged; anything else (or no flag) means the request is wrong.
+    pub fn is_fatal(&self) -> bool {
+        match self.0.get("fatal") {
+            Some(Value::Number(n)) => n.as_i64() != Some(0),
+            Some(Value::Bool(b)) => *b,
+            _ => true,
+        }
+    }
+
+    /// The attributes at fault (`Oattrs`; `attrs` are the arguments of the
+    /// message's `format`, not attribute names).
     pub fn attrs(&self) -> Vec<String> {
         self.0
             .get("Oattrs")
-            .or_else(|| self.0.get("attrs"))
             .and_then(Value::as_array)
             .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect())
             .unwrap_or_default()
@@ -56,7 +61,7 @@ impl fmt::Display for UtmMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.name().unwrap_or_else(|| Value::Object(self.0.clone()).to_string());
         f.write_str(&name)?;
-        let kind = self.msg_type().or_else(|| self.rc());
+        let kind = self.msg_type();
         let attrs = self.attrs();
         match (kind, attrs.is_empty()) {
             (Some(k), true) => write!(f, " ({k})"),
@@ -123,6 +128,13 @@ pub enum WafError {
     CertificateChanged { url: String, expected: Fingerprint, got: Fingerprint },
     #[error("TLS with the WAF node at {url} failed: {reason}")]
     Tls { url: String, reason: String },
+    /// The appliance objects to a change (only non-fatal messages): it
+    /// would go through if acknowledged, which hawaf leaves to the operator.
+    #[error(
+        "the WAF node objects to {action} (HTTP {status}): {}; hawaf does not acknowledge objections on your behalf: resolve them in WebAdmin, then run the step again",
+        Messages(messages)
+    )]
+    Objection { action: String, status: u16, messages: Vec<UtmMessage> },
     /// The appliance understood the request and said no (400, 409, 422, …).
     #[error("the WAF node refused {action} (HTTP {status}): {}", Messages(messages))]
     Refused { action: String, status: u16, messages: Vec<UtmMessage> },
@@ -140,9 +152,10 @@ impl WafError {
     /// The appliance's own messages, for display next to the node.
     pub fn messages(&self) -> &[UtmMessage] {
         match self {
-            Self::Forbidden { messages, .. } | Self::NotFound { messages, .. } | Self::Refused { messages, .. } => {
-                messages
-            }
+            Self::Forbidden { messages, .. }
+            | Self::NotFound { messages, .. }
+            | Self::Refused { messages, .. }
+            | Self::Objection { messages, .. } => messages,
             _ => &[],
         }
     }
@@ -163,7 +176,7 @@ mod tests {
 
     #[test]
     fn utm_error_arrays_are_kept_verbatim_and_rendered_readably() {
-        let body = br#"[{"name":"The attribute \"host\" is required.","rc":"ATTRIBUTE_REQUIRED","msgtype":"ATTRIBUTE_REQUIRED","Oattrs":["host"],"fatal":1,"class":"reverse_proxy"}]"#;
+        let body = br#"[{"name":"The attribute \"host\" is required.","msgtype":"ATTRIBUTE_REQUIRED","Oattrs":["host"],"attrs":["backend","host"],"fatal":1,"class":"reverse_proxy"}]"#;
         let msgs = parse_messages(body);
         assert_eq!(msgs.len(), 1);
         assert_eq!(msgs[0].0["fatal"], 1);
@@ -171,6 +184,7 @@ mod tests {
         assert_eq!(msgs[0].attrs(), vec!["host"]);
         assert_eq!(msgs[0].msg_type().as_deref(), Some("ATTRIBUTE_REQUIRED"));
         assert_eq!(msgs[0].to_string(), "The attribute \"host\" is required. (ATTRIBUTE_REQUIRED; attributes: host)");
+        assert!(msgs[0].is_fatal());
     }
 
     #[test]

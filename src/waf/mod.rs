@@ -4,7 +4,8 @@
 //!   confirmed [`Fingerprint`] becomes a [`Pin`].
 //! - [`UtmClient`] talks to `/api/objects/…` trusting only that certificate.
 //! - [`UtmClient::configure`] is wizard step 8; [`UtmClient::set_enabled`]
-//!   and [`UtmClient::enabled`] are the per-node WAF switch.
+//!   and [`UtmClient::enabled`] are the per-node WAF switch, the node
+//!   setting `reverse_proxy.status` (WebAdmin's Disable button).
 
 mod client;
 mod configure;
@@ -12,10 +13,10 @@ mod error;
 mod objects;
 mod pin;
 
-pub use client::{BaseUrl, Timeouts, UtmClient};
-pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, frontend_name};
+pub use client::{BaseUrl, Timeouts, UtmClient, Version};
+pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, WAF_SWITCH, frontend_name};
 pub use error::{UtmMessage, WafError};
-pub use objects::{Backend, DnsHost, Frontend, Location, Profile, UsedBy, UtmObject, WAFMODE_BLOCK};
+pub use objects::{Backend, DnsHost, Frontend, Location, Profile, UsedBy, UtmObject, WAFMODE_BLOCK, WAFMODE_DETECT};
 pub use pin::{BadFingerprint, Fingerprint, PROBE_TIMEOUT, Pin, probe_fingerprint, probe_fingerprint_within};
 
 #[cfg(test)]

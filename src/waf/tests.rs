@@ -4,36 +4,13 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::cloud::{Cloud, IngressRule, RunInstanceRequest, TAG_NAME, TAG_ROLE, TAG_STACK, Tags};
 use crate::lab::{Lab, WafAdmin};
 use crate::secret::Secret;
-
-fn tags(name: &str) -> Tags {
-    Tags::from([(TAG_NAME.into(), name.into()), (TAG_STACK.into(), "seed".into())])
-}
 
 /// One lab WAF node whose admin port admits 127.0.0.1 (the operator).
 async fn lab_node() -> (Lab, WafAdmin) {
     let lab = Lab::default();
-    let net = |s: &str| s.parse::<ipnet::Ipv4Net>().unwrap();
-    let vpc = lab.create_vpc(net("10.0.0.0/16"), tags("v")).await.unwrap().id;
-    let subnet = lab.create_subnet(&vpc, net("10.0.10.0/24"), "us-east-1a", tags("s")).await.unwrap().id;
-    let sg = lab.create_security_group(&vpc, "secg-utm", "utm", tags("g")).await.unwrap().id;
-    lab.authorize_ingress(&sg, &[IngressRule::tcp_from_cidr(4444, net("127.0.0.1/32"))]).await.unwrap();
-    let mut t = tags("ha-utm-left");
-    t.insert(TAG_ROLE.into(), "waf".into());
-    let request = RunInstanceRequest {
-        subnet_id: subnet,
-        image_id: "ami-12345678".into(),
-        instance_type: "m1.small".into(),
-        private_ip: Some("10.0.10.10".parse().unwrap()),
-        security_groups: vec![sg],
-        user_data: None,
-        client_token: None,
-        tags: t,
-    };
-    let id = lab.run_instance(request).await.unwrap().id;
-    let admin = lab.waf_admin(&id).unwrap();
+    let admin = lab.lone_waf_node().await.unwrap();
     (lab, admin)
 }
 
@@ -70,9 +47,9 @@ async fn the_waf_switch_reads_the_state_back_from_the_node() {
     let utm = client(&admin);
     let (int, ext) = targets();
     utm.configure(&int, &ext).await.unwrap();
-    assert!(!utm.set_enabled("ha-lbext", false).await.unwrap());
-    assert!(!utm.enabled("ha-lbext").await.unwrap());
-    assert!(utm.set_enabled("ha-lbext", true).await.unwrap());
+    assert!(!utm.set_enabled(false).await.unwrap());
+    assert!(!utm.enabled().await.unwrap());
+    assert!(utm.set_enabled(true).await.unwrap());
 }
 
 #[tokio::test]
@@ -80,12 +57,12 @@ async fn a_wrong_token_or_a_changed_certificate_is_refused_by_name() {
     let (_lab, admin) = lab_node().await;
     let pin = Pin(admin.fingerprint_sha256.parse().unwrap());
     let bad = UtmClient::new(&admin.api_url, Secret::new("wrong"), pin).unwrap();
-    let err = bad.enabled("ha-lbext").await.unwrap_err();
+    let err = bad.enabled().await.unwrap_err();
     assert!(matches!(err, WafError::BadToken { .. }), "{err:?}");
 
     let other = Pin(Fingerprint::of_der(b"another certificate"));
     let changed = UtmClient::new(&admin.api_url, Secret::new(admin.token.clone()), other).unwrap();
-    let err = changed.enabled("ha-lbext").await.unwrap_err();
+    let err = changed.enabled().await.unwrap_err();
     assert!(matches!(err, WafError::CertificateChanged { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -119,7 +96,7 @@ async fn an_unreachable_node_fails_fast() {
     let url = format!("https://{closed}");
     let utm = UtmClient::new(&url, Secret::new("t"), Pin(Fingerprint::of_der(b"x"))).unwrap();
     let started = Instant::now();
-    let err = utm.enabled("ha-lbext").await.unwrap_err();
+    let err = utm.enabled().await.unwrap_err();
     assert!(matches!(err, WafError::Unreachable { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }

@@ -12,3 +12,4 @@ mod helpers;
 mod ops;
 mod pages;
 mod restart;
+mod utm;
