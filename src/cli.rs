@@ -16,6 +16,30 @@ use crate::config::Config;
 use crate::startup::Application;
 use crate::store::Store;
 
+/// `println!` for command output. A reader that went away (`| head -1`,
+/// `| true`) ends the command quietly with status 0, as Unix tools do,
+/// where `println!` would panic on the closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_line(format_args!($($arg)*))
+    };
+}
+
+fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        // Nobody reads any more: what was asked for has been delivered.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("hawaf: cannot write to standard output: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "hawaf", version, about = "Control plane for the highly-available WAF pattern on AWS")]
 pub struct Cli {
@@ -76,7 +100,7 @@ pub struct FaultArgs {
     pub node: String,
     /// stop-httpd, start-httpd, stop-instance, start-instance, isolate or unisolate
     pub fault: String,
-    /// Confirm taking the last in-service WAF node down.
+    /// Confirm taking the last path of the node's tier down (its last in-service WAF node or web server).
     #[arg(long)]
     pub yes: bool,
 }
@@ -324,9 +348,9 @@ async fn user_add(db: &DbArgs, name: &str, role: Role, password_stdin: bool) -> 
         other => Failure::input(other.to_string()),
     })?;
     if generated {
-        println!("created {role} {name} with password {password}");
+        out!("created {role} {name} with password {password}");
     } else {
-        println!("created {role} {name}");
+        out!("created {role} {name}");
     }
     Ok(())
 }
@@ -337,7 +361,7 @@ async fn token_create(db: &DbArgs, user: &str, name: &str) -> Result<(), Failure
         auth::AuthError::NoSuchUser(_) => Failure::input(e.to_string()),
         other => Failure::failed(other.to_string()),
     })?;
-    println!("{token}");
+    out!("{token}");
     Ok(())
 }
 
@@ -421,24 +445,20 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
             }
             let created = client.call(reqwest::Method::POST, "/stacks", Some(body)).await?;
             if json_out {
-                println!("{created:#}");
+                out!("{created:#}");
             } else {
-                println!(
-                    "created stack {} (version {})",
-                    created["name"].as_str().unwrap_or(&name),
-                    created["version"]
-                );
+                out!("created stack {} (version {})", created["name"].as_str().unwrap_or(&name), created["version"]);
                 print_warnings(&created);
             }
         }
         StackCommand::List => {
             let list = client.call(reqwest::Method::GET, "/stacks", None).await?;
             if json_out {
-                println!("{list:#}");
+                out!("{list:#}");
             } else {
-                println!("{:<24} {:<8} {:<14} {:<8} STATE", "NAME", "PROVIDER", "REGION", "VERSION");
+                out!("{:<24} {:<8} {:<14} {:<8} STATE", "NAME", "PROVIDER", "REGION", "VERSION");
                 for s in list.as_array().into_iter().flatten() {
-                    println!(
+                    out!(
                         "{:<24} {:<8} {:<14} {:<8} {}",
                         s["name"].as_str().unwrap_or(""),
                         s["definition"]["provider"].as_str().unwrap_or(""),
@@ -452,23 +472,23 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
         StackCommand::Show { name } => {
             let s = client.call(reqwest::Method::GET, &format!("/stacks/{name}"), None).await?;
             if json_out {
-                println!("{s:#}");
+                out!("{s:#}");
             } else {
                 let d = &s["definition"];
-                println!("stack     {} (version {}, {})", name, s["version"], s["build_state"].as_str().unwrap_or(""));
-                println!(
+                out!("stack     {} (version {}, {})", name, s["version"], s["build_state"].as_str().unwrap_or(""));
+                out!(
                     "provider  {} {}",
                     d["provider"].as_str().unwrap_or(""),
                     d["aws"]["region"].as_str().unwrap_or("")
                 );
-                println!(
+                out!(
                     "vpc       {} ({})",
                     d["vpc_cidr"].as_str().unwrap_or(""),
                     d["subnet_mode"].as_str().unwrap_or("")
                 );
                 for (key, sn) in d["subnets"].as_object().into_iter().flatten() {
                     if !sn.is_null() {
-                        println!(
+                        out!(
                             "subnet    {key:<9} {} {}",
                             sn["cidr"].as_str().unwrap_or(""),
                             sn["az"].as_str().unwrap_or("")
@@ -476,7 +496,7 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
                     }
                 }
                 for (role, i) in d["instances"].as_object().into_iter().flatten() {
-                    println!(
+                    out!(
                         "instance  {role:<9} {} {} {}",
                         i["name"].as_str().unwrap_or(""),
                         i["instance_type"].as_str().unwrap_or(""),
@@ -484,7 +504,7 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
                     );
                 }
                 let hc = &d["health_check"];
-                println!(
+                out!(
                     "health    {} interval {} timeout {} healthy {} unhealthy {}",
                     hc["target"].as_str().unwrap_or(""),
                     hc["interval"],
@@ -511,18 +531,18 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
         StackCommand::Health { name } => {
             let h = client.call(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
             if json_out {
-                println!("{h:#}");
+                out!("{h:#}");
             } else {
                 for tier in ["external", "internal"] {
                     let t = &h["tiers"][tier];
-                    println!(
+                    out!(
                         "{} ({tier}): {} of {} instances in service",
                         t["lb"].as_str().unwrap_or(""),
                         t["in_service"],
                         t["total"]
                     );
                     for i in t["instances"].as_array().into_iter().flatten() {
-                        println!(
+                        out!(
                             "  {:<16} {:<22} {:<13} since {} {}",
                             i["name"].as_str().unwrap_or(""),
                             i["id"].as_str().unwrap_or(""),
@@ -538,10 +558,10 @@ async fn stack(args: StackArgs) -> Result<(), Failure> {
                         Some(false) => "disabled",
                         None => "unknown",
                     };
-                    println!("WAF {node:<16} {state:<9} since {}", w["since"].as_str().unwrap_or(""));
+                    out!("WAF {node:<16} {state:<9} since {}", w["since"].as_str().unwrap_or(""));
                 }
                 if let Some(e) = h["error"].as_str() {
-                    println!("warning: {e}");
+                    out!("warning: {e}");
                 }
             }
         }
@@ -587,12 +607,12 @@ async fn follow_build(client: &Client, started: &Value, json_out: bool) -> Resul
     };
     bar.finish_and_clear();
     if json_out {
-        println!("{build:#}");
+        out!("{build:#}");
     }
     match build["status"].as_str() {
         Some("succeeded") => {
             if !json_out {
-                println!(
+                out!(
                     "{} build {id} of {} succeeded",
                     build["kind"].as_str().unwrap_or(""),
                     build["stack"].as_str().unwrap_or("")
@@ -618,9 +638,9 @@ async fn waf(args: WafArgs) -> Result<(), Failure> {
         .call(reqwest::Method::POST, &format!("/stacks/{}/nodes/{}/waf", args.stack, args.node), Some(body))
         .await?;
     if args.client.json {
-        println!("{answer:#}");
+        out!("{answer:#}");
     } else {
-        println!("{}: WAF {}", args.node, if answer["enabled"] == true { "enabled" } else { "disabled" });
+        out!("{}: WAF {}", args.node, if answer["enabled"] == true { "enabled" } else { "disabled" });
     }
     Ok(())
 }
@@ -633,16 +653,16 @@ async fn fault(args: FaultArgs) -> Result<(), Failure> {
     }
     let answer = client.call(reqwest::Method::POST, &format!("/stacks/{}/faults", args.stack), Some(body)).await?;
     if args.client.json {
-        println!("{answer:#}");
+        out!("{answer:#}");
     } else {
-        println!("{}: {} done", args.node, args.fault);
+        out!("{}: {} done", args.node, args.fault);
     }
     Ok(())
 }
 
 fn print_warnings(stack: &Value) {
     for w in stack["warnings"].as_array().into_iter().flatten() {
-        println!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+        out!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
     }
 }
 
@@ -679,7 +699,7 @@ async fn drill(args: DrillArgs) -> Result<(), Failure> {
             let id =
                 started["drill_id"].as_i64().ok_or_else(|| Failure::failed("the server did not return a drill id"))?;
             if !json_out {
-                println!("drill {id} started: {scenario} on {name}");
+                out!("drill {id} started: {scenario} on {name}");
             }
             // Phases and marks, in time order, each printed once.
             let mut printed = 0;
@@ -708,7 +728,7 @@ async fn drill(args: DrillArgs) -> Result<(), Failure> {
                         .collect();
                     lines.sort_by_key(|(at, _)| *at);
                     for (_, line) in lines.iter().skip(printed) {
-                        println!("{line}");
+                        out!("{line}");
                     }
                     printed = printed.max(lines.len());
                 }
@@ -735,20 +755,20 @@ async fn drill(args: DrillArgs) -> Result<(), Failure> {
         DrillCommand::Halt { id } => {
             let d = client.call(reqwest::Method::POST, &format!("/drills/{id}/halt"), None).await?;
             if json_out {
-                println!("{d:#}");
+                out!("{d:#}");
             } else {
-                println!("drill {id}: halting; it restores what it changed");
+                out!("drill {id}: halting; it restores what it changed");
             }
             Ok(())
         }
         DrillCommand::List { name } => {
             let list = client.call(reqwest::Method::GET, &format!("/stacks/{name}/drills"), None).await?;
             if json_out {
-                println!("{list:#}");
+                out!("{list:#}");
             } else {
-                println!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
+                out!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
                 for d in list.as_array().into_iter().flatten() {
-                    println!(
+                    out!(
                         "{:<6} {:<9} {:<9} {:<8} {}",
                         d["drill_id"],
                         d["scenario"].as_str().unwrap_or(""),
@@ -765,10 +785,10 @@ async fn drill(args: DrillArgs) -> Result<(), Failure> {
 
 fn print_drill(d: &Value, json_out: bool) {
     if json_out {
-        println!("{d:#}");
+        out!("{d:#}");
         return;
     }
-    println!(
+    out!(
         "drill {} {} on {}: {}, verdict {}",
         d["drill_id"],
         d["scenario"].as_str().unwrap_or(""),
@@ -782,10 +802,10 @@ fn print_drill(d: &Value, json_out: bool) {
         Value::Null => "-".into(),
         other => other.to_string(),
     };
-    println!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
+    out!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
     for p in d["phases"].as_array().into_iter().flatten() {
         let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| text(v)).collect();
-        println!(
+        out!(
             "{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}",
             text(&p["name"]),
             text(&p["requests"]),
@@ -796,13 +816,13 @@ fn print_drill(d: &Value, json_out: bool) {
         );
     }
     if !d["mttd_ms"].is_null() || !d["mttr_ms"].is_null() {
-        println!("time to detect {} ms, time to recover {} ms", text(&d["mttd_ms"]), text(&d["mttr_ms"]));
+        out!("time to detect {} ms, time to recover {} ms", text(&d["mttd_ms"]), text(&d["mttr_ms"]));
     }
-    println!("restored {}", d["restored"]);
+    out!("restored {}", d["restored"]);
     for c in d["checks"].as_array().into_iter().flatten() {
-        println!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
+        out!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
     }
     if let Some(note) = d["note"].as_str().filter(|n| !n.is_empty()) {
-        println!("note: {note}");
+        out!("note: {note}");
     }
 }

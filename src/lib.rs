@@ -34,6 +34,8 @@ pub struct App {
     pub renders: web::sse::Renders,
     /// Running drills, so Halt reaches them.
     pub drills: drill::Registry,
+    /// One lock per stack around every node action (guardrail check + action).
+    pub node_locks: node::guard::Locks,
 }
 
 pub type SharedApp = Arc<App>;

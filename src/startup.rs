@@ -56,6 +56,7 @@ impl Application {
             renders: Default::default(),
             config,
             drills: crate::drill::Registry::default(),
+            node_locks: Default::default(),
         });
         crate::health::start_all(&app).await?;
         // Before serving: a drill cut off by a crash must not leave a node down.

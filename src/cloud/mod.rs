@@ -565,6 +565,15 @@ impl HealthState {
             Self::Unknown => "Unknown",
         }
     }
+
+    /// The inverse of `as_str`; anything else is `Unknown`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "InService" => Self::InService,
+            "OutOfService" => Self::OutOfService,
+            _ => Self::Unknown,
+        }
+    }
 }
 
 /// One row of DescribeInstanceHealth. `reason_code` is `Instance`, `ELB`

@@ -4,7 +4,7 @@
 
 use super::scenario::Injection;
 use crate::SharedApp;
-use crate::node::{self, NodeError};
+use crate::node::{self, Authority, NodeError};
 use crate::stack::StackError;
 use crate::store::{NewAudit, PendingRestoreRow, StoreError};
 
@@ -14,29 +14,30 @@ pub async fn apply(
     stack: &str,
     node_name: &str,
     injection: Injection,
-    confirm: Option<&str>,
+    authority: Authority<'_>,
     actor: &str,
 ) -> Result<(), NodeError> {
     match injection {
-        Injection::Fault(f) => node::inject(app, stack, node_name, f, confirm, actor).await,
-        Injection::Waf { enabled } => node::set_waf(app, stack, node_name, enabled, confirm, actor).await.map(|_| ()),
+        Injection::Fault(f) => node::inject(app, stack, node_name, f, authority, actor).await,
+        Injection::Waf { enabled } => node::set_waf(app, stack, node_name, enabled, authority, actor).await.map(|_| ()),
     }
 }
 
-/// Records the restore, then injects. If the injection fails the record
-/// stays, and is undone with the rest: undoing a fault that never landed
-/// is harmless.
+/// Records the restore, then injects as the drill's own step (`outage`: its
+/// scenario declares an outage and was confirmed, so it may take a tier's
+/// last path down). If the injection fails the record stays, and is undone
+/// with the rest: undoing a fault that never landed is harmless.
 pub async fn inject(
     app: &SharedApp,
     drill_id: i64,
     stack: &str,
     node_name: &str,
     injection: Injection,
-    confirm: Option<&str>,
+    outage: bool,
     actor: &str,
 ) -> Result<(), NodeError> {
     app.store.add_pending_restore(Some(drill_id), stack, node_name, &injection.as_string()).await?;
-    apply(app, stack, node_name, injection, confirm, actor).await
+    apply(app, stack, node_name, injection, Authority::Drill { id: drill_id, outage }, actor).await
 }
 
 /// Undoes one pending restore and forgets it once done.
@@ -49,8 +50,8 @@ pub async fn undo(app: &SharedApp, row: &PendingRestoreRow, actor: &str) -> Resu
             row.injection, row.id
         )));
     };
-    // Restoring never needs the last-WAF confirmation: it brings nodes back.
-    match apply(app, &row.stack, &row.node, injection.inverse(), None, actor).await {
+    // Restoring is never refused: it brings nodes back.
+    match apply(app, &row.stack, &row.node, injection.inverse(), Authority::Restore, actor).await {
         Ok(()) => {}
         // Gone with its stack: there is nothing left to restore.
         Err(NodeError::NotBuilt(_) | NodeError::UnknownNode { .. } | NodeError::Stack(StackError::NotFound(_))) => {

@@ -264,7 +264,8 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
         scenario: scenario.id.clone(),
         stack: stack_name.to_owned(),
         actor: format!("{actor} (drill {id})"),
-        confirm: req.confirm.clone(),
+        // Confirmation was checked above for every scenario that needs it.
+        outage: scenario.expect == Expectation::Outage && scenario.needs_confirmation(provider),
         settings,
         plan,
         cloud,
@@ -304,7 +305,9 @@ struct Run {
     scenario: String,
     stack: String,
     actor: String,
-    confirm: Option<String>,
+    /// The scenario declares an outage and the operator confirmed it, so its
+    /// steps may take a tier's last path down (the guardrail allows it).
+    outage: bool,
     settings: Settings,
     plan: Vec<Vec<Target>>,
     cloud: Arc<dyn Cloud>,
@@ -453,17 +456,11 @@ impl Run {
             self.begin_phase(format!("detect {names}"), PhaseKind::Detect, Some(round)).await;
             let fault_start = now_ms();
             for t in self.plan[round].clone() {
-                restore::inject(
-                    &self.app,
-                    self.id,
-                    &self.stack,
-                    &t.name,
-                    t.injection,
-                    self.confirm.as_deref(),
-                    &self.actor,
-                )
-                .await
-                .map_err(|e| Stop::Failed(format!("cannot inject {} on {}: {e}", t.injection.as_string(), t.name)))?;
+                restore::inject(&self.app, self.id, &self.stack, &t.name, t.injection, self.outage, &self.actor)
+                    .await
+                    .map_err(|e| {
+                        Stop::Failed(format!("cannot inject {} on {}: {e}", t.injection.as_string(), t.name))
+                    })?;
             }
             self.mark(MarkKind::Fault, round).await;
             self.wait_for(round, HealthState::OutOfService, prober, Some(fault_start), None).await?;

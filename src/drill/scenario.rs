@@ -182,14 +182,17 @@ impl Scenario {
         BUILTIN.iter().filter_map(|id| Scenario::builtin(id)).collect()
     }
 
-    /// A round that takes every WAF node down stops the site: it needs the
-    /// operator to type the stack's name.
+    /// A round that takes every node of a tier down (both WAF nodes, or
+    /// both web servers) stops the site: it needs the operator to type the
+    /// stack's name, and only such a scenario may take a tier's last path down.
     pub fn needs_confirmation(&self, provider: Provider) -> bool {
         self.rounds.iter().any(|r| {
-            InstanceRole::ALL
-                .iter()
-                .filter(|role| role.is_waf())
-                .all(|waf| r.steps.iter().any(|s| s.target == *waf && s.injection(provider).takes_down()))
+            [InstanceRole::is_waf as fn(InstanceRole) -> bool, InstanceRole::is_web].iter().any(|in_tier| {
+                InstanceRole::ALL
+                    .iter()
+                    .filter(|role| in_tier(**role))
+                    .all(|node| r.steps.iter().any(|s| s.target == *node && s.injection(provider).takes_down()))
+            })
         })
     }
 }
@@ -206,6 +209,24 @@ mod tests {
             .map(|s| s.id.clone())
             .collect();
         assert_eq!(needs, ["D4"]);
+    }
+
+    #[test]
+    fn a_round_that_stops_both_web_servers_needs_confirmation_too() {
+        let both = Scenario {
+            id: "web-out".into(),
+            title: String::new(),
+            summary: String::new(),
+            expect: Expectation::Outage,
+            rounds: vec![Round {
+                steps: vec![
+                    Step { target: InstanceRole::WebLeft, action: Action::WebDown },
+                    Step { target: InstanceRole::WebRight, action: Action::Fault(Fault::Isolate) },
+                ],
+            }],
+        };
+        assert!(both.needs_confirmation(Provider::Lab));
+        assert!(both.needs_confirmation(Provider::Aws));
     }
 
     #[test]

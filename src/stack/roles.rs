@@ -126,4 +126,10 @@ impl InstanceRole {
     pub fn is_web(self) -> bool {
         !self.is_waf()
     }
+
+    /// The load balancer that health-checks this node: the external one for
+    /// WAF nodes, the internal one for web servers.
+    pub fn lb(self) -> LbRole {
+        if self.is_waf() { LbRole::External } else { LbRole::Internal }
+    }
 }

@@ -4,6 +4,7 @@ mod audit;
 mod builds;
 mod drills;
 mod health;
+mod holds;
 mod lab;
 mod recent;
 mod stacks;
@@ -19,6 +20,7 @@ pub use audit::{AuditEntry, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
 pub use drills::{DrillRow, PendingRestoreRow, ProbeRow};
 pub use health::HealthEventRow;
+pub use holds::{HoldRow, NewHold};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, SessionRow, UserRow};
 

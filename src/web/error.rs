@@ -224,7 +224,9 @@ impl From<crate::node::NodeError> for Error {
             N::Stack(s) => s.into(),
             N::UnknownNode { .. } => Error::NotFound(e.to_string()),
             N::UnknownFault(_) | N::WrongRole { .. } => Error::Unprocessable(e.to_string()),
-            N::NotBuilt(_) | N::NeedsConfirmation { .. } | N::NoAccess { .. } => Error::Conflict(e.to_string()),
+            N::NotBuilt(_) | N::LastPath { .. } | N::DrillLastPath { .. } | N::NoAccess { .. } => {
+                Error::Conflict(e.to_string())
+            }
             N::Cloud { ref source, .. } if source.code == "UnsupportedOperation" => Error::Unprocessable(e.to_string()),
             N::Cloud { .. } | N::Waf { .. } => Error::Upstream(e.to_string()),
             N::Provider(_) => Error::BadRequest(e.to_string()),

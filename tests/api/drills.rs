@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use hawaf::auth::Role;
 use hawaf::cloud::{Cloud, HealthState};
-use hawaf::node::Fault;
+use hawaf::node::{Authority, Fault};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -29,15 +29,7 @@ async fn start(app: &TestApp, token: &str, stack: &str, body: Value) -> i64 {
 }
 
 async fn wait_drill(app: &TestApp, token: &str, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let (_, d) = app.api_json(Method::GET, &format!("/drills/{id}"), token, None).await;
-        if d["status"] != "running" {
-            return d;
-        }
-        assert!(Instant::now() < deadline, "drill {id} still running: {d:#}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.wait_drill(token, id).await
 }
 
 /// Every instance of both tiers in service.
@@ -255,7 +247,9 @@ async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
         "target_url":"http://127.0.0.1:9/"}"#;
     let id = first.app.store.create_drill(stack_id, "D2", "test", settings).await.unwrap().unwrap();
     first.app.store.add_pending_restore(Some(id), "crash", "ha-web-left", "stop-httpd").await.unwrap();
-    hawaf::node::inject(&first.app, "crash", "ha-web-left", Fault::StopHttpd, None, "test").await.unwrap();
+    hawaf::node::inject(&first.app, "crash", "ha-web-left", Fault::StopHttpd, Authority::operator(None), "test")
+        .await
+        .unwrap();
     // Let the lab save its state (the fault with it), as a running server would.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -320,7 +314,9 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     wait_drill(&app, &token, id).await;
 
     // An unhealthy stack: one web server out of service.
-    hawaf::node::inject(&app.app, "busy", "ha-web-right", Fault::StopHttpd, None, "test").await.unwrap();
+    hawaf::node::inject(&app.app, "busy", "ha-web-right", Fault::StopHttpd, Authority::operator(None), "test")
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let reason = loop {
         let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(fast("D1"))).await;
@@ -337,7 +333,9 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     // Usually ha-web-right itself; under load the external LB's check, which goes
     // through a WAF node to the web tier, can take a WAF node out first.
     assert!(reason.contains("not healthy") && reason.contains("OutOfService ("), "{reason}");
-    hawaf::node::inject(&app.app, "busy", "ha-web-right", Fault::StartHttpd, None, "test").await.unwrap();
+    hawaf::node::inject(&app.app, "busy", "ha-web-right", Fault::StartHttpd, Authority::operator(None), "test")
+        .await
+        .unwrap();
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(_, a, t, o)| a == "drill.start" && t == "busy" && o == "refused"));
 }

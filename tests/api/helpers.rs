@@ -190,6 +190,19 @@ impl TestApp {
         self.wait_build(token, id).await
     }
 
+    /// Waits (bounded) until a drill is no longer running; returns its answer.
+    pub async fn wait_drill(&self, token: &str, id: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let (_, d) = self.api_json(reqwest::Method::GET, &format!("/drills/{id}"), token, None).await;
+            if d["status"] != "running" {
+                return d;
+            }
+            assert!(std::time::Instant::now() < deadline, "drill {id} still running: {d:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     pub async fn wait_build(&self, token: &str, id: i64) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         loop {

@@ -8,6 +8,7 @@ mod browser;
 mod builds;
 mod cli;
 mod drills;
+mod guard;
 mod helpers;
 mod ops;
 mod pages;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::ApiJson;
 use crate::SharedApp;
-use crate::node::{self, Fault};
+use crate::node::{self, Authority, Fault};
 use crate::stack;
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -46,7 +46,15 @@ pub async fn waf(
     Path((name, node_name)): Path<(String, String)>,
     ApiJson(body): ApiJson<WafBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let now = node::set_waf(&app, &name, &node_name, body.enabled, body.confirm.as_deref(), &user.username).await?;
+    let now = node::set_waf(
+        &app,
+        &name,
+        &node_name,
+        body.enabled,
+        Authority::operator(body.confirm.as_deref()),
+        &user.username,
+    )
+    .await?;
     Ok(Json(json!({"stack": name, "node": node_name, "enabled": now})))
 }
 
@@ -65,7 +73,7 @@ pub async fn fault(
     ApiJson(body): ApiJson<FaultBody>,
 ) -> Result<Json<Value>, ApiError> {
     let fault: Fault = body.fault.parse().map_err(Error::from)?;
-    node::inject(&app, &name, &body.node, fault, body.confirm.as_deref(), &user.username).await?;
+    node::inject(&app, &name, &body.node, fault, Authority::operator(body.confirm.as_deref()), &user.username).await?;
     Ok(Json(json!({"stack": name, "node": body.node, "fault": fault.as_str(), "done": true})))
 }
 

@@ -13,8 +13,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::SharedApp;
+use crate::cloud::{HealthState, InstanceHealth};
 use crate::health::{Snapshot, Tier};
-use crate::node::{self, Fault, NodeError};
+use crate::node::{self, Authority, Fault, NodeError, guard};
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack};
 use crate::web::error::{Error, PageError};
 use crate::web::format_ms;
@@ -48,6 +49,38 @@ pub struct NodeView {
     pub waf_since: String,
     pub waf_error: String,
     pub faults: Vec<&'static str>,
+}
+
+/// How many paths a tier still has, next to the switches: what the load
+/// balancer reports and what hawaf has taken down itself.
+pub struct MarginView {
+    pub title: &'static str,
+    pub summary: String,
+    /// `ok` (every path serves), `warn` (one left) or `down` (none).
+    pub class: &'static str,
+    /// Each node that is not a path, and why.
+    pub notes: Vec<String>,
+}
+
+impl MarginView {
+    fn of(m: &guard::Margin) -> MarginView {
+        let serving = m.serving();
+        MarginView {
+            title: match m.tier {
+                LbRole::External => "WAF tier",
+                LbRole::Internal => "Web tier",
+            },
+            summary: m.summary(),
+            class: if serving == 0 {
+                "down"
+            } else if serving <= 1 && m.total() > 1 {
+                "warn"
+            } else {
+                "ok"
+            },
+            notes: m.nodes.iter().filter(|n| !n.serves()).map(|n| format!("{}: {}", n.node, n.why_not())).collect(),
+        }
+    }
 }
 
 pub struct EventView {
@@ -115,6 +148,7 @@ pub struct TierPanel<'a> {
 pub struct NodesPanel<'a> {
     pub stack: &'a str,
     pub nodes: &'a [NodeView],
+    pub margins: &'a [MarginView],
     pub can_operate: bool,
     pub csrf: &'a str,
     pub lab: bool,
@@ -144,6 +178,7 @@ pub struct Ops {
     pub topology: Topology,
     pub tiers: [TierView; 2],
     pub nodes: Vec<NodeView>,
+    pub margins: Vec<MarginView>,
     pub events: Vec<EventView>,
     pub can_operate: bool,
     pub csrf: String,
@@ -270,12 +305,14 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
         })
         .collect();
     let topology = topology(stack, snap, &ips);
+    let margins = margins(app, stack, snap, &resources).await?;
     Ok(Ops {
         stack: name,
         built: stack.is_built(),
         topology,
         tiers,
         nodes,
+        margins,
         events,
         can_operate,
         csrf: csrf.to_owned(),
@@ -284,6 +321,40 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
             s.error.as_ref().map(|e| format!("unknown since {}: {e}", s.error_since.map(format_ms).unwrap_or_default()))
         }),
     })
+}
+
+/// Each tier's margin from the monitor's snapshot and hawaf's holds.
+async fn margins(
+    app: &SharedApp,
+    stack: &Stack,
+    snap: Option<&Snapshot>,
+    resources: &[crate::store::ResourceRow],
+) -> Result<Vec<MarginView>, Error> {
+    let holds = app.store.holds(stack.row.id).await?;
+    let ids: HashMap<String, String> = resources
+        .iter()
+        .filter_map(|r| r.logical_id.strip_prefix("instance/").map(|role| (role.to_owned(), r.physical_id.clone())))
+        .collect();
+    Ok([LbRole::External, LbRole::Internal]
+        .into_iter()
+        .map(|role| {
+            let tier = snap.map(|s| if role == LbRole::External { &s.external } else { &s.internal });
+            let health: Vec<InstanceHealth> = tier
+                .map(|t| {
+                    t.instances
+                        .iter()
+                        .map(|i| InstanceHealth {
+                            instance_id: i.id.clone(),
+                            state: HealthState::parse(&i.state),
+                            reason_code: String::new(),
+                            description: i.reason.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            MarginView::of(&guard::margin(role, &guard::tier_instances(&stack.definition, role, &ids), &health, &holds))
+        })
+        .collect())
 }
 
 impl Ops {
@@ -301,6 +372,7 @@ impl Ops {
         NodesPanel {
             stack: &self.stack,
             nodes: &self.nodes,
+            margins: &self.margins,
             can_operate,
             csrf,
             lab: self.lab,
@@ -423,7 +495,7 @@ pub async fn toggle_waf(
 ) -> Response {
     let enabled = form.enabled == "true";
     let confirm = Some(form.confirm.as_str()).filter(|c| !c.trim().is_empty());
-    let result = node::set_waf(&app, &name, &node_name, enabled, confirm, &user.username)
+    let result = node::set_waf(&app, &name, &node_name, enabled, Authority::operator(confirm), &user.username)
         .await
         .map(|now| format!("{node_name}: WAF {} (read back from the node).", if now { "enabled" } else { "disabled" }));
     answer(&headers, &name, result)
@@ -446,7 +518,7 @@ pub async fn fault(
 ) -> Response {
     let confirm = Some(form.confirm.as_str()).filter(|c| !c.trim().is_empty());
     let result = match form.fault.parse::<Fault>() {
-        Ok(fault) => node::inject(&app, &name, &form.node, fault, confirm, &user.username)
+        Ok(fault) => node::inject(&app, &name, &form.node, fault, Authority::operator(confirm), &user.username)
             .await
             .map(|()| format!("{}: {fault} done.", form.node)),
         Err(e) => Err(e),

@@ -1,16 +1,21 @@
 //! Operations on one node of a built stack: the per-node WAF switch (the
 //! seed's Disable button, through the UTM REST API) and the faults drills
-//! and operators inject. Every one is audited.
+//! and operators inject. Every one passes the guardrail (`guard`) and is
+//! audited.
+
+pub mod guard;
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::SharedApp;
-use crate::cloud::{CloudError, HealthState};
+use crate::cloud::CloudError;
 use crate::secret::Secret;
-use crate::stack::{self, InstanceRole, LbRole, Provider, Stack, StackDefinition};
+use crate::stack::{self, InstanceRole, Provider, Stack, StackDefinition};
 use crate::store::{NewAudit, StoreError};
 use crate::waf::{Fingerprint, Pin, UtmClient, WafError};
+
+pub use guard::{Authority, Change, Hold};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -87,10 +92,19 @@ pub enum NodeError {
     UnknownFault(String),
     #[error("{fault} applies to web servers only; {node} is a WAF node (use its WAF switch)")]
     WrongRole { fault: Fault, node: String },
+    /// Taking the node down would leave its tier with no path that serves.
+    /// Without a running drill, the stack's name typed as confirmation lets
+    /// it through; during one, nothing does.
     #[error(
-        "this takes {node}, the last in-service WAF node of {stack}, out of service and stops the site: type the stack's name to confirm"
+        "this takes {node}, the last in-service {tier} of {stack}, out of service and stops the site ({why}): {}",
+        last_path_hint(.drill, .stack)
     )]
-    NeedsConfirmation { stack: String, node: String },
+    LastPath { stack: String, node: String, tier: &'static str, why: String, drill: Option<i64> },
+    /// A drill step would stop the site in a scenario that does not declare an outage.
+    #[error(
+        "drill {drill} would take {node}, the last in-service {tier} of {stack}, out of service ({why}); only a confirmed outage scenario (D4) may stop the site"
+    )]
+    DrillLastPath { drill: i64, stack: String, node: String, tier: &'static str, why: String },
     #[error("{node}: {source}")]
     Cloud { node: String, source: CloudError },
     #[error("{node}: {source}")]
@@ -101,6 +115,13 @@ pub enum NodeError {
     Provider(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn last_path_hint(drill: &Option<i64>, stack: &str) -> String {
+    match drill {
+        Some(id) => format!("drill {id} is running on {stack}; halt it first"),
+        None => "type the stack's name to confirm".to_owned(),
+    }
 }
 
 /// A node of a built stack, found by its Name.
@@ -180,27 +201,6 @@ pub async fn waf_client(
     UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
 }
 
-/// Refuses to take the last in-service WAF node out of service unless the
-/// operator typed the stack's name.
-async fn guard_last_waf(app: &SharedApp, node: &Node, confirm: Option<&str>) -> Result<(), NodeError> {
-    if confirm.is_some_and(|c| c.trim() == node.stack.row.name) {
-        return Ok(());
-    }
-    let d = &node.stack.definition;
-    let cloud = app.providers.cloud_for(d).map_err(NodeError::Provider)?;
-    let lb = d.load_balancer(LbRole::External).as_str();
-    let health = cloud
-        .describe_instance_health(lb, &[])
-        .await
-        .map_err(|source| NodeError::Cloud { node: node.name.clone(), source })?;
-    let others_in_service =
-        health.iter().filter(|h| h.instance_id != node.instance_id && h.state == HealthState::InService).count();
-    if others_in_service == 0 {
-        return Err(NodeError::NeedsConfirmation { stack: node.stack.row.name.clone(), node: node.name.clone() });
-    }
-    Ok(())
-}
-
 async fn audit(app: &SharedApp, actor: &str, action: &str, target: String, outcome: &str, detail: String) {
     let entry = NewAudit { actor, action, target: &target, outcome, detail };
     if let Err(e) = app.store.audit(entry).await {
@@ -215,23 +215,34 @@ pub async fn set_waf(
     stack_name: &str,
     node_name: &str,
     enabled: bool,
-    confirm: Option<&str>,
+    authority: Authority<'_>,
     actor: &str,
 ) -> Result<bool, NodeError> {
+    let change = Change::of_waf(enabled);
     let result = async {
+        let _serialised = app.node_locks.lock(stack_name).await;
         let node = find_waf(app, stack_name, node_name).await?;
-        if !enabled {
-            guard_last_waf(app, &node, confirm).await?;
+        guard::check(app, &node, change, authority).await?;
+        guard::before(app, &node, change, authority, actor).await?;
+        let result = async {
+            let d = &node.stack.definition;
+            let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
+            client.set_enabled(enabled).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
         }
-        let d = &node.stack.definition;
-        let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
-        client.set_enabled(enabled).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
+        .await;
+        // The node's own answer decides the hold; without one, a failed
+        // disable holds nothing and a failed enable keeps its hold.
+        let held = match &result {
+            Ok(state) => !state,
+            Err(_) => !enabled,
+        };
+        guard::after(app, &node, change, held).await;
+        result
     }
     .await;
     let (outcome, detail) = match &result {
         Ok(state) => ("ok", format!("asked {}, node reports {}", on_off(enabled), on_off(*state))),
-        Err(NodeError::NeedsConfirmation { .. }) => ("refused", "last in-service WAF node, not confirmed".to_owned()),
-        Err(e) => ("failed", e.to_string()),
+        Err(e) => (outcome_of(e), e.to_string()),
     };
     audit(
         app,
@@ -243,6 +254,14 @@ pub async fn set_waf(
     )
     .await;
     result
+}
+
+/// How an error is audited: the guardrail refuses, everything else fails.
+fn outcome_of(e: &NodeError) -> &'static str {
+    match e {
+        NodeError::LastPath { .. } | NodeError::DrillLastPath { .. } => "refused",
+        _ => "failed",
+    }
 }
 
 fn on_off(b: bool) -> &'static str {
@@ -263,50 +282,58 @@ pub async fn inject(
     stack_name: &str,
     node_name: &str,
     fault: Fault,
-    confirm: Option<&str>,
+    authority: Authority<'_>,
     actor: &str,
 ) -> Result<(), NodeError> {
+    let change = Change::of_fault(fault);
     let result = async {
+        let _serialised = app.node_locks.lock(stack_name).await;
         let node = find(app, stack_name, node_name).await?;
         if matches!(fault, Fault::StopHttpd | Fault::StartHttpd) && node.role.is_waf() {
             return Err(NodeError::WrongRole { fault, node: node.name.clone() });
         }
-        if node.role.is_waf() && fault.takes_down() {
-            guard_last_waf(app, &node, confirm).await?;
-        }
-        let d = &node.stack.definition;
-        let id = node.instance_id.as_str();
-        let cloud_err = |source| NodeError::Cloud { node: node.name.clone(), source };
-        match fault {
-            Fault::StopInstance | Fault::StartInstance => {
-                let cloud = app.providers.cloud_for(d).map_err(NodeError::Provider)?;
-                if fault == Fault::StopInstance {
-                    cloud.stop_instance(id).await
-                } else {
-                    cloud.start_instance(id).await
-                }
-                .map_err(cloud_err)
-            }
-            _ => {
-                let faults = app.providers.faults_for(d).map_err(NodeError::Provider)?;
-                match fault {
-                    Fault::StopHttpd => faults.stop_httpd(id).await,
-                    Fault::StartHttpd => faults.start_httpd(id).await,
-                    Fault::Isolate => faults.isolate(id).await,
-                    _ => faults.unisolate(id).await,
-                }
-                .map_err(cloud_err)
-            }
-        }
+        guard::check(app, &node, change, authority).await?;
+        guard::before(app, &node, change, authority, actor).await?;
+        let result = apply_fault(app, &node, fault).await;
+        // A fault that failed to land holds nothing; a restore that failed
+        // leaves the node held, as it may well still be down.
+        let held = match change {
+            Change::Takes(_) => result.is_ok(),
+            Change::Lifts(_) => result.is_err(),
+        };
+        guard::after(app, &node, change, held).await;
+        result
     }
     .await;
     let (outcome, detail) = match &result {
         Ok(()) => ("ok", String::new()),
-        Err(NodeError::NeedsConfirmation { .. }) => ("refused", "last in-service WAF node, not confirmed".to_owned()),
-        Err(e) => ("failed", e.to_string()),
+        Err(e) => (outcome_of(e), e.to_string()),
     };
     audit(app, actor, &format!("fault.{fault}"), format!("{stack_name}/{node_name}"), outcome, detail).await;
     result
+}
+
+async fn apply_fault(app: &SharedApp, node: &Node, fault: Fault) -> Result<(), NodeError> {
+    let d = &node.stack.definition;
+    let id = node.instance_id.as_str();
+    let cloud_err = |source| NodeError::Cloud { node: node.name.clone(), source };
+    match fault {
+        Fault::StopInstance | Fault::StartInstance => {
+            let cloud = app.providers.cloud_for(d).map_err(NodeError::Provider)?;
+            if fault == Fault::StopInstance { cloud.stop_instance(id).await } else { cloud.start_instance(id).await }
+                .map_err(cloud_err)
+        }
+        _ => {
+            let faults = app.providers.faults_for(d).map_err(NodeError::Provider)?;
+            match fault {
+                Fault::StopHttpd => faults.stop_httpd(id).await,
+                Fault::StartHttpd => faults.start_httpd(id).await,
+                Fault::Isolate => faults.isolate(id).await,
+                _ => faults.unisolate(id).await,
+            }
+            .map_err(cloud_err)
+        }
+    }
 }
 
 /// Where an operator reaches a WAF node's WebAdmin: its Elastic IP on port
