@@ -220,8 +220,9 @@ pub async fn set_waf(
 ) -> Result<bool, NodeError> {
     let change = Change::of_waf(enabled);
     let result = async {
-        let _serialised = app.node_locks.lock(stack_name).await;
         let node = find_waf(app, stack_name, node_name).await?;
+        // Locked once the node is known, so mistyped names add no locks.
+        let _serialised = app.node_locks.lock(&node.stack.row.name).await;
         guard::check(app, &node, change, authority).await?;
         guard::before(app, &node, change, authority, actor).await?;
         let result = async {
@@ -287,8 +288,8 @@ pub async fn inject(
 ) -> Result<(), NodeError> {
     let change = Change::of_fault(fault);
     let result = async {
-        let _serialised = app.node_locks.lock(stack_name).await;
         let node = find(app, stack_name, node_name).await?;
+        let _serialised = app.node_locks.lock(&node.stack.row.name).await;
         if matches!(fault, Fault::StopHttpd | Fault::StartHttpd) && node.role.is_waf() {
             return Err(NodeError::WrongRole { fault, node: node.name.clone() });
         }
