@@ -53,7 +53,7 @@ pub enum Event {
     },
     HealthTransition {
         stack: String,
-        transition: crate::health::Transition,
+        transition: Transition,
     },
 }
 
@@ -70,6 +70,18 @@ impl Event {
             | Event::HealthTransition { stack, .. } => stack,
         }
     }
+}
+
+/// A state change seen between two polls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// `external`, `internal` or `waf`.
+    pub tier: String,
+    pub node: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub at: i64,
 }
 
 /// Cheap to clone; a slow subscriber misses events (and is told so by the

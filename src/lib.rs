@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod build;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod drill;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod lab;
 pub mod node;
+pub mod providers;
 pub mod secret;
 pub mod stack;
 pub mod startup;
@@ -26,7 +28,7 @@ pub struct App {
     pub config: config::Config,
     pub login_throttle: web::throttle::LoginThrottle,
     pub bus: events::Bus,
-    pub providers: cloud::providers::Providers,
+    pub providers: providers::Providers,
     pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,

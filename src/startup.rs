@@ -7,11 +7,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Role};
-use crate::cloud::providers::{Providers, start_lab};
 use crate::config::Config;
 use crate::events::Bus;
 use crate::health::{Intervals, Monitors};
 use crate::lab::LabConfig;
+use crate::providers::{Providers, start_lab};
 use crate::secret::SecretBox;
 use crate::store::Store;
 use crate::web::{self, throttle::LoginThrottle};

@@ -4,7 +4,6 @@
 //! AWS adapter and the loopback lab share one code path.
 
 pub mod aws;
-pub mod lab;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -720,4 +719,3 @@ pub trait Faults: Send + Sync {
     async fn isolate(&self, instance_id: &str) -> CloudResult<()>;
     async fn unisolate(&self, instance_id: &str) -> CloudResult<()>;
 }
-pub mod providers;

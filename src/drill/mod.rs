@@ -194,15 +194,6 @@ impl Loaded {
         report::to_json(&self.row, &self.settings, &self.timeline, &self.figures, self.restored)
     }
 
-    pub fn markdown(&self) -> String {
-        report::markdown(&self.row, &self.settings, &self.figures, self.restored)
-    }
-
-    pub fn svg(&self) -> String {
-        let now = self.row.finished_at.unwrap_or_else(crate::store::now_ms);
-        report::svg(&self.settings, &self.timeline, &self.probes, now)
-    }
-
     /// The verdict's lines as stored: (held, text).
     pub fn checks(&self) -> Vec<(bool, String)> {
         serde_json::from_str(&self.row.reasons).unwrap_or_default()

@@ -74,12 +74,7 @@ pub struct Snapshot {
     pub error_since: Option<i64>,
 }
 
-pub fn iso(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use crate::clock::rfc3339 as iso;
 
 impl Snapshot {
     /// The health JSON of SPEC's interfaces.
@@ -110,17 +105,7 @@ impl Snapshot {
     }
 }
 
-/// A state change seen between two polls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Transition {
-    /// `external`, `internal` or `waf`.
-    pub tier: String,
-    pub node: String,
-    pub from: String,
-    pub to: String,
-    pub reason: String,
-    pub at: i64,
-}
+pub use crate::events::Transition;
 
 /// How often monitors poll.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use crate::SharedApp;
 use crate::cloud::{Cloud, HealthState};
 use crate::events::Event;
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack, StackError};
-use crate::store::now_ms;
+use crate::store::{NewHealthEvent, now_ms};
 use crate::waf::UtmClient;
 
 /// One limiter per AWS account and region (approximated by profile, region
@@ -81,7 +81,9 @@ pub(super) async fn run(app: SharedApp, name: String, tx: watch::Sender<Option<A
         let snap = poll(&app, &stack, previous.as_deref(), &mut clients).await;
         let transitions = previous.as_deref().map(|p| diff(p, &snap)).unwrap_or_default();
         for t in &transitions {
-            if let Err(e) = app.store.record_health_event(stack.row.id, t).await {
+            let row =
+                NewHealthEvent { tier: &t.tier, node: &t.node, from: &t.from, to: &t.to, reason: &t.reason, at: t.at };
+            if let Err(e) = app.store.record_health_event(stack.row.id, &row).await {
                 tracing::error!(stack = %name, error = %e, "cannot record a health transition");
             }
             app.bus.publish(Event::HealthTransition { stack: name.clone(), transition: t.clone() });

@@ -1,5 +1,5 @@
 //! The lab: the HA-WAF topology run for real on loopback, behind the same
-//! `Cloud` port as AWS (see `cloud::lab` for the trait implementation).
+//! `Cloud` port as AWS (see `adapter` for the trait implementation).
 //!
 //! - Addressing (see `net`): VPC slot `s` = 1..=254 per `Lab`; a node with
 //!   private IP `p` listens on `127.s.<p - vpc network as 16 bits>`, on ports
@@ -27,6 +27,7 @@
 //! [`Lab::subscribe`] watches, so the main crate can persist a fresh
 //! [`LabSnapshot`] after every change.
 
+mod adapter;
 pub mod ec2;
 pub mod elb;
 pub mod http;

@@ -13,17 +13,27 @@ pub struct HealthEventRow {
     pub at: i64,
 }
 
+/// A health transition to record.
+pub struct NewHealthEvent<'a> {
+    pub tier: &'a str,
+    pub node: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub reason: &'a str,
+    pub at: i64,
+}
+
 impl Store {
-    pub async fn record_health_event(&self, stack_id: i64, t: &crate::health::Transition) -> Result<()> {
+    pub async fn record_health_event(&self, stack_id: i64, t: &NewHealthEvent<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO health_events (stack_id, tier, node, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(stack_id)
-        .bind(&t.tier)
-        .bind(&t.node)
-        .bind(&t.from)
-        .bind(&t.to)
-        .bind(&t.reason)
+        .bind(t.tier)
+        .bind(t.node)
+        .bind(t.from)
+        .bind(t.to)
+        .bind(t.reason)
         .bind(t.at)
         .execute(&self.writer)
         .await?;

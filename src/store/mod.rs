@@ -19,7 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use audit::{AuditEntry, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
 pub use drills::{DrillRow, PendingRestoreRow, ProbeRow};
-pub use health::HealthEventRow;
+pub use health::{HealthEventRow, NewHealthEvent};
 pub use holds::{HoldRow, NewHold};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, SessionRow, UserRow};
@@ -88,11 +88,7 @@ impl Store {
     }
 }
 
-/// Milliseconds since the Unix epoch, the unit of every timestamp column.
-pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
+pub use crate::clock::now_ms;
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())

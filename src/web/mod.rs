@@ -5,6 +5,7 @@ pub mod assets;
 pub mod error;
 pub mod metrics;
 pub mod pages;
+pub mod report;
 pub mod session;
 pub mod sse;
 pub mod throttle;
@@ -102,12 +103,4 @@ impl Layout {
     }
 }
 
-/// `2026-11-25 09:55:48` (UTC) from unix milliseconds.
-pub fn format_ms(ms: i64) -> String {
-    const FORMAT: &[time::format_description::FormatItem<'_>] =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(FORMAT).ok())
-        .unwrap_or_else(|| ms.to_string())
-}
+pub use crate::clock::format_ms;

@@ -13,12 +13,7 @@ use crate::stack::{self, Draft, Stack, Updated};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
 
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+use crate::clock::rfc3339;
 
 /// The stack as API clients see it: the definition plus what the dashboard
 /// knows about it.

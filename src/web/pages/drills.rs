@@ -287,7 +287,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         can_operate,
         csrf: csrf.to_owned(),
         current: d.timeline.phases.last().map(|p| p.name.clone()).unwrap_or_else(|| "starting".into()),
-        svg: d.svg(),
+        svg: crate::web::report::timeline_svg(&d),
         phases: f.phases.iter().map(|p| phase_line(&p.name, p.kind.as_str(), &p.stats, &servers)).collect(),
         total: phase_line("total", "total", &f.total, &servers),
         rounds: f
@@ -436,7 +436,7 @@ pub async fn export_markdown(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let d = drill::load(&app, id).await?;
-    Ok(attachment(d.markdown(), "text/markdown; charset=utf-8", &format!("drill-{id}.md")))
+    Ok(attachment(crate::web::report::report_markdown(&d), "text/markdown; charset=utf-8", &format!("drill-{id}.md")))
 }
 
 fn attachment(body: String, content_type: &'static str, filename: &str) -> Response {

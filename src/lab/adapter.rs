@@ -5,12 +5,12 @@
 use async_trait::async_trait;
 use ipnet::Ipv4Net;
 
-use super::{
+use super::Lab;
+use crate::cloud::{
     Address, Cloud, CloudResult, CreateLoadBalancerRequest, Faults, Filter, HealthCheck, IngressRule, Instance,
     InstanceHealth, InternetGateway, LoadBalancer, NatGateway, RouteTable, RouteTarget, RunInstanceRequest,
     SecurityGroup, Subnet, Tags, Vpc,
 };
-pub use crate::lab::{Lab, LabConfig, LabSnapshot};
 
 #[async_trait]
 impl Cloud for Lab {

@@ -1,11 +1,12 @@
 //! Which `Cloud` a stack's definition talks to: the embedded lab, or AWS.
+//! The port (`cloud`) knows no adapter; this is where they are wired.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::aws::{AwsCloud, AwsTarget, AwsTuning};
-use super::{Cloud, Faults};
+use crate::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
+use crate::cloud::{Cloud, Faults};
 use crate::lab::{Lab, LabConfig, LabSnapshot};
 use crate::stack::{AwsSettings, Provider, StackDefinition};
 use crate::store::Store;
