@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod cloud;
 pub mod config;
+pub mod contract;
 pub mod drill;
 pub mod events;
 pub mod health;
@@ -22,18 +23,17 @@ pub mod web;
 
 use std::sync::Arc;
 
-/// Everything a request handler or background task shares.
+/// The domain core every handler and background task shares: the store,
+/// the bus, the providers, the monitors and drills. It holds nothing of the
+/// web (the sign-in throttle and live renders are `web::WebState`'s).
 pub struct App {
     pub store: store::Store,
     pub config: config::Config,
-    pub login_throttle: web::throttle::LoginThrottle,
     pub bus: events::Bus,
     pub providers: providers::Providers,
     pub health: health::Monitors,
     /// Seals WAF node API tokens at rest.
     pub secrets: secret::SecretBox,
-    /// Live-update fragments rendered once per event for every subscriber.
-    pub renders: web::sse::Renders,
     /// Running drills, so Halt reaches them.
     pub drills: drill::Registry,
     /// One lock per stack around every node action (guardrail check + action).

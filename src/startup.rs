@@ -14,7 +14,7 @@ use crate::lab::LabConfig;
 use crate::providers::{Providers, start_lab};
 use crate::secret::SecretBox;
 use crate::store::Store;
-use crate::web::{self, throttle::LoginThrottle};
+use crate::web;
 use crate::{App, SharedApp};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,12 +48,10 @@ impl Application {
             TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let app = Arc::new(App {
             store,
-            login_throttle: LoginThrottle::new(config.login_attempts_per_minute, config.login_attempts_per_minute * 4),
             bus: Bus::default(),
             providers: Providers::new(lab, config.aws),
             health: Monitors::new(Intervals::default()),
             secrets,
-            renders: Default::default(),
             config,
             drills: crate::drill::Registry::default(),
             node_locks: Default::default(),

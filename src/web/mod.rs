@@ -10,10 +10,11 @@ pub mod session;
 pub mod sse;
 pub mod throttle;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{HeaderName, HeaderValue, Uri, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -26,6 +27,45 @@ use crate::SharedApp;
 use error::{ApiError, Error, PageError};
 use session::Principal;
 
+/// What the web side holds beside the domain core: the sign-in throttle and
+/// the live-update renders shared by every subscriber. Handlers take the
+/// part they use (`State<SharedApp>`, `State<Arc<LoginThrottle>>`, …).
+#[derive(Clone)]
+pub struct WebState {
+    pub app: SharedApp,
+    pub login_throttle: Arc<throttle::LoginThrottle>,
+    pub renders: Arc<sse::Renders>,
+}
+
+impl WebState {
+    pub fn new(app: SharedApp) -> Self {
+        let per_minute = app.config.login_attempts_per_minute;
+        WebState {
+            login_throttle: Arc::new(throttle::LoginThrottle::new(per_minute, per_minute * 4)),
+            renders: Arc::default(),
+            app,
+        }
+    }
+}
+
+impl FromRef<WebState> for SharedApp {
+    fn from_ref(state: &WebState) -> Self {
+        state.app.clone()
+    }
+}
+
+impl FromRef<WebState> for Arc<throttle::LoginThrottle> {
+    fn from_ref(state: &WebState) -> Self {
+        state.login_throttle.clone()
+    }
+}
+
+impl FromRef<WebState> for Arc<sse::Renders> {
+    fn from_ref(state: &WebState) -> Self {
+        state.renders.clone()
+    }
+}
+
 /// JSON and form bodies are small; 64 KiB is far above any definition.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -34,6 +74,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn router(app: SharedApp) -> Router {
+    let state = WebState::new(app.clone());
     let browser = pages::routes().layer(from_fn_with_state(app.clone(), session::browser));
     let api = api::routes().layer(from_fn_with_state(app.clone(), session::api));
     let security = [
@@ -57,7 +98,7 @@ pub fn router(app: SharedApp) -> Router {
     router
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
-        .with_state(app)
+        .with_state(state)
 }
 
 async fn healthz(State(app): State<SharedApp>) -> Response {

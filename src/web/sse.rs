@@ -197,6 +197,7 @@ impl Renders {
 /// Turns one bus event into the fragment the page needs, if it is about this stack.
 async fn render(
     app: &SharedApp,
+    renders: &Renders,
     name: &str,
     can_operate: bool,
     csrf: &str,
@@ -210,7 +211,7 @@ async fn render(
         Event::BuildStarted { .. } | Event::BuildFinished { .. } => {
             return wizard_events(app, name, can_operate, csrf).await;
         }
-        Event::HealthChanged { .. } => return app.renders.ops(app, event).await?.events(can_operate, csrf, sent),
+        Event::HealthChanged { .. } => return renders.ops(app, event).await?.events(can_operate, csrf, sent),
         // The monitor follows its transitions with HealthChanged at once, whose
         // panels include the timeline: rendering both would send every subscriber
         // the timeline twice and wake it twice per change (scripts/bench, measure 3).
@@ -240,6 +241,7 @@ async fn render(
 
 pub async fn stack_events(
     State(app): State<SharedApp>,
+    State(renders): State<Arc<Renders>>,
     Viewer(user): Viewer,
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
@@ -251,11 +253,11 @@ pub async fn stack_events(
     let mut sent = Sent::default();
     let mut first = wizard_events(&app, &name, can_operate, &csrf).await?;
     first.extend(ops_events(&app, &name, can_operate, &csrf, &mut sent).await?);
-    let state = (app, rx, name, csrf, sent);
-    let updates = stream::unfold(state, move |(app, mut rx, name, csrf, mut sent)| async move {
+    let state = (app, renders, rx, name, csrf, sent);
+    let updates = stream::unfold(state, move |(app, renders, mut rx, name, csrf, mut sent)| async move {
         loop {
             let events = match rx.recv().await {
-                Ok(e) => render(&app, &name, can_operate, &csrf, &e, &mut sent).await,
+                Ok(e) => render(&app, &renders, &name, can_operate, &csrf, &e, &mut sent).await,
                 // Missed some: send the whole state again rather than a gap.
                 Err(RecvError::Lagged(_)) => match wizard_events(&app, &name, can_operate, &csrf).await {
                     Ok(mut all) => {
@@ -270,7 +272,7 @@ pub async fn stack_events(
                 Err(RecvError::Closed) => return None,
             };
             match events {
-                Ok(events) if !events.is_empty() => return Some((events, (app, rx, name, csrf, sent))),
+                Ok(events) if !events.is_empty() => return Some((events, (app, renders, rx, name, csrf, sent))),
                 Ok(_) => continue,
                 Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
             }

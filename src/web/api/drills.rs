@@ -1,13 +1,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
+use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, Verdict};
 use crate::drill::{self, DrillRequest};
 use crate::stack;
-use crate::web::error::ApiError;
+use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
 
 pub async fn start(
@@ -15,9 +16,9 @@ pub async fn start(
     Operator(user): Operator,
     Path(name): Path<String>,
     ApiJson(req): ApiJson<DrillRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let id = drill::start(&app, &name, req, &user.username).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"drill_id": id}))))
+) -> Result<(StatusCode, Json<DrillAccepted>), ApiError> {
+    let drill_id = drill::start(&app, &name, req, &user.username).await?;
+    Ok((StatusCode::ACCEPTED, Json(DrillAccepted { drill_id })))
 }
 
 /// A stack's drills, newest first, with their verdicts.
@@ -25,19 +26,29 @@ pub async fn list(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<DrillSummary>>, ApiError> {
     let s = stack::load(&app.store, &name).await?;
     let rows = app.store.drills_of(s.row.id, 100).await?;
-    Ok(Json(Value::Array(
-        rows.iter()
-            .map(|d| {
-                json!({
-                    "drill_id": d.id, "scenario": d.scenario, "status": d.status, "verdict": d.verdict,
-                    "started_by": d.started_by, "started_at": d.started_at, "finished_at": d.finished_at,
-                })
+    let unknown =
+        |what: &str, v: &str| Error::Internal(format!("the database holds a {what} this version does not know: {v:?}"));
+    let list = rows
+        .into_iter()
+        .map(|d| {
+            Ok(DrillSummary {
+                status: DrillStatus::parse(&d.status).ok_or_else(|| unknown("drill status", &d.status))?,
+                verdict: match d.verdict.as_deref() {
+                    None => None,
+                    Some(v) => Some(Verdict::parse(v).ok_or_else(|| unknown("verdict", v))?),
+                },
+                drill_id: d.id,
+                scenario: d.scenario,
+                started_by: d.started_by,
+                started_at: d.started_at,
+                finished_at: d.finished_at,
             })
-            .collect(),
-    )))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Json(list))
 }
 
 pub async fn show(

@@ -9,10 +9,9 @@ mod stacks;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::SharedApp;
 pub use json::ApiJson;
 
-pub fn routes() -> Router<SharedApp> {
+pub fn routes() -> Router<super::WebState> {
     Router::new()
         .route("/stacks", get(stacks::list).post(stacks::create))
         .route("/stacks/{name}", get(stacks::show).put(stacks::update).delete(stacks::delete))

@@ -1,10 +1,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
+use crate::contract::{AccessRequest, AccessSaved, FaultDone, FaultRequest, WafRequest, WafState};
 use crate::node::{self, Authority, Fault};
 use crate::stack;
 use crate::web::error::{ApiError, Error};
@@ -33,57 +33,26 @@ pub async fn health(
     Ok(Json(snap.to_json()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WafBody {
-    enabled: bool,
-    confirm: Option<String>,
-}
-
 pub async fn waf(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path((name, node_name)): Path<(String, String)>,
-    ApiJson(body): ApiJson<WafBody>,
-) -> Result<Json<Value>, ApiError> {
-    let now = node::set_waf(
-        &app,
-        &name,
-        &node_name,
-        body.enabled,
-        Authority::operator(body.confirm.as_deref()),
-        &user.username,
-    )
-    .await?;
-    Ok(Json(json!({"stack": name, "node": node_name, "enabled": now})))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultBody {
-    node: String,
-    fault: String,
-    confirm: Option<String>,
+    ApiJson(body): ApiJson<WafRequest>,
+) -> Result<Json<WafState>, ApiError> {
+    let confirm = Authority::operator(body.confirm.as_deref());
+    let enabled = node::set_waf(&app, &name, &node_name, body.enabled, confirm, &user.username).await?;
+    Ok(Json(WafState { stack: name, node: node_name, enabled }))
 }
 
 pub async fn fault(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<FaultBody>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<FaultRequest>,
+) -> Result<Json<FaultDone>, ApiError> {
     let fault: Fault = body.fault.parse().map_err(Error::from)?;
     node::inject(&app, &name, &body.node, fault, Authority::operator(body.confirm.as_deref()), &user.username).await?;
-    Ok(Json(json!({"stack": name, "node": body.node, "fault": fault.as_str(), "done": true})))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccessBody {
-    api_url: String,
-    token: String,
-    /// The SHA-256 the operator confirmed (hex, with or without colons).
-    fingerprint: String,
+    Ok(Json(FaultDone { stack: name, node: body.node, fault: fault.as_str().to_owned(), done: true }))
 }
 
 /// Pins a WAF node's certificate and stores its REST API token (sealed),
@@ -92,8 +61,8 @@ pub async fn access(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path((name, node_name)): Path<(String, String)>,
-    ApiJson(body): ApiJson<AccessBody>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(body): ApiJson<AccessRequest>,
+) -> Result<Json<AccessSaved>, ApiError> {
     node::save_access(&app, &name, &node_name, &body.api_url, &body.token, &body.fingerprint, &user.username).await?;
-    Ok(Json(json!({"stack": name, "node": node_name, "pinned": true})))
+    Ok(Json(AccessSaved { stack: name, node: node_name, pinned: true }))
 }

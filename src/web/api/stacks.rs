@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
@@ -5,10 +6,11 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ipnet::Ipv4Net;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
+use crate::contract::{BuildState, FieldMessage, StackView};
 use crate::stack::{self, Draft, Stack, Updated};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -17,27 +19,32 @@ use crate::clock::rfc3339;
 
 /// The stack as API clients see it: the definition plus what the dashboard
 /// knows about it.
-fn to_json(app: &SharedApp, s: &Stack) -> Value {
-    let mut endpoints = serde_json::Map::new();
+fn view(app: &SharedApp, s: &Stack) -> StackView {
+    let mut endpoints = BTreeMap::new();
     // A lab stack's site is reachable from this host; say where.
     if s.is_built() && s.definition.provider() == crate::stack::Provider::Lab {
         let lb = s.definition.load_balancer(crate::stack::LbRole::External);
         if let Some(url) = app.providers.lab().lb_url(lb.as_str()) {
-            endpoints.insert("external".into(), json!(url));
+            endpoints.insert("external".to_owned(), url);
         }
     }
-    json!({
-        "endpoints": endpoints,
-        "name": s.row.name,
-        "version": s.row.current_version,
-        "definition": s.definition.to_json(),
-        "warnings": s.definition.warnings(),
-        "build_state": if s.is_built() { "built" } else { "not_built" },
-        "live_resources": s.row.live_resources,
-        "created_by": s.row.created_by,
-        "created_at": rfc3339(s.row.created_at),
-        "updated_at": rfc3339(s.row.updated_at),
-    })
+    StackView {
+        endpoints,
+        name: s.row.name.clone(),
+        version: s.row.current_version,
+        definition: s.definition.to_json(),
+        warnings: s
+            .definition
+            .warnings()
+            .into_iter()
+            .map(|w| FieldMessage { field: w.field, message: w.message })
+            .collect(),
+        build_state: if s.is_built() { BuildState::Built } else { BuildState::NotBuilt },
+        live_resources: s.row.live_resources,
+        created_by: s.row.created_by.clone(),
+        created_at: rfc3339(s.row.created_at),
+        updated_at: rfc3339(s.row.updated_at),
+    }
 }
 
 fn caller_cidr(ext: &Extensions) -> Ipv4Net {
@@ -47,17 +54,17 @@ fn caller_cidr(ext: &Extensions) -> Ipv4Net {
     }
 }
 
-pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Vec<StackView>>, ApiError> {
     let stacks = stack::list(&app.store).await?;
-    Ok(Json(Value::Array(stacks.iter().map(|s| to_json(&app, s)).collect())))
+    Ok(Json(stacks.iter().map(|s| view(&app, s)).collect()))
 }
 
 pub async fn show(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(to_json(&app, &stack::load(&app.store, &name).await?)))
+) -> Result<Json<StackView>, ApiError> {
+    Ok(Json(view(&app, &stack::load(&app.store, &name).await?)))
 }
 
 pub async fn create(
@@ -69,7 +76,7 @@ pub async fn create(
     let preset = stack::seed_definition(caller_cidr(&ext));
     let draft = Draft::from_json(body, &preset).map_err(Error::Invalid)?;
     let created = stack::create(&app.store, &user.username, &draft).await?;
-    let mut response = (StatusCode::CREATED, Json(to_json(&app, &created))).into_response();
+    let mut response = (StatusCode::CREATED, Json(view(&app, &created))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/stacks/{}", created.row.name)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -91,7 +98,7 @@ pub async fn update(
     let draft = Draft::from_json(body, &current.definition).map_err(Error::Invalid)?;
     let (Updated::NewVersion(saved) | Updated::Unchanged(saved)) =
         stack::update(&app.store, &user.username, &name, current.row.current_version, &draft).await?;
-    Ok(Json(to_json(&app, &saved)).into_response())
+    Ok(Json(view(&app, &saved)).into_response())
 }
 
 pub async fn delete(

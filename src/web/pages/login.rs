@@ -76,6 +76,7 @@ pub struct Credentials {
 
 pub async fn submit(
     State(app): State<SharedApp>,
+    State(throttle): State<std::sync::Arc<crate::web::throttle::LoginThrottle>>,
     headers: HeaderMap,
     extensions: Extensions,
     jar: CookieJar,
@@ -98,7 +99,7 @@ pub async fn submit(
         (status, jar.add(cookie), page).into_response()
     };
 
-    if let Err(wait) = app.login_throttle.check(&username, &ip) {
+    if let Err(wait) = throttle.check(&username, &ip) {
         audit(&app, &username, "refused", format!("throttled, from {ip}")).await?;
         let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).to_string());
         if let Ok(v) = wait.to_string().parse() {

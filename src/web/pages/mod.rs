@@ -10,9 +10,7 @@ mod stacks;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::SharedApp;
-
-pub fn routes() -> Router<SharedApp> {
+pub fn routes() -> Router<super::WebState> {
     Router::new()
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

@@ -1,0 +1,247 @@
+//! The `/api/v1` contract as types: what the server sends and the CLI and
+//! the tests read, in one place, so the three cannot drift apart. The JSON
+//! each type makes is SPEC.md's (field names are binding; more are welcome).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A status column's value as an enum; `parse` takes the stored spelling.
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+status_enum!(
+    /// What a build does.
+    BuildKind { Apply => "apply", Destroy => "destroy" }
+);
+
+status_enum!(
+    /// Where a build stands.
+    BuildStatus { Running => "running", Succeeded => "succeeded", Failed => "failed", Interrupted => "interrupted" }
+);
+
+status_enum!(
+    /// Where one of a build's steps stands.
+    StepStatus {
+        Pending => "pending",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Skipped => "skipped",
+        Interrupted => "interrupted",
+    }
+);
+
+status_enum!(
+    /// Where a drill stands.
+    DrillStatus { Running => "running", Finished => "finished", Halted => "halted", Aborted => "aborted" }
+);
+
+status_enum!(
+    /// A finished drill's result.
+    Verdict { Pass => "pass", Fail => "fail" }
+);
+
+/// `202` to `POST /stacks/{name}/apply`, `/destroy`, `/builds/{id}/resume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildAccepted {
+    pub build_id: i64,
+}
+
+/// `202` to `POST /stacks/{name}/drills`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillAccepted {
+    pub drill_id: i64,
+}
+
+/// One cloud (or UTM) call a build step made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub operation: String,
+    pub target: String,
+    pub outcome: String,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub number: i64,
+    pub title: String,
+    pub status: StepStatus,
+    pub progress: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub calls: Vec<Call>,
+}
+
+/// `GET /builds/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    pub build_id: i64,
+    pub stack: String,
+    pub version: i64,
+    pub kind: BuildKind,
+    pub status: BuildStatus,
+    pub started_by: String,
+    pub started_at_ms: i64,
+    pub finished_at_ms: Option<i64>,
+    pub error: Option<String>,
+    pub resumed_from: Option<i64>,
+    pub steps: Vec<Step>,
+}
+
+/// One row of `GET /stacks/{name}/drills`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillSummary {
+    pub drill_id: i64,
+    pub scenario: String,
+    pub status: DrillStatus,
+    pub verdict: Option<Verdict>,
+    pub started_by: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// `POST /stacks/{name}/nodes/{node}/waf`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WafRequest {
+    pub enabled: bool,
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// The WAF switch as read back from the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WafState {
+    pub stack: String,
+    pub node: String,
+    pub enabled: bool,
+}
+
+/// `POST /stacks/{name}/faults`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRequest {
+    pub node: String,
+    pub fault: String,
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultDone {
+    pub stack: String,
+    pub node: String,
+    pub fault: String,
+    pub done: bool,
+}
+
+/// `POST /stacks/{name}/nodes/{node}/access`: trust on first use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    pub api_url: String,
+    pub token: String,
+    /// The SHA-256 the operator confirmed (hex, with or without colons).
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessSaved {
+    pub stack: String,
+    pub node: String,
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildState {
+    Built,
+    NotBuilt,
+}
+
+/// A stack as `GET /stacks` and `GET /stacks/{name}` answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackView {
+    /// Where a built lab stack is reached from this host (`external`).
+    pub endpoints: BTreeMap<String, String>,
+    pub name: String,
+    pub version: i64,
+    /// The definition as SPEC.md's stack definition shape.
+    pub definition: Value,
+    pub warnings: Vec<FieldMessage>,
+    pub build_state: BuildState,
+    pub live_resources: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A message about one field of a definition (warnings and errors alike).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMessage {
+    pub field: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_travel_in_their_stored_spelling() {
+        for s in BuildStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(BuildStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(serde_json::to_value(BuildState::NotBuilt).unwrap(), "not_built");
+        assert_eq!(StepStatus::parse("skipped"), Some(StepStatus::Skipped));
+        assert_eq!(DrillStatus::parse("paused"), None);
+    }
+
+    #[test]
+    fn a_step_without_an_error_has_no_error_key() {
+        let step = Step {
+            number: 1,
+            title: "VPC".into(),
+            status: StepStatus::Succeeded,
+            progress: String::new(),
+            error: None,
+            calls: vec![],
+        };
+        let v = serde_json::to_value(&step).unwrap();
+        assert!(v.get("error").is_none());
+        assert_eq!(v["status"], "succeeded");
+    }
+}
