@@ -1,0 +1,238 @@
+//! The command line's grammar.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::Role;
+
+#[derive(Parser, Debug)]
+#[command(name = "hawaf", version, about = "Control plane for the highly-available WAF pattern on AWS")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `hawaf` with no subcommand: serve, with settings from the environment.
+#[derive(Parser, Debug)]
+pub(super) struct ServeOnly {
+    #[command(flatten)]
+    pub(super) args: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the dashboard and API (the default).
+    Serve(ServeArgs),
+    /// Local user management (opens the database directly).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Local API token management (opens the database directly).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Stack definitions, builds and health, through a running server's API.
+    Stack(StackArgs),
+    /// Switch a WAF node's virtual webserver on or off (read back from the node).
+    Waf(WafArgs),
+    /// Inject or undo a fault on a node.
+    Fault(FaultArgs),
+    /// Failover drills, through a running server's API.
+    Drill(DrillArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WafArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    pub stack: String,
+    pub node: String,
+    pub action: WafAction,
+    /// Confirm taking the last in-service WAF node down.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum WafAction {
+    Enable,
+    Disable,
+}
+
+#[derive(Args, Debug)]
+pub struct FaultArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    pub stack: String,
+    pub node: String,
+    /// stop-httpd, start-httpd, stop-instance, start-instance, isolate or unisolate
+    pub fault: String,
+    /// Confirm taking the last path of the node's tier down (its last in-service WAF node or web server).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: DrillCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrillCommand {
+    /// Run a drill and follow it to the end: exit 0 on pass, 1 otherwise.
+    Run {
+        name: String,
+        /// D1 balance, D2 web node down, D3 each WAF node down, D4 both WAFs down.
+        scenario: String,
+        /// Confirm a drill that takes every WAF node down (D4).
+        #[arg(long)]
+        yes: bool,
+        /// Probes per second (default 20).
+        #[arg(long)]
+        rate: Option<u32>,
+        #[arg(long)]
+        baseline_ms: Option<u64>,
+        #[arg(long)]
+        hold_ms: Option<u64>,
+        #[arg(long)]
+        verify_ms: Option<u64>,
+        #[arg(long)]
+        phase_timeout_ms: Option<u64>,
+    },
+    /// Show one drill's status, figures and verdict.
+    Show { id: i64 },
+    /// Halt a running drill; it restores what it changed.
+    Halt { id: i64 },
+    /// A stack's drills with their verdicts.
+    List { name: String },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; keep it on loopback unless a TLS proxy is in front.
+    #[arg(long, env = "HAWAF_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The URL users reach the dashboard at, if not the bind address (https:// turns on Secure cookies).
+    #[arg(long, env = "HAWAF_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Hours a sign-in lasts.
+    #[arg(long, env = "HAWAF_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_hours: u64,
+    /// Run the lab's health checks this many times faster than AWS would (demos, tests).
+    #[arg(long, env = "HAWAF_LAB_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub lab_speedup: u32,
+    /// Build one step and one instance at a time (a baseline for benchmarks; never faster).
+    #[arg(long, env = "HAWAF_BUILD_SERIAL", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub build_serial: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// SQLite database file (created on first start).
+    #[arg(long, env = "HAWAF_DB", default_value = "hawaf.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user. The password is read from stdin with --password-stdin, else generated and printed.
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (only its hash is stored).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct StackArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: StackCommand,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ClientArgs {
+    /// The server to talk to.
+    #[arg(long, env = "HAWAF_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub url: String,
+    /// An API token (`hawaf token create`).
+    #[arg(long, env = "HAWAF_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print the server's JSON instead of a summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StackCommand {
+    /// Define a new stack from the seed preset, optionally overridden by a JSON file.
+    New {
+        name: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+    },
+    /// List stacks.
+    List,
+    /// Show one stack's current definition.
+    Show { name: String },
+    /// Build the stack (the eight steps), with a progress bar until done.
+    Apply { name: String },
+    /// Tear the stack down, in reverse order.
+    Destroy {
+        name: String,
+        /// Required: a teardown deletes every resource of the stack.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Both load-balancer tiers and the WAF switches, as the monitor sees them.
+    Health { name: String },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ProviderArg {
+    Lab,
+    Aws,
+}

@@ -1,0 +1,73 @@
+//! The JSON API client the server commands share.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{ClientArgs, Failure};
+
+pub(super) struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    pub(super) fn new(args: &ClientArgs) -> Result<Client, Failure> {
+        let token = args.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+            Failure::input(
+                "no API token: set HAWAF_TOKEN or pass --token (create one with `hawaf token create --user NAME`)",
+            )
+        })?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Failure::failed(e.to_string()))?;
+        Ok(Client { http, base: args.url.trim_end_matches('/').to_owned(), token })
+    }
+
+    /// A call whose answer is one of the contract's types.
+    pub(super) async fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<T, Failure> {
+        let value = self.call(method, path, body).await?;
+        serde_json::from_value(value)
+            .map_err(|e| Failure::failed(format!("the server's answer to {path} is not what this hawaf expects: {e}")))
+    }
+
+    pub(super) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Failure> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let mut req = self.http.request(method, &url).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.map_err(|e| Failure::failed(format!("cannot reach {}: {e}", self.base)))?;
+        let status = res.status();
+        let value: Value = res.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        let mut message = value["error"]["message"].as_str().unwrap_or("no message").to_owned();
+        if let Some(fields) = value["errors"].as_array() {
+            let list: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f["field"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("?")))
+                .collect();
+            message = list.join("; ");
+        }
+        let message = format!("{} ({status})", message);
+        // The caller's input was at fault for these; the rest are failures of the operation.
+        Err(match status.as_u16() {
+            400 | 404 | 409 | 413 | 415 | 422 => Failure::input(message),
+            _ => Failure::failed(message),
+        })
+    }
+}

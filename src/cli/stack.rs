@@ -1,0 +1,217 @@
+//! `hawaf stack …`: define, list, show, build, watch and tear down stacks.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::client::Client;
+use super::{Failure, ProviderArg, StackArgs, StackCommand};
+use crate::contract::{Build, BuildAccepted, BuildStatus, StepStatus};
+
+pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let json_out = args.client.json;
+    match args.command {
+        StackCommand::New { name, file, provider } => {
+            let mut body = match file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+                    serde_json::from_str::<Value>(&text)
+                        .map_err(|e| Failure::input(format!("{} is not valid JSON: {e}", path.display())))?
+                }
+                None => json!({}),
+            };
+            let Some(map) = body.as_object_mut() else {
+                return Err(Failure::input("the definition file must hold a JSON object"));
+            };
+            map.insert("name".into(), json!(name));
+            if let Some(p) = provider {
+                map.insert(
+                    "provider".into(),
+                    json!(match p {
+                        ProviderArg::Lab => "lab",
+                        ProviderArg::Aws => "aws",
+                    }),
+                );
+            }
+            let created = client.call(reqwest::Method::POST, "/stacks", Some(body)).await?;
+            if json_out {
+                out!("{created:#}");
+            } else {
+                out!("created stack {} (version {})", created["name"].as_str().unwrap_or(&name), created["version"]);
+                print_warnings(&created);
+            }
+        }
+        StackCommand::List => {
+            let list = client.call(reqwest::Method::GET, "/stacks", None).await?;
+            if json_out {
+                out!("{list:#}");
+            } else {
+                out!("{:<24} {:<8} {:<14} {:<8} STATE", "NAME", "PROVIDER", "REGION", "VERSION");
+                for s in list.as_array().into_iter().flatten() {
+                    out!(
+                        "{:<24} {:<8} {:<14} {:<8} {}",
+                        s["name"].as_str().unwrap_or(""),
+                        s["definition"]["provider"].as_str().unwrap_or(""),
+                        s["definition"]["aws"]["region"].as_str().unwrap_or(""),
+                        format!("v{}", s["version"]),
+                        s["build_state"].as_str().unwrap_or(""),
+                    );
+                }
+            }
+        }
+        StackCommand::Show { name } => {
+            let s = client.call(reqwest::Method::GET, &format!("/stacks/{name}"), None).await?;
+            if json_out {
+                out!("{s:#}");
+            } else {
+                let d = &s["definition"];
+                out!("stack     {} (version {}, {})", name, s["version"], s["build_state"].as_str().unwrap_or(""));
+                out!(
+                    "provider  {} {}",
+                    d["provider"].as_str().unwrap_or(""),
+                    d["aws"]["region"].as_str().unwrap_or("")
+                );
+                out!(
+                    "vpc       {} ({})",
+                    d["vpc_cidr"].as_str().unwrap_or(""),
+                    d["subnet_mode"].as_str().unwrap_or("")
+                );
+                for (key, sn) in d["subnets"].as_object().into_iter().flatten() {
+                    if !sn.is_null() {
+                        out!(
+                            "subnet    {key:<9} {} {}",
+                            sn["cidr"].as_str().unwrap_or(""),
+                            sn["az"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                for (role, i) in d["instances"].as_object().into_iter().flatten() {
+                    out!(
+                        "instance  {role:<9} {} {} {}",
+                        i["name"].as_str().unwrap_or(""),
+                        i["instance_type"].as_str().unwrap_or(""),
+                        i["private_ip"].as_str().unwrap_or("-")
+                    );
+                }
+                let hc = &d["health_check"];
+                out!(
+                    "health    {} interval {} timeout {} healthy {} unhealthy {}",
+                    hc["target"].as_str().unwrap_or(""),
+                    hc["interval"],
+                    hc["timeout"],
+                    hc["healthy_threshold"],
+                    hc["unhealthy_threshold"]
+                );
+                print_warnings(&s);
+            }
+        }
+        StackCommand::Apply { name } => {
+            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/apply"), None).await?;
+            follow_build(&client, started, json_out).await?;
+        }
+        StackCommand::Destroy { name, yes } => {
+            if !yes {
+                return Err(Failure::input(format!(
+                    "a teardown deletes every resource of {name}: add --yes to confirm"
+                )));
+            }
+            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), None).await?;
+            follow_build(&client, started, json_out).await?;
+        }
+        StackCommand::Health { name } => {
+            let h = client.call(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
+            if json_out {
+                out!("{h:#}");
+            } else {
+                for tier in ["external", "internal"] {
+                    let t = &h["tiers"][tier];
+                    out!(
+                        "{} ({tier}): {} of {} instances in service",
+                        t["lb"].as_str().unwrap_or(""),
+                        t["in_service"],
+                        t["total"]
+                    );
+                    for i in t["instances"].as_array().into_iter().flatten() {
+                        out!(
+                            "  {:<16} {:<22} {:<13} since {} {}",
+                            i["name"].as_str().unwrap_or(""),
+                            i["id"].as_str().unwrap_or(""),
+                            i["state"].as_str().unwrap_or(""),
+                            i["since"].as_str().unwrap_or(""),
+                            i["reason"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                for (node, w) in h["waf"].as_object().into_iter().flatten() {
+                    let state = match w["enabled"].as_bool() {
+                        Some(true) => "enabled",
+                        Some(false) => "disabled",
+                        None => "unknown",
+                    };
+                    out!("WAF {node:<16} {state:<9} since {}", w["since"].as_str().unwrap_or(""));
+                }
+                if let Some(e) = h["error"].as_str() {
+                    out!("warning: {e}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows a build's progress until it ends; a failed build exits 1 with the
+/// failing step's error.
+pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_out: bool) -> Result<(), Failure> {
+    let id = started.build_id;
+    let bar = if json_out { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(8) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} steps {elapsed:>4} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let build = loop {
+        let b: Build = client.typed(reqwest::Method::GET, &format!("/builds/{id}"), None).await?;
+        let ended = [StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped];
+        let done = b.steps.iter().filter(|s| ended.contains(&s.status)).count();
+        bar.set_position(done as u64);
+        let running: Vec<String> = b
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Running)
+            .map(|s| {
+                let progress = if s.progress.is_empty() { String::new() } else { format!(": {}", s.progress) };
+                format!("{} {}{progress}", s.number, s.title)
+            })
+            .collect();
+        bar.set_message(running.join(" | "));
+        if b.status != BuildStatus::Running {
+            break b;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    bar.finish_and_clear();
+    if json_out {
+        out!("{}", serde_json::to_string_pretty(&build).unwrap_or_default());
+    }
+    match build.status {
+        BuildStatus::Succeeded => {
+            if !json_out {
+                out!("{} build {id} of {} succeeded", build.kind, build.stack);
+            }
+            Ok(())
+        }
+        status => Err(Failure::failed(format!(
+            "build {id} {status}: {}",
+            build.error.as_deref().unwrap_or("no error recorded")
+        ))),
+    }
+}
+
+pub(super) fn print_warnings(stack: &Value) {
+    for w in stack["warnings"].as_array().into_iter().flatten() {
+        out!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+    }
+}
