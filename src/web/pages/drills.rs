@@ -287,7 +287,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         can_operate,
         csrf: csrf.to_owned(),
         current: d.timeline.phases.last().map(|p| p.name.clone()).unwrap_or_else(|| "starting".into()),
-        svg: crate::web::report::timeline_svg(&d),
+        svg: crate::web::report::timeline_svg(d),
         phases: f.phases.iter().map(|p| phase_line(&p.name, p.kind.as_str(), &p.stats, &servers)).collect(),
         total: phase_line("total", "total", &f.total, &servers),
         rounds: f
