@@ -1,5 +1,7 @@
 //! hawaf: a web control plane for the highly-available WAF pattern on AWS.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod build;
 pub mod cli;
