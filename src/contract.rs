@@ -7,12 +7,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 /// A status column's value as an enum; `parse` takes the stored spelling.
 macro_rules! status_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($variant),+
@@ -73,19 +74,19 @@ status_enum!(
 );
 
 /// `202` to `POST /stacks/{name}/apply`, `/destroy`, `/builds/{id}/resume`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BuildAccepted {
     pub build_id: i64,
 }
 
 /// `202` to `POST /stacks/{name}/drills`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DrillAccepted {
     pub drill_id: i64,
 }
 
 /// One cloud (or UTM) call a build step made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Call {
     pub operation: String,
     pub target: String,
@@ -93,7 +94,7 @@ pub struct Call {
     pub duration_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Step {
     pub number: i64,
     pub title: String,
@@ -105,7 +106,7 @@ pub struct Step {
 }
 
 /// `GET /builds/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Build {
     pub build_id: i64,
     pub stack: String,
@@ -121,7 +122,7 @@ pub struct Build {
 }
 
 /// One row of `GET /stacks/{name}/drills`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DrillSummary {
     pub drill_id: i64,
     pub scenario: String,
@@ -133,7 +134,7 @@ pub struct DrillSummary {
 }
 
 /// `POST /stacks/{name}/nodes/{node}/waf`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WafRequest {
     pub enabled: bool,
@@ -142,7 +143,7 @@ pub struct WafRequest {
 }
 
 /// The WAF switch as read back from the node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WafState {
     pub stack: String,
     pub node: String,
@@ -150,7 +151,7 @@ pub struct WafState {
 }
 
 /// `POST /stacks/{name}/faults`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRequest {
     pub node: String,
@@ -159,7 +160,7 @@ pub struct FaultRequest {
     pub confirm: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FaultDone {
     pub stack: String,
     pub node: String,
@@ -168,7 +169,7 @@ pub struct FaultDone {
 }
 
 /// `POST /stacks/{name}/nodes/{node}/access`: trust on first use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     pub api_url: String,
@@ -177,14 +178,14 @@ pub struct AccessRequest {
     pub fingerprint: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccessSaved {
     pub stack: String,
     pub node: String,
     pub pinned: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BuildState {
     Built,
@@ -192,13 +193,14 @@ pub enum BuildState {
 }
 
 /// A stack as `GET /stacks` and `GET /stacks/{name}` answer it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StackView {
     /// Where a built lab stack is reached from this host (`external`).
     pub endpoints: BTreeMap<String, String>,
     pub name: String,
     pub version: i64,
     /// The definition as SPEC.md's stack definition shape.
+    #[schema(value_type = Object)]
     pub definition: Value,
     pub warnings: Vec<FieldMessage>,
     pub build_state: BuildState,
@@ -209,10 +211,65 @@ pub struct StackView {
 }
 
 /// A message about one field of a definition (warnings and errors alike).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldMessage {
     pub field: String,
     pub message: String,
+}
+
+/// Every error answer: a stable code and a message; an invalid definition
+/// also lists its fields' errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldMessage>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, …
+    pub code: String,
+    pub message: String,
+}
+
+/// A stack definition (SPEC.md's shape; every field but `name` has a
+/// default, and PUT keeps the current version's values for omitted ones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Definition(pub Value);
+
+/// Both tiers and the WAF switches (SPEC.md's health shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Health(pub Value);
+
+/// A drill: status, phases, figures, verdict (SPEC.md's drill shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Drill(pub Value);
+
+/// `POST /stacks/{name}/drills`: every setting but the scenario has a default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillRequest {
+    /// `D1` … `D4`.
+    pub scenario: String,
+    /// The stack's name, for a scenario that stops the site (D4).
+    #[serde(default)]
+    pub confirm: Option<String>,
+    /// Probes per second.
+    #[serde(default)]
+    pub rate: Option<u32>,
+    #[serde(default)]
+    pub baseline_ms: Option<u64>,
+    #[serde(default)]
+    pub hold_ms: Option<u64>,
+    #[serde(default)]
+    pub verify_ms: Option<u64>,
+    /// The longest a wait for the LB (detection, recovery) may take.
+    #[serde(default)]
+    pub phase_timeout_ms: Option<u64>,
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -22,26 +21,7 @@ use crate::node::{self, NodeError};
 use crate::stack::{self, InstanceRole, LbRole, Provider, StackError};
 use crate::store::{NewAudit, StoreError, now_ms};
 
-/// What a client asks for; every setting but the scenario has a default.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrillRequest {
-    pub scenario: String,
-    #[serde(default)]
-    pub confirm: Option<String>,
-    /// Probes per second.
-    #[serde(default)]
-    pub rate: Option<u32>,
-    #[serde(default)]
-    pub baseline_ms: Option<u64>,
-    #[serde(default)]
-    pub hold_ms: Option<u64>,
-    #[serde(default)]
-    pub verify_ms: Option<u64>,
-    /// The longest a wait for the LB (detection, recovery) may take.
-    #[serde(default)]
-    pub phase_timeout_ms: Option<u64>,
-}
+pub use crate::contract::DrillRequest;
 
 pub const DEFAULT_RATE: u32 = 20;
 const DEFAULT_PHASE_MS: u64 = 5_000;

@@ -1,11 +1,11 @@
 //! The one place where failures become HTTP answers: JSON for the API, an
 //! HTML page for the browser, both from the same status/code/message mapping.
 
+use crate::contract::{ErrorBody, ErrorDetail, FieldMessage};
 use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::auth::{AuthError, Role};
 use crate::stack::FieldError;
@@ -143,10 +143,18 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
         err.log();
-        let mut body = json!({"error": {"code": err.code(), "message": err.public_message()}});
-        if let Error::Invalid(fields) = &err {
-            body["errors"] = json!(fields);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail { code: err.code().to_owned(), message: err.public_message() },
+            errors: match &err {
+                Error::Invalid(fields) => Some(
+                    fields
+                        .iter()
+                        .map(|f| FieldMessage { field: f.field.clone(), message: f.message.clone() })
+                        .collect(),
+                ),
+                _ => None,
+            },
+        };
         let mut response = (err.status(), Json(body)).into_response();
         err.decorate(&mut response);
         response

@@ -10,6 +10,7 @@ mod cli;
 mod drills;
 mod guard;
 mod helpers;
+mod openapi;
 mod ops;
 mod pages;
 mod restart;

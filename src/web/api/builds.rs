@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 
 use crate::SharedApp;
 use crate::build::{self, Kind};
+use crate::contract::ErrorBody;
 use crate::contract::{self, BuildAccepted, BuildKind, BuildStatus, StepStatus};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -12,6 +13,7 @@ fn accepted(build_id: i64) -> (StatusCode, Json<BuildAccepted>) {
     (StatusCode::ACCEPTED, Json(BuildAccepted { build_id }))
 }
 
+#[utoipa::path(post, path = "/stacks/{name}/apply", tag = "builds", params(("name" = String, Path, description = "The stack's name")), responses((status = 202, description = "Started", body = BuildAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "A build runs, or names are taken", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn apply(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -20,6 +22,7 @@ pub async fn apply(
     Ok(accepted(build::start(&app, &name, Kind::Apply, &user.username).await?))
 }
 
+#[utoipa::path(post, path = "/stacks/{name}/destroy", tag = "builds", params(("name" = String, Path, description = "The stack's name")), responses((status = 202, description = "Started", body = BuildAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "A build or drill runs", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn destroy(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -28,6 +31,7 @@ pub async fn destroy(
     Ok(accepted(build::start(&app, &name, Kind::Destroy, &user.username).await?))
 }
 
+#[utoipa::path(post, path = "/builds/{id}/resume", tag = "builds", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Resumed", body = BuildAccepted), (status = 404, description = "No such build", body = ErrorBody), (status = 409, description = "Not resumable", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn resume(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -42,6 +46,7 @@ fn unknown(what: &str, value: &str) -> Error {
     Error::Internal(format!("the database holds a {what} this version does not know: {value:?}"))
 }
 
+#[utoipa::path(get, path = "/builds/{id}", tag = "builds", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "The build, its steps and calls", body = contract::Build), (status = 404, description = "No such build", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn show(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,

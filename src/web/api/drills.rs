@@ -5,12 +5,14 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
+use crate::contract::{Drill, ErrorBody};
 use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, Verdict};
 use crate::drill::{self, DrillRequest};
 use crate::stack;
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
 
+#[utoipa::path(post, path = "/stacks/{name}/drills", tag = "drills", params(("name" = String, Path, description = "The stack's name")), request_body = DrillRequest, responses((status = 202, description = "Started", body = DrillAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Unbuilt, unhealthy, busy or unconfirmed", body = ErrorBody), (status = 422, description = "Unknown scenario or setting out of range", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn start(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -21,6 +23,7 @@ pub async fn start(
     Ok((StatusCode::ACCEPTED, Json(DrillAccepted { drill_id })))
 }
 
+#[utoipa::path(get, path = "/stacks/{name}/drills", tag = "drills", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack's drills, newest first", body = Vec<DrillSummary>), (status = 404, description = "No such stack", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// A stack's drills, newest first, with their verdicts.
 pub async fn list(
     State(app): State<SharedApp>,
@@ -51,6 +54,7 @@ pub async fn list(
     Ok(Json(list))
 }
 
+#[utoipa::path(get, path = "/drills/{id}", tag = "drills", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "The drill", body = Drill), (status = 404, description = "No such drill", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn show(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
@@ -59,6 +63,7 @@ pub async fn show(
     Ok(Json(drill::load(&app, id).await?.json()))
 }
 
+#[utoipa::path(post, path = "/drills/{id}/halt", tag = "drills", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Halting; it restores what it changed", body = Drill), (status = 404, description = "No such drill", body = ErrorBody), (status = 409, description = "Not running", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// Stops the drill; it restores what it changed. Answers with the drill as
 /// it stands (its status turns `halted` once the restore is done).
 pub async fn halt(

@@ -3,6 +3,7 @@
 mod builds;
 mod drills;
 mod json;
+mod openapi;
 mod ops;
 mod stacks;
 
@@ -10,9 +11,11 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use json::ApiJson;
+pub use openapi::{ApiDoc, document as openapi_document};
 
 pub fn routes() -> Router<super::WebState> {
     Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/stacks", get(stacks::list).post(stacks::create))
         .route("/stacks/{name}", get(stacks::show).put(stacks::update).delete(stacks::delete))
         .route("/stacks/{name}/apply", post(builds::apply))

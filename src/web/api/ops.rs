@@ -5,11 +5,13 @@ use serde_json::Value;
 use super::ApiJson;
 use crate::SharedApp;
 use crate::contract::{AccessRequest, AccessSaved, FaultDone, FaultRequest, WafRequest, WafState};
+use crate::contract::{ErrorBody, Health};
 use crate::node::{self, Authority, Fault};
 use crate::stack;
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
 
+#[utoipa::path(get, path = "/stacks/{name}/health", tag = "operations", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "Both tiers and the WAF switches", body = Health), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Not built", body = ErrorBody), (status = 502, description = "No health data yet", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// Both tiers and the WAF switches, from the monitor; for a built stack
 /// whose monitor has not polled yet, waits briefly for its first poll.
 pub async fn health(
@@ -33,6 +35,7 @@ pub async fn health(
     Ok(Json(snap.to_json()))
 }
 
+#[utoipa::path(post, path = "/stacks/{name}/nodes/{node}/waf", tag = "operations", params(("name" = String, Path, description = "The stack's name"), ("node" = String, Path, description = "The node's Name tag, e.g. ha-utm-left")), request_body = WafRequest, responses((status = 200, description = "The switch as read back", body = WafState), (status = 404, description = "No such stack or node", body = ErrorBody), (status = 409, description = "It would take the tier's last path down", body = ErrorBody), (status = 422, description = "Wrong field type", body = ErrorBody), (status = 502, description = "The node did not answer", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn waf(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -44,6 +47,7 @@ pub async fn waf(
     Ok(Json(WafState { stack: name, node: node_name, enabled }))
 }
 
+#[utoipa::path(post, path = "/stacks/{name}/faults", tag = "operations", params(("name" = String, Path, description = "The stack's name")), request_body = FaultRequest, responses((status = 200, description = "Done", body = FaultDone), (status = 404, description = "No such stack or node", body = ErrorBody), (status = 409, description = "It would take the tier's last path down", body = ErrorBody), (status = 422, description = "Unknown fault", body = ErrorBody), (status = 502, description = "The provider failed", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn fault(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -55,6 +59,7 @@ pub async fn fault(
     Ok(Json(FaultDone { stack: name, node: body.node, fault: fault.as_str().to_owned(), done: true }))
 }
 
+#[utoipa::path(post, path = "/stacks/{name}/nodes/{node}/access", tag = "operations", params(("name" = String, Path, description = "The stack's name"), ("node" = String, Path, description = "The node's Name tag, e.g. ha-utm-left")), request_body = AccessRequest, responses((status = 200, description = "Pinned and stored", body = AccessSaved), (status = 404, description = "No such stack or node", body = ErrorBody), (status = 409, description = "Not built", body = ErrorBody), (status = 422, description = "Wrong field type", body = ErrorBody), (status = 502, description = "The node refused", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// Pins a WAF node's certificate and stores its REST API token (sealed),
 /// after checking both against the node.
 pub async fn access(

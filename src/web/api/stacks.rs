@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::ApiJson;
 use crate::SharedApp;
 use crate::contract::{BuildState, FieldMessage, StackView};
+use crate::contract::{Definition, ErrorBody};
 use crate::stack::{self, Draft, Stack, Updated};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -54,11 +55,13 @@ fn caller_cidr(ext: &Extensions) -> Ipv4Net {
     }
 }
 
+#[utoipa::path(get, path = "/stacks", tag = "stacks", responses((status = 200, description = "Every stack", body = Vec<StackView>), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Vec<StackView>>, ApiError> {
     let stacks = stack::list(&app.store).await?;
     Ok(Json(stacks.iter().map(|s| view(&app, s)).collect()))
 }
 
+#[utoipa::path(get, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack", body = StackView), (status = 404, description = "No such stack", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn show(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
@@ -67,6 +70,7 @@ pub async fn show(
     Ok(Json(view(&app, &stack::load(&app.store, &name).await?)))
 }
 
+#[utoipa::path(post, path = "/stacks", tag = "stacks", request_body = Definition, responses((status = 201, description = "Created", body = StackView), (status = 409, description = "The name is taken", body = ErrorBody), (status = 413, description = "Over 64 KiB", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 422, description = "Invalid definition", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn create(
     State(app): State<SharedApp>,
     Operator(user): Operator,
@@ -83,6 +87,7 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(put, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), request_body = Definition, responses((status = 200, description = "The new version", body = StackView), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Changed meanwhile", body = ErrorBody), (status = 413, description = "Over 64 KiB", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 422, description = "Invalid definition", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// A new version. Omitted fields keep the current version's values (not the
 /// preset's), so a partial PUT changes only what it names.
 pub async fn update(
@@ -101,6 +106,7 @@ pub async fn update(
     Ok(Json(view(&app, &saved)).into_response())
 }
 
+#[utoipa::path(delete, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Something is built", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn delete(
     State(app): State<SharedApp>,
     Operator(user): Operator,
