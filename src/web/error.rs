@@ -39,8 +39,28 @@ pub enum Error {
     UnsupportedMediaType(&'static str),
     #[error("too many sign-in attempts: try again in {0} s")]
     Throttled(u64),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure the user cannot act on: its cause chain goes to the log,
+    /// the answer says only that something went wrong.
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+/// The cause of an internal failure, kept whole so the log shows its chain.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `error: cause: cause's cause …`, each link once.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 fn invalid_summary(errors: &[FieldError]) -> String {
@@ -94,9 +114,15 @@ impl Error {
         }
     }
 
+    /// An internal failure, from anything that is or describes an error.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    /// Logged once, where the answer is made, with the whole cause chain.
     fn log(&self) {
-        if let Error::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+        if let Error::Internal(_) = self {
+            tracing::error!(cause = %chain(self), "request failed");
         }
     }
 
@@ -113,8 +139,14 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Duplicate(what) => Error::Conflict(format!("{what} already exists")),
-            other => Error::Internal(other.to_string()),
+            other => Error::internal(other),
         }
+    }
+}
+
+impl From<askama::Error> for Error {
+    fn from(e: askama::Error) -> Self {
+        Error::internal(e)
     }
 }
 
@@ -122,7 +154,7 @@ impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Store(s) => s.into(),
-            AuthError::Hash(h) => Error::Internal(h),
+            AuthError::Hash(h) => Error::internal(h),
             other => Error::BadRequest(other.to_string()),
         }
     }
@@ -206,7 +238,7 @@ impl From<crate::stack::StackError> for Error {
             S::Invalid(fields) => Error::Invalid(fields),
             S::NotFound(_) => Error::NotFound(e.to_string()),
             S::Duplicate(_) | S::Stale { .. } | S::Built { .. } => Error::Conflict(e.to_string()),
-            S::Corrupt { .. } => Error::Internal(e.to_string()),
+            S::Corrupt { .. } => Error::internal(e),
             S::Store(s) => s.into(),
         }
     }
@@ -260,7 +292,24 @@ impl From<crate::drill::DrillError> for Error {
             | D::NotRunning { .. } => Error::Conflict(e.to_string()),
             D::NoSuchDrill(_) => Error::NotFound(e.to_string()),
             D::Provider(_) => Error::BadRequest(e.to_string()),
-            D::Corrupt { .. } => Error::Internal(e.to_string()),
+            D::Corrupt { .. } => Error::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_failure_keeps_its_cause_for_the_log_and_tells_the_client_nothing_of_it() {
+        let io = std::io::Error::other("disk on fire");
+        let store = StoreError::Open { path: "/var/hawaf.db".into(), source: sqlx::Error::Io(io) };
+        let err = Error::from(store);
+        assert_eq!(err.code(), "internal");
+        assert!(!err.public_message().contains("disk"), "the cause stays out of the answer");
+        let logged = chain(&err);
+        assert!(logged.starts_with("internal error: cannot open the database /var/hawaf.db"), "{logged}");
+        assert!(logged.contains("disk on fire"), "{logged}");
     }
 }

@@ -31,7 +31,7 @@ use crate::store::CallRow;
 /// every target element stays in place and keeps listening.
 async fn wizard_events(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Vec<Bytes>, Error> {
     let body = wizard_body(app, name, can_operate, csrf).await?;
-    let internal = |e: askama::Error| Error::Internal(e.to_string());
+    let internal = |e: askama::Error| Error::internal(e);
     let mut events = vec![frame("build-head", &body.head_html().map_err(internal)?)];
     for step in &body.steps {
         events.push(frame(&format!("step-{}", step.number), &body.step_html(step).map_err(internal)?));
@@ -104,7 +104,7 @@ struct SharedOps {
 impl SharedOps {
     async fn load(app: &SharedApp, name: &str) -> Result<SharedOps, Error> {
         let ops = load_ops(app, name, false, "").await?;
-        let internal = |e: askama::Error| Error::Internal(e.to_string());
+        let internal = |e: askama::Error| Error::internal(e);
         let panel = |event: &'static str, html: String| (event, frame(event, &html), fingerprint(&html));
         Ok(SharedOps {
             panels: [
@@ -132,7 +132,7 @@ impl SharedOps {
             self.panels.iter().filter(|(event, _, f)| sent.changed(event, *f)).map(|(_, frame, _)| frame.clone()),
         );
         if sent.changed("nodes", self.nodes) {
-            let nodes = self.ops.nodes_html_as(can_operate, csrf).map_err(|e| Error::Internal(e.to_string()))?;
+            let nodes = self.ops.nodes_html_as(can_operate, csrf).map_err(Error::internal)?;
             events.push(frame("nodes", &nodes));
         }
         Ok(events)
@@ -231,7 +231,7 @@ async fn render(
                 duration_ms: *duration_ms,
             };
             let view = CallView::from(&row);
-            let html = CallRowView { call: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
+            let html = CallRowView { call: &view }.render().map_err(Error::internal)?;
             frame(&format!("call-{step}"), &html)
         }
         // The drill page has its own stream.

@@ -43,7 +43,7 @@ pub async fn resume(
 /// A stored status the schema's CHECK constraint allows but this build does
 /// not know: a database written by a newer hawaf.
 fn unknown(what: &str, value: &str) -> Error {
-    Error::Internal(format!("the database holds a {what} this version does not know: {value:?}"))
+    Error::internal(format!("the database holds a {what} this version does not know: {value:?}"))
 }
 
 #[utoipa::path(get, path = "/builds/{id}", tag = "builds", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "The build, its steps and calls", body = contract::Build), (status = 404, description = "No such build", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]

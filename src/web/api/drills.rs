@@ -33,7 +33,7 @@ pub async fn list(
     let s = stack::load(&app.store, &name).await?;
     let rows = app.store.drills_of(s.row.id, 100).await?;
     let unknown =
-        |what: &str, v: &str| Error::Internal(format!("the database holds a {what} this version does not know: {v:?}"));
+        |what: &str, v: &str| Error::internal(format!("the database holds a {what} this version does not know: {v:?}"));
     let list = rows
         .into_iter()
         .map(|d| {

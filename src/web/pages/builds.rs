@@ -254,7 +254,7 @@ pub async fn step_card_html(
     let view =
         step_view(&s.definition, kind, rows.iter().find(|r| r.number == i64::from(number)), &calls, number, title);
     let card = StepCard { stack: name, step: &view, can_operate, csrf, running: b.status == "running" };
-    card.render().map_err(|e| Error::Internal(e.to_string()))
+    card.render().map_err(Error::internal)
 }
 
 #[derive(Template, WebTemplate)]
@@ -274,10 +274,7 @@ pub async fn page(
 ) -> Result<BuildPage, PageError> {
     let s = stack::load(&app.store, &name).await?;
     let can_operate = user.role >= crate::auth::Role::Operator;
-    let body = wizard_body(&app, &name, can_operate, &user.csrf)
-        .await?
-        .render()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let body = wizard_body(&app, &name, can_operate, &user.csrf).await?.render().map_err(Error::internal)?;
     Ok(BuildPage {
         layout: Layout::new(format!("Build {name}"), "stacks", Some(user)),
         version: s.row.current_version,

@@ -316,7 +316,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
 }
 
 fn live_html(d: &Loaded, can_operate: bool, csrf: &str) -> Result<String, Error> {
-    live(d, can_operate, csrf).render().map_err(|e| Error::Internal(e.to_string()))
+    live(d, can_operate, csrf).render().map_err(Error::internal)
 }
 
 #[derive(Template, WebTemplate)]
@@ -411,7 +411,7 @@ pub async fn halt(
         };
         return match (Flash { class, message: &message }).render() {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+            Err(e) => PageError(Error::internal(e)).into_response(),
         };
     }
     match result {
@@ -426,7 +426,7 @@ pub async fn export_json(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let d = drill::load(&app, id).await?;
-    let body = serde_json::to_string_pretty(&d.json()).map_err(|e| Error::Internal(e.to_string()))?;
+    let body = serde_json::to_string_pretty(&d.json()).map_err(Error::internal)?;
     Ok(attachment(body, "application/json", &format!("drill-{id}.json")))
 }
 

@@ -113,7 +113,7 @@ pub async fn submit(
     let password = creds.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(stored.as_deref(), &password))
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::internal)?;
     let Some(user) = user.filter(|_| ok) else {
         audit(&app, &username, "failed", format!("wrong user name or password, from {ip}")).await?;
         return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));

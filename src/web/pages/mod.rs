@@ -70,6 +70,6 @@ pub(crate) fn action_answer(
     }
     match (Flash { class, message: &message }).render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+        Err(e) => PageError(Error::internal(e)).into_response(),
     }
 }

@@ -553,7 +553,7 @@ pub async fn tier_fragment(
         }
         None => tier_of(&stack::load(&app.store, &name).await?, None, role),
     };
-    let html = TierPanel { tier: &view }.render().map_err(|e| Error::Internal(e.to_string()))?;
+    let html = TierPanel { tier: &view }.render().map_err(Error::internal)?;
     Ok(Html(html))
 }
 
@@ -598,7 +598,7 @@ pub async fn probe(
             };
             match page.render() {
                 Ok(html) => Html(html).into_response(),
-                Err(e) => PageError(Error::Internal(e.to_string())).into_response(),
+                Err(e) => PageError(Error::internal(e)).into_response(),
             }
         }
         Err(e) => answer(&headers, &name, Err(e)),

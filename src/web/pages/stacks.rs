@@ -537,7 +537,7 @@ async fn show_page(
     let can_operate = user.role >= crate::auth::Role::Operator;
     let ops = super::ops::ops(app, &s, can_operate, &user.csrf).await?;
     let endpoints = endpoints(app, &s).await?;
-    let internal = |e: askama::Error| Error::Internal(e.to_string());
+    let internal = |e: askama::Error| Error::internal(e);
     let hc = d.health_check();
     let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
     Ok(ShowPage {
