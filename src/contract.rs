@@ -239,10 +239,53 @@ pub struct ErrorDetail {
 #[schema(value_type = Object)]
 pub struct Definition(pub Value);
 
-/// Both tiers and the WAF switches (SPEC.md's health shape).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(value_type = Object)]
-pub struct Health(pub Value);
+/// `GET /stacks/{name}/health`: both tiers and the WAF switches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub stack: String,
+    pub tiers: Tiers,
+    /// Per WAF node, its switch as read back from the node.
+    pub waf: BTreeMap<String, WafSwitch>,
+    /// RFC 3339.
+    pub polled_at: String,
+    /// Why the last poll failed, and since when polls have been failing.
+    pub error: Option<String>,
+    pub error_since: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Tiers {
+    pub external: TierHealth,
+    pub internal: TierHealth,
+}
+
+/// One load balancer's view, in the AWS console's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TierHealth {
+    pub lb: String,
+    pub in_service: usize,
+    pub total: usize,
+    pub instances: Vec<InstanceHealthView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InstanceHealthView {
+    pub name: String,
+    pub id: String,
+    /// `InService`, `OutOfService` or `Unknown`.
+    pub state: String,
+    pub reason: String,
+    /// RFC 3339: when `state` last changed.
+    pub since: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WafSwitch {
+    /// None when the node could not be read.
+    pub enabled: Option<bool>,
+    pub since: String,
+    pub error: Option<String>,
+}
 
 /// A drill: status, phases, figures, verdict (SPEC.md's drill shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::client::Client;
 use super::{Failure, ProviderArg, StackArgs, StackCommand};
-use crate::contract::{Build, BuildAccepted, BuildStatus, StepStatus};
+use crate::contract::{Build, BuildAccepted, BuildStatus, Health, StepStatus};
 
 pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
@@ -121,38 +121,25 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             follow_build(&client, started, json_out).await?;
         }
         StackCommand::Health { name } => {
-            let h = client.call(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
+            let h: Health = client.typed(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
             if json_out {
-                out!("{h:#}");
+                out!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             } else {
-                for tier in ["external", "internal"] {
-                    let t = &h["tiers"][tier];
-                    out!(
-                        "{} ({tier}): {} of {} instances in service",
-                        t["lb"].as_str().unwrap_or(""),
-                        t["in_service"],
-                        t["total"]
-                    );
-                    for i in t["instances"].as_array().into_iter().flatten() {
-                        out!(
-                            "  {:<16} {:<22} {:<13} since {} {}",
-                            i["name"].as_str().unwrap_or(""),
-                            i["id"].as_str().unwrap_or(""),
-                            i["state"].as_str().unwrap_or(""),
-                            i["since"].as_str().unwrap_or(""),
-                            i["reason"].as_str().unwrap_or("")
-                        );
+                for (tier, t) in [("external", &h.tiers.external), ("internal", &h.tiers.internal)] {
+                    out!("{} ({tier}): {} of {} instances in service", t.lb, t.in_service, t.total);
+                    for i in &t.instances {
+                        out!("  {:<16} {:<22} {:<13} since {} {}", i.name, i.id, i.state, i.since, i.reason);
                     }
                 }
-                for (node, w) in h["waf"].as_object().into_iter().flatten() {
-                    let state = match w["enabled"].as_bool() {
+                for (node, w) in &h.waf {
+                    let state = match w.enabled {
                         Some(true) => "enabled",
                         Some(false) => "disabled",
                         None => "unknown",
                     };
-                    out!("WAF {node:<16} {state:<9} since {}", w["since"].as_str().unwrap_or(""));
+                    out!("WAF {node:<16} {state:<9} since {}", w.since);
                 }
-                if let Some(e) = h["error"].as_str() {
+                if let Some(e) = &h.error {
                     out!("warning: {e}");
                 }
             }

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -77,31 +76,39 @@ pub struct Snapshot {
 pub use crate::clock::rfc3339 as iso;
 
 impl Snapshot {
-    /// The health JSON of SPEC's interfaces.
-    pub fn to_json(&self) -> Value {
-        let tier = |t: &Tier| {
-            json!({
-                "lb": t.lb,
-                "in_service": t.in_service,
-                "total": t.total,
-                "instances": t.instances.iter().map(|i| json!({
-                    "name": i.name, "id": i.id, "state": i.state, "reason": i.reason, "since": iso(i.since),
-                })).collect::<Vec<_>>(),
-            })
+    /// The health answer of SPEC's interfaces.
+    pub fn to_contract(&self) -> crate::contract::Health {
+        use crate::contract::{InstanceHealthView, TierHealth, Tiers, WafSwitch};
+        let tier = |t: &Tier| TierHealth {
+            lb: t.lb.clone(),
+            in_service: t.in_service,
+            total: t.total,
+            instances: t
+                .instances
+                .iter()
+                .map(|i| InstanceHealthView {
+                    name: i.name.clone(),
+                    id: i.id.clone(),
+                    state: i.state.clone(),
+                    reason: i.reason.clone(),
+                    since: iso(i.since),
+                })
+                .collect(),
         };
-        let waf: serde_json::Map<String, Value> = self
-            .waf
-            .iter()
-            .map(|(node, w)| (node.clone(), json!({"enabled": w.enabled, "since": iso(w.since), "error": w.error})))
-            .collect();
-        json!({
-            "stack": self.stack,
-            "tiers": {"external": tier(&self.external), "internal": tier(&self.internal)},
-            "waf": waf,
-            "polled_at": iso(self.polled_at),
-            "error": self.error,
-            "error_since": self.error_since.map(iso),
-        })
+        crate::contract::Health {
+            stack: self.stack.clone(),
+            tiers: Tiers { external: tier(&self.external), internal: tier(&self.internal) },
+            waf: self
+                .waf
+                .iter()
+                .map(|(node, w)| {
+                    (node.clone(), WafSwitch { enabled: w.enabled, since: iso(w.since), error: w.error.clone() })
+                })
+                .collect(),
+            polled_at: iso(self.polled_at),
+            error: self.error.clone(),
+            error_since: self.error_since.map(iso),
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
@@ -18,7 +17,7 @@ pub async fn health(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Health>, ApiError> {
     let s = stack::load(&app.store, &name).await?;
     if !s.is_built() {
         return Err(Error::Conflict(format!("stack {name} is not built, so it has no health to show")).into());
@@ -32,7 +31,7 @@ pub async fn health(
             .await
             .ok_or_else(|| Error::Upstream(format!("the health monitor of {name} has no answer yet")))?,
     };
-    Ok(Json(snap.to_json()))
+    Ok(Json(snap.to_contract()))
 }
 
 #[utoipa::path(post, path = "/stacks/{name}/nodes/{node}/waf", tag = "operations", params(("name" = String, Path, description = "The stack's name"), ("node" = String, Path, description = "The node's Name tag, e.g. ha-utm-left")), request_body = WafRequest, responses((status = 200, description = "The switch as read back", body = WafState), (status = 404, description = "No such stack or node", body = ErrorBody), (status = 409, description = "It would take the tier's last path down", body = ErrorBody), (status = 422, description = "Wrong field type", body = ErrorBody), (status = 502, description = "The node did not answer", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
