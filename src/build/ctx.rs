@@ -184,7 +184,7 @@ impl Ctx {
             stack: self.stack.to_string(),
             build_id: self.build_id,
             step: self.step,
-            status: "running".into(),
+            status: crate::contract::StepStatus::Running.as_str().to_owned(),
             progress: text,
             error: None,
         });

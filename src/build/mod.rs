@@ -21,6 +21,7 @@ pub use ctx::Timing;
 
 use crate::SharedApp;
 use crate::cloud::CloudError;
+use crate::contract::{BuildKind, BuildStatus, StepStatus};
 use crate::events::Event;
 use crate::stack::{self, LbRole, Provider};
 use crate::store::{NewAudit, StoreError};
@@ -144,10 +145,10 @@ pub async fn start_step(app: &SharedApp, stack_name: &str, step: u8, actor: &str
 /// that adopts whatever the earlier one created.
 pub async fn resume(app: &SharedApp, build_id: i64, actor: &str) -> Result<i64, BuildError> {
     let old = app.store.build(build_id).await?.ok_or(BuildError::NoSuchBuild(build_id))?;
-    if !matches!(old.status.as_str(), "interrupted" | "failed") {
+    if !old.is_resumable() {
         return Err(BuildError::NotResumable(build_id));
     }
-    let kind = if old.kind == "destroy" { Kind::Destroy } else { Kind::Apply };
+    let kind = if BuildKind::parse(&old.kind) == Some(BuildKind::Destroy) { Kind::Destroy } else { Kind::Apply };
     begin(app, &old.stack, kind, actor, Some(build_id), None).await
 }
 
@@ -161,7 +162,7 @@ async fn begin(
 ) -> Result<i64, BuildError> {
     let stack = stack::load(&app.store, stack_name).await?;
     // A build (above all a teardown) would pull nodes out from under a drill's faults and restores.
-    if let Some(d) = app.store.drills_of(stack.row.id, 1).await?.into_iter().find(|d| d.status == "running") {
+    if let Some(d) = app.store.drills_of(stack.row.id, 1).await?.into_iter().find(|d| d.is_running()) {
         return Err(BuildError::DrillRunning { stack: stack_name.to_owned(), drill_id: d.id });
     }
     if kind == Kind::Apply {
@@ -292,7 +293,7 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
                 };
                 if !started.contains(&spec.number) && ready {
                     started.insert(spec.number);
-                    set_status(&ctx, spec.number, "running", None).await;
+                    set_status(&ctx, spec.number, StepStatus::Running, None).await;
                     // Each step is its own task: the loop below awaits database writes,
                     // and a step polled only by this loop would stall meanwhile, holding
                     // whatever it had (a write transaction, say) and deadlocking both.
@@ -308,22 +309,22 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
         match result {
             Ok(()) => {
                 done.insert(number);
-                set_status(&ctx, number, "succeeded", None).await;
+                set_status(&ctx, number, StepStatus::Succeeded, None).await;
             }
             Err(e) => {
                 let message = e.to_string();
                 tracing::warn!(stack = %ctx.stack, build = ctx.build_id, step = number, error = %message, "build step failed");
-                set_status(&ctx, number, "failed", Some(&message)).await;
+                set_status(&ctx, number, StepStatus::Failed, Some(&message)).await;
                 failures.insert(number, message);
             }
         }
     }
     for spec in specs.iter().filter(|s| !started.contains(&s.number)) {
-        set_status(&ctx, spec.number, "skipped", None).await;
+        set_status(&ctx, spec.number, StepStatus::Skipped, None).await;
     }
     let (status, error) = match failures.iter().next() {
-        None => ("succeeded", None),
-        Some((number, message)) => ("failed", Some(format!("step {number}: {message}"))),
+        None => (BuildStatus::Succeeded, None),
+        Some((number, message)) => (BuildStatus::Failed, Some(format!("step {number}: {message}"))),
     };
     let store = &ctx.app.store;
     if let Err(e) = store.finish_build(ctx.build_id, status, error.as_deref()).await {
@@ -334,25 +335,25 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
             actor: &actor,
             action: &format!("build.{}", kind.as_str()),
             target: &ctx.stack,
-            outcome: if status == "succeeded" { "ok" } else { "failed" },
+            outcome: if status == BuildStatus::Succeeded { "ok" } else { "failed" },
             detail: error.clone().unwrap_or_else(|| format!("build {}", ctx.build_id)),
         })
         .await;
     // A built stack is watched from now on; a torn-down one no longer.
     match (kind, status) {
         (Kind::Apply, _) => crate::health::ensure(&ctx.app, &ctx.stack),
-        (Kind::Destroy, "succeeded") => ctx.app.health.stop(&ctx.stack),
+        (Kind::Destroy, BuildStatus::Succeeded) => ctx.app.health.stop(&ctx.stack),
         _ => {}
     }
     ctx.app.bus.publish(Event::BuildFinished {
         stack: ctx.stack.to_string(),
         build_id: ctx.build_id,
-        status: status.into(),
+        status: status.as_str().to_owned(),
         error,
     });
 }
 
-async fn set_status(ctx: &Ctx, number: u8, status: &str, error: Option<&str>) {
+async fn set_status(ctx: &Ctx, number: u8, status: StepStatus, error: Option<&str>) {
     if let Err(e) = ctx.app.store.set_step_status(ctx.build_id, number, status, error).await {
         tracing::error!(build = ctx.build_id, step = number, error = %e, "cannot record a step's status");
     }
@@ -360,7 +361,7 @@ async fn set_status(ctx: &Ctx, number: u8, status: &str, error: Option<&str>) {
         stack: ctx.stack.to_string(),
         build_id: ctx.build_id,
         step: number,
-        status: status.to_owned(),
+        status: status.as_str().to_owned(),
         progress: String::new(),
         error: error.map(str::to_owned),
     });

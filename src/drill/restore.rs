@@ -4,6 +4,7 @@
 
 use super::scenario::Injection;
 use crate::SharedApp;
+use crate::contract::{DrillStatus, Verdict};
 use crate::node::{self, Authority, NodeError};
 use crate::stack::StackError;
 use crate::store::{NewAudit, PendingRestoreRow, StoreError};
@@ -103,7 +104,7 @@ pub async fn at_startup(app: &SharedApp) -> Result<(), StoreError> {
     }
     for d in app.store.running_drills().await? {
         let reasons = serde_json::json!([[false, "the server stopped during the drill"]]).to_string();
-        app.store.finish_drill(d.id, "aborted", Some("fail"), &reasons).await?;
+        app.store.finish_drill(d.id, DrillStatus::Aborted, Some(Verdict::Fail), &reasons).await?;
         app.store
             .audit(NewAudit {
                 actor: ACTOR,

@@ -16,6 +16,7 @@ use super::scenario::{Injection, Scenario};
 use super::{Budget, Expectation, MarkKind, PhaseKind, PhaseSpan, RoundInfo, Settings, Timeline};
 use crate::SharedApp;
 use crate::cloud::{Cloud, HealthState};
+use crate::contract::{DrillStatus, Verdict};
 use crate::events::Event;
 use crate::node::{self, NodeError};
 use crate::stack::{self, InstanceRole, LbRole, Provider, StackError};
@@ -147,7 +148,7 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
     if scenario.needs_confirmation(provider) && req.confirm.as_deref().map(str::trim) != Some(stack_name) {
         return Err(DrillError::NeedsConfirmation { scenario: scenario.id.clone(), stack: stack_name.to_owned() });
     }
-    if app.store.latest_build(stack.row.id).await?.is_some_and(|b| b.status == "running") {
+    if app.store.latest_build(stack.row.id).await?.is_some_and(|b| b.is_running()) {
         return Err(DrillError::BuildRunning(stack_name.to_owned()));
     }
     let cloud = app.providers.cloud_for(def).map_err(DrillError::Provider)?;
@@ -264,7 +265,7 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
                 tracing::error!(drill = id, error = %e, "cannot restore after a failed runner");
             }
             let reasons = json!([[false, format!("the drill runner failed: {e}")]]).to_string();
-            if let Err(e) = app.store.finish_drill(id, "aborted", Some("fail"), &reasons).await {
+            if let Err(e) = app.store.finish_drill(id, DrillStatus::Aborted, Some(Verdict::Fail), &reasons).await {
                 tracing::error!(drill = id, error = %e, "cannot record the failed drill");
             }
             app.drills.unregister(id);
@@ -500,22 +501,22 @@ impl Run {
         let (status, mut pass, mut checks) = match outcome {
             Ok(()) => {
                 let (pass, checks) = report::verdict(&self.settings, &figures);
-                ("finished", Some(pass), checks)
+                (DrillStatus::Finished, Some(pass), checks)
             }
             Err(Stop::Halted) => {
-                ("halted", None, vec![Check { ok: false, text: "halted before the end: not judged".into() }])
+                (DrillStatus::Halted, None, vec![Check { ok: false, text: "halted before the end: not judged".into() }])
             }
             Err(Stop::Failed(why)) => {
                 let (_, mut checks) = report::verdict(&self.settings, &figures);
                 checks.insert(0, Check { ok: false, text: why });
-                ("aborted", Some(false), checks)
+                (DrillStatus::Aborted, Some(false), checks)
             }
         };
         if !restored {
             checks.insert(0, Check { ok: false, text: "some faults could not be restored: see the audit log".into() });
             pass = pass.map(|_| false);
         }
-        let verdict = pass.map(|p| if p { "pass" } else { "fail" });
+        let verdict = pass.map(|p| if p { Verdict::Pass } else { Verdict::Fail });
         let reasons: Vec<(bool, &str)> = checks.iter().map(|c| (c.ok, c.text.as_str())).collect();
         let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
         self.app.store.finish_drill(self.id, status, verdict, &reasons).await?;
@@ -523,12 +524,12 @@ impl Run {
             "drill {} ({}): {status}, verdict {}, availability {}%, mttd {:?} ms, mttr {:?} ms",
             self.id,
             self.scenario,
-            verdict.unwrap_or("none"),
+            verdict.map_or("none", Verdict::as_str),
             figures.total.availability,
             figures.mttd_ms,
             figures.mttr_ms
         );
-        let outcome = verdict.unwrap_or(status);
+        let outcome = verdict.map_or(status.as_str(), Verdict::as_str);
         self.app
             .store
             .audit(NewAudit { actor: &self.actor, action: "drill.finish", target: &self.stack, outcome, detail })
@@ -541,7 +542,7 @@ impl Run {
 /// Stops a running drill at once; its runner restores what it changed.
 pub async fn halt(app: &SharedApp, id: i64, actor: &str) -> Result<(), DrillError> {
     let row = app.store.drill(id).await?.ok_or(DrillError::NoSuchDrill(id))?;
-    let result = if row.status != "running" {
+    let result = if !row.is_running() {
         Err(DrillError::NotRunning { id, status: row.status.clone() })
     } else if app.drills.halt(id) {
         Ok(())
@@ -549,7 +550,7 @@ pub async fn halt(app: &SharedApp, id: i64, actor: &str) -> Result<(), DrillErro
         // Running in the database but not in this process: restore it here.
         let failures = restore::undo_all(app, id, actor).await?;
         let reasons = json!([[false, "halted; its runner was gone"]]).to_string();
-        app.store.finish_drill(id, "halted", None, &reasons).await?;
+        app.store.finish_drill(id, DrillStatus::Halted, None, &reasons).await?;
         if failures.is_empty() { Ok(()) } else { Err(DrillError::Provider(failures.join("; "))) }
     };
     let (outcome, detail) = match &result {

@@ -1,5 +1,7 @@
 use serde::Serialize;
 
+use crate::contract::{BuildStatus, StepStatus};
+
 use super::{Result, Store, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -15,6 +17,17 @@ pub struct BuildRow {
     pub finished_at: Option<i64>,
     pub error: Option<String>,
     pub resumed_from: Option<i64>,
+}
+
+impl BuildRow {
+    pub fn is_running(&self) -> bool {
+        self.status == BuildStatus::Running.as_str()
+    }
+
+    /// A build that ended early, which `resume` may continue.
+    pub fn is_resumable(&self) -> bool {
+        matches!(BuildStatus::parse(&self.status), Some(BuildStatus::Interrupted | BuildStatus::Failed))
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -106,7 +119,14 @@ impl Store {
         Ok(Ok(id))
     }
 
-    pub async fn set_step_status(&self, build_id: i64, number: u8, status: &str, error: Option<&str>) -> Result<()> {
+    pub async fn set_step_status(
+        &self,
+        build_id: i64,
+        number: u8,
+        status: StepStatus,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let status = status.as_str();
         let now = now_ms();
         sqlx::query(
             "UPDATE build_steps SET status = ?1, error = ?2,
@@ -134,7 +154,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn finish_build(&self, build_id: i64, status: &str, error: Option<&str>) -> Result<()> {
+    pub async fn finish_build(&self, build_id: i64, status: BuildStatus, error: Option<&str>) -> Result<()> {
+        let status = status.as_str();
         sqlx::query("UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ?")
             .bind(status)
             .bind(error)
@@ -357,7 +378,7 @@ mod tests {
                     store.record_call(b, 1, "Op", "x", "ok", 1).await.unwrap();
                     store.record_resource(s.id, &format!("r{t}/{i}"), "p", "{}", 1).await.unwrap();
                     store.live_resources(s.id).await.unwrap();
-                    store.set_step_status(b, 1, "running", None).await.unwrap();
+                    store.set_step_status(b, 1, StepStatus::Running, None).await.unwrap();
                     store.api_token("nohash").await.unwrap();
                     store.stack("s").await.unwrap();
                     store.build(b).await.unwrap();

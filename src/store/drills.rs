@@ -1,5 +1,7 @@
 use serde::Serialize;
 
+use crate::contract::{DrillStatus, Verdict};
+
 use super::{Result, Store, StoreError, is_unique_violation, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -56,6 +58,12 @@ const DRILL_SELECT: &str = "SELECT d.id, d.stack_id, s.name AS stack, d.scenario
 /// Rows per INSERT: well below SQLite's 32766 bound parameters (8 per row).
 const PROBE_CHUNK: usize = 500;
 
+impl DrillRow {
+    pub fn is_running(&self) -> bool {
+        self.status == DrillStatus::Running.as_str()
+    }
+}
+
 impl Store {
     /// Starts a drill record, unless the stack already has one running (then
     /// returns that one's id as the error value).
@@ -104,7 +112,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn finish_drill(&self, id: i64, status: &str, verdict: Option<&str>, reasons: &str) -> Result<()> {
+    pub async fn finish_drill(
+        &self,
+        id: i64,
+        status: DrillStatus,
+        verdict: Option<Verdict>,
+        reasons: &str,
+    ) -> Result<()> {
+        let (status, verdict) = (status.as_str(), verdict.map(Verdict::as_str));
         sqlx::query("UPDATE drills SET status = ?, verdict = ?, reasons = ?, finished_at = ? WHERE id = ?")
             .bind(status)
             .bind(verdict)

@@ -87,7 +87,7 @@ impl From<&BuildRow> for BuildView {
             started_at: format_ms(b.started_at),
             finished_at: b.finished_at.map(format_ms),
             error: b.error.clone(),
-            resumable: matches!(b.status.as_str(), "interrupted" | "failed"),
+            resumable: b.is_resumable(),
         }
     }
 }
@@ -227,7 +227,7 @@ pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &
     }
     Ok(WizardBody {
         stack: name.to_owned(),
-        running: latest.as_ref().is_some_and(|b| b.status == "running"),
+        running: latest.as_ref().is_some_and(|b| b.is_running()),
         build: latest.as_ref().map(BuildView::from),
         steps,
         can_operate,
@@ -253,7 +253,7 @@ pub async fn step_card_html(
     let title = build::steps(kind).iter().find(|s| s.number == number).map(|s| s.title).unwrap_or("");
     let view =
         step_view(&s.definition, kind, rows.iter().find(|r| r.number == i64::from(number)), &calls, number, title);
-    let card = StepCard { stack: name, step: &view, can_operate, csrf, running: b.status == "running" };
+    let card = StepCard { stack: name, step: &view, can_operate, csrf, running: b.is_running() };
     card.render().map_err(Error::internal)
 }
 

@@ -283,7 +283,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         id: d.row.id,
         status: d.row.status.clone(),
         verdict: d.row.verdict.clone().unwrap_or_default(),
-        running: d.row.status == "running",
+        running: d.row.is_running(),
         can_operate,
         csrf: csrf.to_owned(),
         current: d.timeline.phases.last().map(|p| p.name.clone()).unwrap_or_else(|| "starting".into()),
