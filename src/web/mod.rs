@@ -83,6 +83,9 @@ pub fn router(app: SharedApp) -> Router {
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        // Signed-in pages and API answers must not outlive the session in a
+        // shared or back-button cache; static assets set their own (immutable).
+        (header::CACHE_CONTROL, "no-store"),
     ];
     let mut router = Router::new()
         .merge(browser)

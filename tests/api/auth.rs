@@ -176,3 +176,23 @@ async fn the_api_needs_a_valid_bearer_token_and_the_right_role() {
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "forbidden");
 }
+
+#[tokio::test]
+async fn a_next_that_browsers_would_read_as_another_site_lands_on_the_stacks_page() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    for next in ["/%09/evil.example", "/%5Cevil.example", "//evil.example", "https://evil.example/"] {
+        let res = app.get(&format!("/login?next={next}")).await;
+        assert_eq!(res.status(), 303, "{next}");
+        let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert_eq!(to, "/stacks", "{next} must not leave the site");
+    }
+    let page = app.get("/stacks").await;
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-store", "a signed-in page is not cached");
+    let asset = app.page("/stacks").await;
+    let css = asset.split("href=\"/static/").nth(1).and_then(|s| s.split('"').next()).map(str::to_owned);
+    if let Some(css) = css {
+        let res = app.get(&format!("/static/{css}")).await;
+        assert_ne!(res.headers()[header::CACHE_CONTROL], "no-store", "static assets keep their own caching");
+    }
+}

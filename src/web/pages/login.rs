@@ -35,10 +35,24 @@ pub struct LoginQuery {
 }
 
 /// Only local paths, so the sign-in page cannot be used as an open redirect.
+/// Where to go after signing in: a path on this site, or the stacks page.
+/// Browsers drop tabs and newlines from a URL and read a backslash as a
+/// slash, so `/\t/evil.example` or `/\\evil.example` would leave the site:
+/// anything with a control character or a backslash is refused, and what is
+/// left must resolve to this origin.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
-        _ => "/stacks".to_owned(),
+    const HOME: &str = "/stacks";
+    let Some(n) = next else { return HOME.to_owned() };
+    if !n.starts_with('/') || n.starts_with("//") || n.chars().any(|c| c.is_control() || c == '\\') {
+        return HOME.to_owned();
+    }
+    let Ok(base) = url::Url::parse("http://hawaf.invalid/") else { return HOME.to_owned() };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+        _ => HOME.to_owned(),
     }
 }
 
@@ -153,4 +167,29 @@ pub async fn logout(State(app): State<SharedApp>, Viewer(user): Viewer, jar: Coo
         .await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/stacks/demo?tab=ops")), "/stacks/demo?tab=ops");
+        assert_eq!(safe_next(None), "/stacks");
+        for off_site in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/\u{7f}/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(off_site)), "/stacks", "{off_site:?}");
+        }
+        // Still percent-encoded, it is a path here, not a host.
+        assert_eq!(safe_next(Some("/%09/evil.example")), "/%09/evil.example");
+    }
 }
