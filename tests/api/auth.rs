@@ -196,3 +196,42 @@ async fn a_next_that_browsers_would_read_as_another_site_lands_on_the_stacks_pag
         assert_ne!(res.headers()[header::CACHE_CONTROL], "no-store", "static assets keep their own caching");
     }
 }
+
+#[tokio::test]
+async fn a_flood_of_huge_user_names_stores_none_of_them() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(60 * 1024);
+    let mut csrf = csrf_in(&app.page("/login").await);
+    for _ in 0..200 {
+        let res = app
+            .browser
+            .post(app.url("/login"))
+            .form(&[("username", huge.as_str()), ("password", "whatever"), ("csrf_token", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status().as_u16(), 401 | 429), "{}", res.status());
+        // Each refusal renders the form afresh, with a new double-submit token.
+        csrf = csrf_in(&res.text().await.unwrap());
+    }
+    let rows = app.app.store.audit_entries(None, 1000).await.unwrap();
+    let stored: usize = rows.iter().map(|e| e.actor.len() + e.target.len() + e.detail.len()).sum();
+    // 200 attempts of 60 KB each were 12 MB; what the log keeps of them is a few bytes each.
+    assert!(stored < 64 * 1024, "the audit log holds {stored} bytes");
+    assert!(rows.iter().any(|e| e.actor == "(malformed)" && e.action == "session.sign_in"));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("private.db");
+    let app = spawn_app_with(|c| c.db = db.clone()).await;
+    app.sign_in_admin().await;
+    for suffix in ["", "-wal"] {
+        let path = format!("{}{suffix}", db.display());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path} is {mode:o}");
+    }
+}

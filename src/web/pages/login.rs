@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use serde::Deserialize;
 
 use crate::SharedApp;
-use crate::auth::{hash_token, new_token, verify_password};
+use crate::auth::{self, hash_token, new_token, verify_password};
 use crate::store::{NewAudit, now_ms};
 use crate::web::Layout;
 use crate::web::error::{Error, PageError};
@@ -112,6 +112,15 @@ pub async fn submit(
         };
         (status, jar.add(cookie), page).into_response()
     };
+
+    // A name no account can have is refused before anything is looked up or
+    // stored as given: an anonymous client must not fill the audit log (and
+    // the disk) with 60 KB user names.
+    if auth::check_username(&username).is_err() {
+        let detail = format!("a user name no account can have ({} bytes), from {ip}", username.len());
+        audit(&app, "(malformed)", "failed", detail).await?;
+        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
+    }
 
     if let Err(wait) = throttle.check(&username, &ip) {
         audit(&app, &username, "refused", format!("throttled, from {ip}")).await?;
