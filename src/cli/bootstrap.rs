@@ -29,7 +29,7 @@ pub(super) async fn user_add(db: &DbArgs, name: &str, role: Role, password_stdin
         other => Failure::input(other.to_string()),
     })?;
     if generated {
-        out!("created {role} {name} with password {password}");
+        super::secret_line(format_args!("created {role} {name} with password {password}"));
     } else {
         out!("created {role} {name}");
     }
@@ -42,6 +42,6 @@ pub(super) async fn token_create(db: &DbArgs, user: &str, name: &str) -> Result<
         auth::AuthError::NoSuchUser(_) => Failure::input(e.to_string()),
         other => Failure::failed(other.to_string()),
     })?;
-    out!("{token}");
+    super::secret_line(format_args!("{token}"));
     Ok(())
 }

@@ -34,8 +34,19 @@ impl Client {
         body: Option<Value>,
     ) -> Result<T, Failure> {
         let value = self.call(method, path, body).await?;
-        serde_json::from_value(value)
-            .map_err(|e| Failure::failed(format!("the server's answer to {path} is not what this hawaf expects: {e}")))
+        parse(path, value)
+    }
+
+    /// Both: the answer as sent (what `--json` prints, fields this CLI does
+    /// not know included) and as the contract's type.
+    pub(super) async fn both<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<(Value, T), Failure> {
+        let value = self.call(method, path, None).await?;
+        let typed = parse(path, value.clone())?;
+        Ok((value, typed))
     }
 
     pub(super) async fn call(
@@ -70,4 +81,9 @@ impl Client {
             _ => Failure::failed(message),
         })
     }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &str, value: Value) -> Result<T, Failure> {
+    serde_json::from_value(value)
+        .map_err(|e| Failure::failed(format!("the server's answer to {path} is not what this hawaf expects: {e}")))
 }

@@ -104,10 +104,10 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
             Ok(())
         }
         DrillCommand::List { name } => {
-            let list: Vec<DrillSummary> =
-                client.typed(reqwest::Method::GET, &format!("/stacks/{name}/drills"), None).await?;
+            let (raw, list): (_, Vec<DrillSummary>) =
+                client.both(reqwest::Method::GET, &format!("/stacks/{name}/drills")).await?;
             if json_out {
-                out!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                out!("{raw:#}");
             } else {
                 out!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
                 for d in &list {

@@ -37,6 +37,17 @@ pub(crate) fn write_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// A line that carries a secret shown once (a generated password, a new
+/// token): if nobody reads it, the secret is lost, and that is a failure.
+pub(crate) fn secret_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush()) {
+        eprintln!("hawaf: cannot show the new secret ({e}); it is not stored in clear, so create another");
+        std::process::exit(1)
+    }
+}
+
 mod args;
 mod bootstrap;
 mod client;

@@ -121,9 +121,9 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             follow_build(&client, started, json_out).await?;
         }
         StackCommand::Health { name } => {
-            let h: Health = client.typed(reqwest::Method::GET, &format!("/stacks/{name}/health"), None).await?;
+            let (raw, h): (_, Health) = client.both(reqwest::Method::GET, &format!("/stacks/{name}/health")).await?;
             if json_out {
-                out!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
+                out!("{raw:#}");
             } else {
                 for (tier, t) in [("external", &h.tiers.external), ("internal", &h.tiers.internal)] {
                     out!("{} ({tier}): {} of {} instances in service", t.lb, t.in_service, t.total);
@@ -159,8 +159,8 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let build = loop {
-        let b: Build = client.typed(reqwest::Method::GET, &format!("/builds/{id}"), None).await?;
+    let (raw, build) = loop {
+        let (raw, b): (_, Build) = client.both(reqwest::Method::GET, &format!("/builds/{id}")).await?;
         let ended = [StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped];
         let done = b.steps.iter().filter(|s| ended.contains(&s.status)).count();
         bar.set_position(done as u64);
@@ -175,13 +175,13 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
             .collect();
         bar.set_message(running.join(" | "));
         if b.status != BuildStatus::Running {
-            break b;
+            break (raw, b);
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     bar.finish_and_clear();
     if json_out {
-        out!("{}", serde_json::to_string_pretty(&build).unwrap_or_default());
+        out!("{raw:#}");
     }
     match build.status {
         BuildStatus::Succeeded => {

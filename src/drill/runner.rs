@@ -164,7 +164,26 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
     let names: Vec<(String, String)> = ids.iter().map(|(_, id, n)| (id.clone(), n.clone())).collect();
     let ext = def.load_balancer(LbRole::External).to_string();
     let int = def.load_balancer(LbRole::Internal).to_string();
+    // Serialised with node actions: an operator's switch cannot land between
+    // the steady-state check and the drill's start.
+    let _serialised = app.node_locks.lock(stack_name).await;
     steady_state(cloud.as_ref(), stack_name, [&ext, &int], &names).await?;
+    // What hawaf itself holds down counts at once, like the guardrail counts it:
+    // the load balancer may not have noticed yet, and a drill would undo it.
+    let held: Vec<String> = app
+        .store
+        .holds(stack.row.id)
+        .await?
+        .into_iter()
+        .filter(|h| names.iter().any(|(id, name)| *name == h.node && *id == h.instance_id))
+        .map(|h| format!("{} ({})", h.node, node::Hold::parse(&h.hold).map_or(h.hold.as_str(), |x| x.describe())))
+        .collect();
+    if !held.is_empty() {
+        return Err(DrillError::Unhealthy {
+            stack: stack_name.to_owned(),
+            reason: format!("hawaf has taken {} down: bring it back first", held.join(", ")),
+        });
+    }
 
     let url = match provider {
         Provider::Lab => app.providers.lab().lb_url(&ext).ok_or_else(|| DrillError::Unhealthy {

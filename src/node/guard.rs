@@ -115,10 +115,37 @@ impl<'a> Authority<'a> {
         Authority::Operator { confirm: confirm.map(str::trim).filter(|c| !c.is_empty()) }
     }
 
+    /// An owned copy, for work that must outlive the request that asked for it.
+    pub fn owned(self) -> OwnedAuthority {
+        match self {
+            Authority::Operator { confirm } => OwnedAuthority::Operator { confirm: confirm.map(str::to_owned) },
+            Authority::Drill { id, outage } => OwnedAuthority::Drill { id, outage },
+            Authority::Restore => OwnedAuthority::Restore,
+        }
+    }
+
     fn drill_id(self) -> Option<i64> {
         match self {
             Authority::Drill { id, .. } => Some(id),
             _ => None,
+        }
+    }
+}
+
+/// `Authority` without borrows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedAuthority {
+    Operator { confirm: Option<String> },
+    Drill { id: i64, outage: bool },
+    Restore,
+}
+
+impl OwnedAuthority {
+    pub fn as_ref(&self) -> Authority<'_> {
+        match self {
+            OwnedAuthority::Operator { confirm } => Authority::Operator { confirm: confirm.as_deref() },
+            OwnedAuthority::Drill { id, outage } => Authority::Drill { id: *id, outage: *outage },
+            OwnedAuthority::Restore => Authority::Restore,
         }
     }
 }
@@ -304,34 +331,37 @@ pub(super) async fn check(
 }
 
 /// Before the action: a hold it will create is recorded first, so a crash
-/// or a concurrent reader sees it as pending.
+/// or a concurrent reader sees it as pending. Answers whether the hold is
+/// new (false when the node was already held this way).
 pub(super) async fn before(
     app: &SharedApp,
     node: &Node,
     change: Change,
     authority: Authority<'_>,
     actor: &str,
-) -> Result<(), NodeError> {
-    if let Change::Takes(hold) = change {
-        app.store
-            .add_hold(NewHold {
-                stack_id: node.stack.row.id,
-                node: &node.name,
-                hold: hold.as_str(),
-                instance_id: &node.instance_id,
-                actor,
-                drill_id: authority.drill_id(),
-            })
-            .await?;
-    }
-    Ok(())
+) -> Result<bool, NodeError> {
+    let Change::Takes(hold) = change else { return Ok(false) };
+    Ok(app
+        .store
+        .add_hold(NewHold {
+            stack_id: node.stack.row.id,
+            node: &node.name,
+            hold: hold.as_str(),
+            instance_id: &node.instance_id,
+            actor,
+            drill_id: authority.drill_id(),
+        })
+        .await?)
 }
 
 /// After the action: `held` says whether the node is now held by this
-/// change's hold (for the WAF switch, what the node reads back).
-pub(super) async fn after(app: &SharedApp, node: &Node, change: Change, held: bool) {
+/// change's hold (for the WAF switch, what the node reads back). A failed
+/// take-down removes only a hold it made itself (`fresh`): one that was
+/// there before stands for an earlier action that did land.
+pub(super) async fn after(app: &SharedApp, node: &Node, change: Change, held: bool, fresh: bool) {
+    let keep = held || (matches!(change, Change::Takes(_)) && !fresh);
     let result =
-        if held { Ok(()) } else { app.store.remove_hold(node.stack.row.id, &node.name, change.hold().as_str()).await };
+        if keep { Ok(()) } else { app.store.remove_hold(node.stack.row.id, &node.name, change.hold().as_str()).await };
     if let Err(e) = result {
         // The hold stays: the guardrail then errs on the side of asking.
         tracing::error!(stack = %node.stack.row.name, node = %node.name, error = %e, "cannot update a node hold");

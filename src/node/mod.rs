@@ -208,9 +208,27 @@ async fn audit(app: &SharedApp, actor: &str, action: &str, target: String, outco
     }
 }
 
-/// Turns a WAF node's virtual webserver on or off and returns the state
-/// read back from the node.
+/// Turns a WAF node's switch on or off and returns the state read back
+/// from the node. It runs to its end even when the request that asked is
+/// cancelled (a timeout, a closed connection): a hold written and never
+/// settled, or an action left out of the audit log, would mislead.
 pub async fn set_waf(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    enabled: bool,
+    authority: Authority<'_>,
+    actor: &str,
+) -> Result<bool, NodeError> {
+    let (app, stack_name, node_name, actor) =
+        (app.clone(), stack_name.to_owned(), node_name.to_owned(), actor.to_owned());
+    let authority = authority.owned();
+    tokio::spawn(async move { set_waf_here(&app, &stack_name, &node_name, enabled, authority.as_ref(), &actor).await })
+        .await
+        .map_err(|e| NodeError::Provider(format!("the WAF switch task failed: {e}")))?
+}
+
+async fn set_waf_here(
     app: &SharedApp,
     stack_name: &str,
     node_name: &str,
@@ -224,7 +242,7 @@ pub async fn set_waf(
         // Locked once the node is known, so mistyped names add no locks.
         let _serialised = app.node_locks.lock(&node.stack.row.name).await;
         guard::check(app, &node, change, authority).await?;
-        guard::before(app, &node, change, authority, actor).await?;
+        let fresh = guard::before(app, &node, change, authority, actor).await?;
         let result = async {
             let d = &node.stack.definition;
             let client = waf_client(app, node.stack.row.id, d, &node.name, &node.instance_id).await?;
@@ -235,9 +253,9 @@ pub async fn set_waf(
         // disable holds nothing and a failed enable keeps its hold.
         let held = match &result {
             Ok(state) => !state,
-            Err(_) => !enabled,
+            Err(_) => enabled,
         };
-        guard::after(app, &node, change, held).await;
+        guard::after(app, &node, change, held, fresh).await;
         result
     }
     .await;
@@ -277,8 +295,24 @@ pub async fn waf_enabled(app: &SharedApp, stack_name: &str, node_name: &str) -> 
     client.last().enabled().await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
 }
 
-/// Injects (or undoes) a fault on a node.
+/// Injects (or undoes) a fault on a node; like `set_waf`, to its end.
 pub async fn inject(
+    app: &SharedApp,
+    stack_name: &str,
+    node_name: &str,
+    fault: Fault,
+    authority: Authority<'_>,
+    actor: &str,
+) -> Result<(), NodeError> {
+    let (app, stack_name, node_name, actor) =
+        (app.clone(), stack_name.to_owned(), node_name.to_owned(), actor.to_owned());
+    let authority = authority.owned();
+    tokio::spawn(async move { inject_here(&app, &stack_name, &node_name, fault, authority.as_ref(), &actor).await })
+        .await
+        .map_err(|e| NodeError::Provider(format!("the fault task failed: {e}")))?
+}
+
+async fn inject_here(
     app: &SharedApp,
     stack_name: &str,
     node_name: &str,
@@ -294,7 +328,7 @@ pub async fn inject(
             return Err(NodeError::WrongRole { fault, node: node.name.clone() });
         }
         guard::check(app, &node, change, authority).await?;
-        guard::before(app, &node, change, authority, actor).await?;
+        let fresh = guard::before(app, &node, change, authority, actor).await?;
         let result = apply_fault(app, &node, fault).await;
         // A fault that failed to land holds nothing; a restore that failed
         // leaves the node held, as it may well still be down.
@@ -302,7 +336,7 @@ pub async fn inject(
             Change::Takes(_) => result.is_ok(),
             Change::Lifts(_) => result.is_err(),
         };
-        guard::after(app, &node, change, held).await;
+        guard::after(app, &node, change, held, fresh).await;
         result
     }
     .await;

@@ -23,12 +23,21 @@ pub struct NewHold<'a> {
 }
 
 impl Store {
-    /// Records (or renews) a hold before the action that makes it true.
-    pub async fn add_hold(&self, h: NewHold<'_>) -> Result<()> {
-        sqlx::query(
+    /// Records a hold before the action that makes it true. Answers whether
+    /// it is new: a hold already there (the node was down already) is kept
+    /// as it was, so a failed repeat cannot remove it.
+    pub async fn add_hold(&self, h: NewHold<'_>) -> Result<bool> {
+        // A hold on the node's predecessor (same name, rebuilt instance) is stale: replace it.
+        sqlx::query("DELETE FROM node_holds WHERE stack_id = ? AND node = ? AND hold = ? AND instance_id <> ?")
+            .bind(h.stack_id)
+            .bind(h.node)
+            .bind(h.hold)
+            .bind(h.instance_id)
+            .execute(&self.writer)
+            .await?;
+        let done = sqlx::query(
             "INSERT INTO node_holds (stack_id, node, hold, instance_id, actor, drill_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (stack_id, node, hold) DO UPDATE SET
-               instance_id = excluded.instance_id, actor = excluded.actor, drill_id = excluded.drill_id, at = excluded.at",
+             ON CONFLICT (stack_id, node, hold) DO NOTHING",
         )
         .bind(h.stack_id)
         .bind(h.node)
@@ -39,7 +48,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn remove_hold(&self, stack_id: i64, node: &str, hold: &str) -> Result<()> {

@@ -339,7 +339,12 @@ impl UtmClient {
         let messages = parse_messages(&bytes);
         Err(match status {
             StatusCode::UNAUTHORIZED => WafError::BadToken { url: self.base.to_string() },
-            _ if !messages.is_empty() && messages.iter().all(|m| !m.is_fatal()) => {
+            // Objections come as a refusal of the request's content; a 403, a
+            // 404 or a server error is something else, whatever its messages say.
+            _ if matches!(status.as_u16(), 400 | 409 | 422)
+                && !messages.is_empty()
+                && messages.iter().all(|m| !m.is_fatal()) =>
+            {
                 WafError::Objection { action: action.to_string(), status: status.as_u16(), messages }
             }
             StatusCode::FORBIDDEN => WafError::Forbidden { url: self.base.to_string(), messages },

@@ -127,6 +127,20 @@ async fn a_second_web_server_stopped_right_after_the_first_is_refused() {
 }
 
 #[tokio::test]
+async fn a_drill_does_not_start_while_hawaf_holds_a_node_down() {
+    let app = spawn_app().await;
+    let token = built(&app, "held").await;
+    let (status, _) = waf(&app, &token, "held", "ha-utm-left", json!({"enabled": false})).await;
+    assert_eq!(status, 200);
+    // At once, before the load balancer has noticed.
+    let (status, body) =
+        app.api_json(Method::POST, "/stacks/held/drills", &token, Some(json!({"scenario": "D1"}))).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains("ha-utm-left (WAF switched off)"), "{body}");
+    assert_eq!(waf(&app, &token, "held", "ha-utm-left", json!({"enabled": true})).await.0, 200);
+}
+
+#[tokio::test]
 async fn two_disables_sent_at_the_same_moment_cannot_both_pass() {
     let app = spawn_app().await;
     let token = built(&app, "race").await;

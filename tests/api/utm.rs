@@ -219,6 +219,8 @@ async fn a_locked_object_is_still_changed_by_hawaf_which_overrides_user_locks() 
         changed.hostname = "moved.conformance.invalid".into();
         let after = utm.put(&host.reference, &changed).await.expect("X-Restd-Lock-Override lets the change through");
         assert_eq!(after.hostname, "moved.conformance.invalid", "{}", t.what);
+        assert_eq!(after.locked, json!("user"), "{}: overriding the lock to change the object keeps it", t.what);
+        utm.patch::<DnsHost>(&host.reference, &json!({"_locked": ""})).await.unwrap();
         clean(utm, &[("network/dns_host", host.reference.clone())]).await;
     }
 }

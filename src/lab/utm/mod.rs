@@ -298,6 +298,10 @@ fn objects(
         let text = format!("The object type {typ} is not known to this node");
         return Err(ApiError::one(StatusCode::NOT_FOUND, "TYPE_UNKNOWN", &text, &ctx));
     }
+    if usedby && method != Method::GET {
+        let text = format!("{method} is not allowed on usedby");
+        return Err(ApiError::one(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", &text, &ctx));
+    }
     with_node(shared, node, |n| {
         let objs = &mut n.objects;
         let not_found = |ctx: &Ctx, r: &str| {
@@ -346,6 +350,14 @@ fn objects(
                 };
                 ctx.objname = existing.get("name").and_then(Value::as_str).unwrap_or("").into();
                 locked_refusal(&existing, asks, &ctx)?;
+                let mut body = body;
+                // A replace that does not name the lock keeps it: overriding a
+                // user's lock to change an object does not remove the lock.
+                if !body.contains_key("_locked")
+                    && let Some(lock) = existing.get("_locked").filter(|l| l.as_str() != Some("global"))
+                {
+                    body.insert("_locked".into(), lock.clone());
+                }
                 let (base, full) = match (method, existing.as_object()) {
                     (&Method::PATCH, Some(o)) => (o.clone(), false),
                     _ => (Map::new(), true),

@@ -48,7 +48,9 @@ fn safe_next(next: Option<&str>) -> String {
     }
     let Ok(base) = url::Url::parse("http://hawaf.invalid/") else { return HOME.to_owned() };
     match base.join(n) {
-        Ok(u) if u.origin() == base.origin() => match u.query() {
+        // Dot segments collapse on joining: `/a/..//evil.example` becomes
+        // `//evil.example`, which a browser would read as another host.
+        Ok(u) if u.origin() == base.origin() && !u.path().starts_with("//") => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
             None => u.path().to_owned(),
         },
@@ -116,7 +118,16 @@ pub async fn submit(
     // A name no account can have is refused before anything is looked up or
     // stored as given: an anonymous client must not fill the audit log (and
     // the disk) with 60 KB user names.
+    // They share one throttle key per address, so what is stored of them is
+    // bounded by the throttle's rate, and a throttled one stores nothing.
     if auth::check_username(&username).is_err() {
+        if let Err(wait) = throttle.check("(malformed)", &ip) {
+            let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).to_string());
+            if let Ok(v) = wait.to_string().parse() {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return Ok(response);
+        }
         let detail = format!("a user name no account can have ({} bytes), from {ip}", username.len());
         audit(&app, "(malformed)", "failed", detail).await?;
         return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
@@ -195,6 +206,8 @@ mod tests {
             "https://evil.example/",
             "evil.example",
             "/\u{7f}/evil.example",
+            "/.//evil.example",
+            "/a/..//evil.example",
         ] {
             assert_eq!(safe_next(Some(off_site)), "/stacks", "{off_site:?}");
         }
