@@ -220,12 +220,41 @@ pub async fn set_waf(
     authority: Authority<'_>,
     actor: &str,
 ) -> Result<bool, NodeError> {
-    let (app, stack_name, node_name, actor) =
-        (app.clone(), stack_name.to_owned(), node_name.to_owned(), actor.to_owned());
-    let authority = authority.owned();
-    tokio::spawn(async move { set_waf_here(&app, &stack_name, &node_name, enabled, authority.as_ref(), &actor).await })
-        .await
-        .map_err(|e| NodeError::Provider(format!("the WAF switch task failed: {e}")))?
+    let job = Job::new(app, stack_name, node_name, authority, actor);
+    to_the_end("WAF switch", async move {
+        set_waf_here(&job.app, &job.stack, &job.node, enabled, job.authority.as_ref(), &job.actor).await
+    })
+    .await
+}
+
+/// A node action's arguments, owned, for the task that carries it out.
+struct Job {
+    app: SharedApp,
+    stack: String,
+    node: String,
+    authority: guard::OwnedAuthority,
+    actor: String,
+}
+
+impl Job {
+    fn new(app: &SharedApp, stack: &str, node: &str, authority: Authority<'_>, actor: &str) -> Self {
+        Job {
+            app: app.clone(),
+            stack: stack.to_owned(),
+            node: node.to_owned(),
+            authority: authority.owned(),
+            actor: actor.to_owned(),
+        }
+    }
+}
+
+/// Runs a node action in a task of its own, so it ends (hold settled,
+/// audit written) even if the request that asked is dropped.
+async fn to_the_end<T: Send + 'static>(
+    what: &str,
+    action: impl std::future::Future<Output = Result<T, NodeError>> + Send + 'static,
+) -> Result<T, NodeError> {
+    tokio::spawn(action).await.map_err(|e| NodeError::Provider(format!("the {what} task failed: {e}")))?
 }
 
 async fn set_waf_here(
@@ -304,12 +333,11 @@ pub async fn inject(
     authority: Authority<'_>,
     actor: &str,
 ) -> Result<(), NodeError> {
-    let (app, stack_name, node_name, actor) =
-        (app.clone(), stack_name.to_owned(), node_name.to_owned(), actor.to_owned());
-    let authority = authority.owned();
-    tokio::spawn(async move { inject_here(&app, &stack_name, &node_name, fault, authority.as_ref(), &actor).await })
-        .await
-        .map_err(|e| NodeError::Provider(format!("the fault task failed: {e}")))?
+    let job = Job::new(app, stack_name, node_name, authority, actor);
+    to_the_end("fault", async move {
+        inject_here(&job.app, &job.stack, &job.node, fault, job.authority.as_ref(), &job.actor).await
+    })
+    .await
 }
 
 async fn inject_here(
