@@ -26,6 +26,8 @@ pub struct Config {
     pub build_serial: bool,
     /// Retry and timeout bounds for every AWS call.
     pub aws: AwsTuning,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -39,6 +41,7 @@ impl Config {
             login_attempts_per_minute: 5,
             lab_speedup: 1,
             build_serial: false,
+            metrics_token: None,
             aws: AwsTuning::default(),
         }
     }

@@ -129,6 +129,9 @@ pub struct ServeArgs {
     /// Build one step and one instance at a time (a baseline for benchmarks; never faster).
     #[arg(long, env = "HAWAF_BUILD_SERIAL", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub build_serial: bool,
+    /// A token Prometheus must send (`Authorization: Bearer …`) to read /metrics; open without it.
+    #[arg(long, env = "HAWAF_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -107,6 +107,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.session_ttl = Duration::from_secs(args.session_hours * 3600);
     config.lab_speedup = args.lab_speedup;
     config.build_serial = args.build_serial;
+    config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::SharedApp;
 use crate::store::now_ms;
@@ -15,7 +15,26 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-pub async fn metrics(State(app): State<SharedApp>) -> impl IntoResponse {
+/// Whether the scrape may read the metrics: always without a configured
+/// token; with one, only when it sends it (compared in constant time).
+fn allowed(app: &SharedApp, headers: &HeaderMap) -> bool {
+    let Some(expected) = app.config.metrics_token.as_deref() else { return true };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    sent.len() == expected.len() && sent.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+pub async fn metrics(State(app): State<SharedApp>, headers: HeaderMap) -> Response {
+    if !allowed(&app, &headers) {
+        let mut denied =
+            (StatusCode::UNAUTHORIZED, "the metrics need their token: Authorization: Bearer <HAWAF_METRICS_TOKEN>\n")
+                .into_response();
+        denied.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return denied;
+    }
     let mut stacks = app.health.stacks();
     stacks.sort();
     let snaps: Vec<_> = stacks.iter().filter_map(|s| app.health.snapshot(s)).collect();
@@ -78,5 +97,5 @@ pub async fn metrics(State(app): State<SharedApp>) -> impl IntoResponse {
         let _ =
             writeln!(out, "hawaf_health_poll_failing{{stack=\"{}\"}} {}", label(&s.stack), u8::from(s.error.is_some()));
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -261,3 +261,15 @@ async fn a_tier_fragment_is_the_live_panel_on_its_own_for_signed_in_users() {
     assert!(internal.contains("ha-web-right"));
     assert_eq!(app.get("/stacks/panel/fragments/nodes").await.status(), 404);
 }
+
+#[tokio::test]
+async fn metrics_need_their_token_when_one_is_configured() {
+    let app = crate::helpers::spawn_app_with(|c| c.metrics_token = Some("scrape-me-please".into())).await;
+    let res = reqwest::get(app.url("/metrics")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let wrong = reqwest::Client::new().get(app.url("/metrics")).bearer_auth("scrape-me-pleasf").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = reqwest::Client::new().get(app.url("/metrics")).bearer_auth("scrape-me-please").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("# TYPE hawaf_lb_instances_in_service gauge"));
+}
