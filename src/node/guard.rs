@@ -20,7 +20,7 @@ use super::{Fault, Node, NodeError};
 use crate::SharedApp;
 use crate::cloud::{HealthState, InstanceHealth};
 use crate::stack::{InstanceRole, LbRole, StackDefinition};
-use crate::store::{HoldRow, NewHold};
+use crate::store::{HoldRow, NewHold, ResourceRow};
 
 /// Something hawaf did that keeps a node from serving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,6 +254,14 @@ pub fn margin(tier: LbRole, instances: &[(String, String)], health: &[InstanceHe
     Margin { tier, nodes }
 }
 
+/// Role key (`waf-left`, …) -> instance id, from what the build recorded.
+pub fn instance_ids(resources: &[ResourceRow]) -> HashMap<String, String> {
+    resources
+        .iter()
+        .filter_map(|r| r.logical_id.strip_prefix("instance/").map(|role| (role.to_owned(), r.physical_id.clone())))
+        .collect()
+}
+
 /// The nodes of a tier by name, with their instance ids where built.
 pub fn tier_instances(def: &StackDefinition, tier: LbRole, ids: &HashMap<String, String>) -> Vec<(String, String)> {
     InstanceRole::ALL
@@ -278,13 +286,7 @@ async fn read_margin(app: &SharedApp, node: &Node) -> Result<Margin, NodeError> 
         .await
         .map_err(|source| NodeError::Cloud { node: node.name.clone(), source })?;
     let holds = app.store.holds(node.stack.row.id).await?;
-    let ids: HashMap<String, String> = app
-        .store
-        .live_resources(node.stack.row.id)
-        .await?
-        .into_iter()
-        .filter_map(|r| r.logical_id.strip_prefix("instance/").map(|role| (role.to_owned(), r.physical_id.clone())))
-        .collect();
+    let ids = instance_ids(&app.store.live_resources(node.stack.row.id).await?);
     Ok(margin(tier, &tier_instances(d, tier, &ids), &health, &holds))
 }
 

@@ -331,10 +331,7 @@ async fn margins(
     resources: &[crate::store::ResourceRow],
 ) -> Result<Vec<MarginView>, Error> {
     let holds = app.store.holds(stack.row.id).await?;
-    let ids: HashMap<String, String> = resources
-        .iter()
-        .filter_map(|r| r.logical_id.strip_prefix("instance/").map(|role| (role.to_owned(), r.physical_id.clone())))
-        .collect();
+    let ids = guard::instance_ids(resources);
     Ok([LbRole::External, LbRole::Internal]
         .into_iter()
         .map(|role| {
