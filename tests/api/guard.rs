@@ -4,18 +4,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hawaf::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
 async fn built(app: &TestApp, name: &str) -> String {
-    let token = app.token(Role::Operator).await;
-    let (status, _) = app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": name}))).await;
-    assert_eq!(status, 201);
-    let build = app.run_build(&token, &format!("/stacks/{name}/apply")).await;
-    assert_eq!(build["status"], "succeeded", "{build:#}");
+    let token = app.built_stack(name).await;
     fully_in_service(app, &token, name).await;
     token
 }

@@ -190,6 +190,17 @@ impl TestApp {
         self.wait_build(token, id).await
     }
 
+    /// A lab stack defined and built by a new operator; returns the operator's token.
+    pub async fn built_stack(&self, name: &str) -> String {
+        let token = self.token(Role::Operator).await;
+        let (status, body) =
+            self.api_json(reqwest::Method::POST, "/stacks", &token, Some(serde_json::json!({"name": name}))).await;
+        assert_eq!(status, 201, "{body}");
+        let build = self.run_build(&token, &format!("/stacks/{name}/apply")).await;
+        assert_eq!(build["status"], "succeeded", "{build:#}");
+        token
+    }
+
     /// Waits (bounded) until a drill is no longer running; returns its answer.
     pub async fn wait_drill(&self, token: &str, id: i64) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);

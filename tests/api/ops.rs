@@ -7,12 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn built(app: &TestApp, name: &str) -> String {
-    let token = app.token(Role::Operator).await;
-    let (status, _) = app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": name}))).await;
-    assert_eq!(status, 201);
-    let build = app.run_build(&token, &format!("/stacks/{name}/apply")).await;
-    assert_eq!(build["status"], "succeeded", "{build:#}");
-    token
+    app.built_stack(name).await
 }
 
 /// Polls the health API until `check` holds (bounded), returning the last answer.
