@@ -27,6 +27,11 @@ pub fn format_ms(ms: i64) -> String {
     at(ms).and_then(|t| t.format(FORMAT).ok()).unwrap_or_else(|| ms.to_string())
 }
 
+/// `2026-11-25` (UTC): when only the day matters (token expiry).
+pub fn format_day(ms: i64) -> String {
+    format_ms(ms).split(' ').next().unwrap_or_default().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +41,7 @@ mod tests {
         let ms = 1_764_064_548_123;
         assert_eq!(rfc3339(ms), "2025-11-25T09:55:48.123Z");
         assert_eq!(format_ms(ms), "2025-11-25 09:55:48");
+        assert_eq!(format_day(ms), "2025-11-25");
         assert!(now_ms() > ms);
     }
 }

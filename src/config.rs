@@ -28,6 +28,15 @@ pub struct Config {
     pub aws: AwsTuning,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Audit entries older than this many days are deleted (hourly).
+    pub audit_days: u32,
+    /// Live streams (SSE) one user may hold open at once, and all users together.
+    pub max_streams_per_user: usize,
+    pub max_streams: usize,
+    /// Where stacks may aim AWS calls beyond https anywhere and http to this host.
+    pub outbound: crate::stack::Outbound,
+    /// Proxies whose `X-Forwarded-For`/`-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -42,6 +51,11 @@ impl Config {
             lab_speedup: 1,
             build_serial: false,
             metrics_token: None,
+            audit_days: 365,
+            max_streams_per_user: 8,
+            max_streams: 2048,
+            outbound: crate::stack::Outbound::default(),
+            trusted_proxies: Vec::new(),
             aws: AwsTuning::default(),
         }
     }

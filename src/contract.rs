@@ -73,6 +73,25 @@ status_enum!(
     Verdict { Pass => "pass", Fail => "fail" }
 );
 
+/// Ordered: each role can do everything the one before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 /// `202` to `POST /stacks/{name}/apply`, `/destroy`, `/builds/{id}/resume`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BuildAccepted {
@@ -287,10 +306,110 @@ pub struct WafSwitch {
     pub error: Option<String>,
 }
 
-/// A drill: status, phases, figures, verdict (SPEC.md's drill shape).
+/// `GET /drills/{id}`: status, phases, figures, verdict (SPEC.md's drill
+/// shape, and more). Times are Unix milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(value_type = Object)]
-pub struct Drill(pub Value);
+pub struct Drill {
+    pub drill_id: i64,
+    pub stack: String,
+    /// `D1` … `D4`.
+    pub scenario: String,
+    pub status: DrillStatus,
+    pub verdict: Option<Verdict>,
+    pub started_by: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub phases: Vec<DrillPhase>,
+    pub total: DrillFigures,
+    pub rounds: Vec<DrillRound>,
+    pub marks: Vec<DrillMark>,
+    /// The worst round's: fault until the LB reports the node out of service.
+    pub mttd_ms: Option<i64>,
+    /// The worst round's: restore until the node is back and serving.
+    pub mttr_ms: Option<i64>,
+    /// The lowest availability the failure budget allows (continuity drills).
+    pub availability_floor: Option<f64>,
+    pub budget: DrillBudget,
+    pub settings: DrillSettings,
+    /// The verdict's lines.
+    pub checks: Vec<DrillCheck>,
+    /// Added after the fact (e.g. a restore carried out at start-up); empty if none.
+    pub note: String,
+    /// No restore of this drill is pending.
+    pub restored: bool,
+}
+
+/// One phase of a drill (baseline, detect, hold, recover, verify) and its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillPhase {
+    pub name: String,
+    /// `baseline`, `detect`, `hold`, `recover` or `verify`.
+    pub kind: String,
+    pub round: Option<usize>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    #[serde(flatten)]
+    pub figures: DrillFigures,
+}
+
+/// What the prober saw over a span of the drill.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillFigures {
+    pub requests: u64,
+    /// Percent of requests answered 200 by a web server.
+    pub availability: f64,
+    /// Failed requests per cause (`connect`, `timeout`, `http-502`, …).
+    pub errors: BTreeMap<String, u64>,
+    /// Answers per web server Name.
+    pub split: BTreeMap<String, u64>,
+    /// The same, in percent of the answered requests.
+    pub split_pct: BTreeMap<String, f64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// One round of faults: which nodes, and how long detection and recovery took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DrillRound {
+    pub nodes: Vec<String>,
+    pub mttd_ms: Option<i64>,
+    pub mttr_ms: Option<i64>,
+    pub failures: u64,
+    pub allowed_failures: u64,
+}
+
+/// A moment of the run: `fault`, `detected`, `restore` or `recovered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DrillMark {
+    pub kind: String,
+    pub round: usize,
+    pub at: i64,
+}
+
+/// How many failed requests a fault may cost: one detection window's worth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DrillBudget {
+    pub window_ms: u64,
+    pub allowed_failures: u64,
+}
+
+/// The settings the drill ran with, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DrillSettings {
+    pub rate: u32,
+    pub baseline_ms: u64,
+    pub hold_ms: u64,
+    pub verify_ms: u64,
+    pub phase_timeout_ms: u64,
+    pub target_url: String,
+}
+
+/// One line of the verdict: what was checked, and whether it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DrillCheck {
+    pub ok: bool,
+    pub text: String,
+}
 
 /// `POST /stacks/{name}/drills`: every setting but the scenario has a default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -313,6 +432,91 @@ pub struct DrillRequest {
     /// The longest a wait for the LB (detection, recovery) may take.
     #[serde(default)]
     pub phase_timeout_ms: Option<u64>,
+}
+
+/// A user as `GET /users` lists them (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Set by a reset or a generated password: changed at the next sign-in.
+    pub must_change_password: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// `POST /users`. Without a password one is generated and answered once;
+/// either way the user changes it at their first sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `201` to `POST /users`, `200` to a `PATCH` that reset a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserSaved {
+    pub user: User,
+    /// The generated password, shown this once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `PATCH /users/{name}`: any of a role, access, or a password reset
+/// (`reset_password: true` generates one). Taking away the last enabled
+/// admin is refused (409); a change of role or access ends the user's sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// A new password chosen by the admin, to be changed at the next sign-in.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub reset_password: bool,
+}
+
+/// An API token as listed: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    /// None for tokens made before tokens expired.
+    pub expires_at: Option<i64>,
+}
+
+/// `POST /tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// 1 to 365; 90 when omitted.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+    /// Admins only: whose token (default: the caller's).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// `201` to `POST /tokens`: the secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub token: String,
+    pub expires_at: i64,
 }
 
 #[cfg(test)]

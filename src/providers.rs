@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
 use crate::cloud::{Cloud, Faults};
 use crate::lab::{Lab, LabConfig, LabSnapshot};
-use crate::stack::{AwsSettings, Provider, StackDefinition};
+use crate::stack::{AwsSettings, Outbound, Provider, StackDefinition};
 use crate::store::Store;
 
 pub struct Providers {
@@ -17,11 +17,21 @@ pub struct Providers {
     /// One client set per region, profile and endpoint: SDK clients hold
     /// connection pools and cached credentials worth keeping between builds.
     aws: Mutex<HashMap<AwsTarget, Arc<AwsCloud>>>,
+    /// Checked again at every use: a stack saved under a looser policy
+    /// (an older hawaf, another --allow-endpoint) cannot aim calls past it.
+    outbound: Outbound,
 }
 
 impl Providers {
-    pub fn new(lab: Lab, aws_tuning: AwsTuning) -> Self {
-        Providers { lab, aws_tuning, aws: Mutex::new(HashMap::new()) }
+    pub fn new(lab: Lab, aws_tuning: AwsTuning, outbound: Outbound) -> Self {
+        Providers { lab, aws_tuning, aws: Mutex::new(HashMap::new()), outbound }
+    }
+
+    fn aws_checked(&self, settings: &AwsSettings) -> Result<Arc<AwsCloud>, String> {
+        if let Some(url) = settings.endpoint_url() {
+            self.outbound.check(url.as_str()).map_err(|reason| format!("aws.endpoint_url: {reason}"))?;
+        }
+        Ok(self.aws_for(settings))
     }
 
     pub fn lab(&self) -> &Lab {
@@ -31,7 +41,7 @@ impl Providers {
     pub fn cloud_for(&self, def: &StackDefinition) -> Result<Arc<dyn Cloud>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
-            Provider::Aws => Ok(self.aws_for(def.aws())),
+            Provider::Aws => Ok(self.aws_checked(def.aws())?),
         }
     }
 
@@ -39,7 +49,7 @@ impl Providers {
     pub fn faults_for(&self, def: &StackDefinition) -> Result<Arc<dyn Faults>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
-            Provider::Aws => Ok(self.aws_for(def.aws())),
+            Provider::Aws => Ok(self.aws_checked(def.aws())?),
         }
     }
 

@@ -49,7 +49,7 @@ impl Application {
         let app = Arc::new(App {
             store,
             bus: Bus::default(),
-            providers: Providers::new(lab, config.aws),
+            providers: Providers::new(lab, config.aws, config.outbound.clone()),
             health: Monitors::new(Intervals::default()),
             secrets,
             config,
@@ -59,6 +59,7 @@ impl Application {
         crate::health::start_all(&app).await?;
         // Before serving: a drill cut off by a crash must not leave a node down.
         crate::drill::restore::at_startup(&app).await?;
+        tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
         Ok(Application { listener, app })
     }
 
@@ -73,7 +74,7 @@ impl Application {
 
     /// Serves until ctrl-c / SIGTERM, then finishes in-flight requests.
     pub async fn run(self) -> std::io::Result<()> {
-        let router = web::router(self.app.clone());
+        let router = web::router(self.app.clone(), self.local_addr());
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -90,7 +91,8 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<(), Start
         Some(p) => (p.to_owned(), false),
         None => (auth::generate_password(), true),
     };
-    auth::add_user(store, "hawaf", "admin", &password, Role::Admin).await?;
+    // A generated password was printed to a terminal: it is changed at the first sign-in.
+    auth::create_user(store, "hawaf", "admin", &password, Role::Admin, generated).await?;
     if generated {
         // Printed, not logged: it must not end up in log files, and it is shown only this once.
         eprintln!(
@@ -98,6 +100,20 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<(), Start
         );
     }
     Ok(())
+}
+
+/// Keeps the audit log to its retention: once at start, then hourly.
+async fn sweep_audit(store: Store, days: u32) {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match store.audit_sweep(crate::store::now_ms() - i64::from(days) * DAY_MS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, days, "audit entries past their retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "cannot sweep the audit log"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

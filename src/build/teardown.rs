@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::StepError;
 use super::apply::lb_key;
 use super::ctx::Ctx;
-use crate::cloud::{Filter, InstanceState, RuleSource, TAG_ROLE, TAG_STACK, Tags};
+use crate::cloud::{ErrorCode, Filter, InstanceState, RuleSource, TAG_ROLE, TAG_STACK, Tags};
 use crate::stack::LbRole;
 
 fn stack_tags(ctx: &Ctx) -> Tags {
@@ -149,7 +149,7 @@ pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
             Err(StepError::Cloud { error, .. }) if error.is_not_found() => {
                 left.remove(&id);
             }
-            Err(StepError::Cloud { error, operation, target }) if error.code == "DependencyViolation" => {
+            Err(StepError::Cloud { error, operation, target }) if error.is(ErrorCode::DependencyViolation) => {
                 if Instant::now() >= deadline {
                     return Err(StepError::Cloud { operation, target, error });
                 }
@@ -287,7 +287,9 @@ where
     let deadline = Instant::now() + ctx.timing.instance_running;
     loop {
         match ctx.call_done_if(operation, target, done_codes, call()).await {
-            Err(StepError::Cloud { error, .. }) if error.code == "DependencyViolation" && Instant::now() < deadline => {
+            Err(StepError::Cloud { error, .. })
+                if error.is(ErrorCode::DependencyViolation) && Instant::now() < deadline =>
+            {
                 ctx.progress(format!("{target} still in use, retrying")).await?;
                 tokio::time::sleep(ctx.timing.poll.max(Duration::from_millis(500))).await;
             }

@@ -132,6 +132,21 @@ pub struct ServeArgs {
     /// A token Prometheus must send (`Authorization: Bearer …`) to read /metrics; open without it.
     #[arg(long, env = "HAWAF_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Days the audit log keeps an entry.
+    #[arg(long, env = "HAWAF_AUDIT_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub audit_days: u32,
+    /// Live streams (open pages) one user may hold at once; more answer 429.
+    #[arg(long, env = "HAWAF_MAX_STREAMS_PER_USER", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams_per_user: u64,
+    /// Live streams all users together may hold at once; more answer 429.
+    #[arg(long, env = "HAWAF_MAX_STREAMS", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_streams: u64,
+    /// A URL prefix stacks may send AWS calls to in plain http (an emulator on another host); repeatable.
+    #[arg(long = "allow-endpoint", env = "HAWAF_ALLOW_ENDPOINTS", value_delimiter = ',')]
+    pub allow_endpoints: Vec<String>,
+    /// A proxy (CIDR) in front of hawaf whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable.
+    #[arg(long = "trusted-proxy", env = "HAWAF_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -143,7 +158,13 @@ pub struct DbArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Add a user. The password is read from stdin with --password-stdin, else generated and printed.
+    /// Every user, with role and state.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add a user. The password is read from stdin with --password-stdin, else generated, printed,
+    /// and to be changed at the first sign-in.
     Add {
         name: String,
         #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
@@ -153,10 +174,52 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Change a user's role; their sessions end. The last enabled admin keeps theirs.
+    Role {
+        name: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable a user: their sessions and tokens end at once.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Delete a user with their sessions and tokens (the audit log keeps their name).
+    Delete {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Reset a password (read from stdin with --password-stdin, else generated and printed);
+    /// the user changes it at the next sign-in.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
+    /// API tokens: one user's, or everyone's.
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Create an API token for a user and print it (only its hash is stored).
     Create {
         #[arg(long)]
@@ -164,6 +227,15 @@ pub enum TokenCommand {
         /// A label to recognise the token by.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// How long it lasts (1 to 365 days).
+        #[arg(long, default_value_t = crate::auth::DEFAULT_TOKEN_DAYS)]
+        days: u32,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id (see `token list`): its next use answers 401.
+    Revoke {
+        id: i64,
         #[command(flatten)]
         db: DbArgs,
     },

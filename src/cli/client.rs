@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{ClientArgs, Failure};
@@ -11,6 +13,9 @@ pub(super) struct Client {
     base: String,
     token: String,
 }
+
+/// For calls without a body.
+pub(super) const NO_BODY: Option<&()> = None;
 
 impl Client {
     pub(super) fn new(args: &ClientArgs) -> Result<Client, Failure> {
@@ -27,11 +32,11 @@ impl Client {
     }
 
     /// A call whose answer is one of the contract's types.
-    pub(super) async fn typed<T: serde::de::DeserializeOwned>(
+    pub(super) async fn typed<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<Value>,
+        body: Option<&impl Serialize>,
     ) -> Result<T, Failure> {
         let value = self.call(method, path, body).await?;
         parse(path, value)
@@ -39,12 +44,13 @@ impl Client {
 
     /// Both: the answer as sent (what `--json` prints, fields this CLI does
     /// not know included) and as the contract's type.
-    pub(super) async fn both<T: serde::de::DeserializeOwned>(
+    pub(super) async fn both<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
+        body: Option<&impl Serialize>,
     ) -> Result<(Value, T), Failure> {
-        let value = self.call(method, path, None).await?;
+        let value = self.call(method, path, body).await?;
         let typed = parse(path, value.clone())?;
         Ok((value, typed))
     }
@@ -53,12 +59,12 @@ impl Client {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<Value>,
+        body: Option<&impl Serialize>,
     ) -> Result<Value, Failure> {
         let url = format!("{}/api/v1{path}", self.base);
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
-            req = req.json(&b);
+            req = req.json(b);
         }
         let res = req.send().await.map_err(|e| Failure::failed(format!("cannot reach {}: {e}", self.base)))?;
         let status = res.status();
@@ -83,7 +89,7 @@ impl Client {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(path: &str, value: Value) -> Result<T, Failure> {
+fn parse<T: DeserializeOwned>(path: &str, value: Value) -> Result<T, Failure> {
     serde_json::from_value(value)
         .map_err(|e| Failure::failed(format!("the server's answer to {path} is not what this hawaf expects: {e}")))
 }

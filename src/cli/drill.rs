@@ -2,34 +2,28 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::client::Client;
+use super::client::{Client, NO_BODY};
 use super::{DrillArgs, DrillCommand, Failure};
-use crate::contract::DrillSummary;
+use crate::contract::{Drill, DrillAccepted, DrillRequest, DrillStatus, DrillSummary, Verdict};
 
 pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
     let json_out = args.client.json;
     match args.command {
         DrillCommand::Run { name, scenario, yes, rate, baseline_ms, hold_ms, verify_ms, phase_timeout_ms } => {
-            let mut body = json!({"scenario": scenario});
-            if yes {
-                body["confirm"] = json!(name);
-            }
-            for (key, value) in [
-                ("rate", rate.map(u64::from)),
-                ("baseline_ms", baseline_ms),
-                ("hold_ms", hold_ms),
-                ("verify_ms", verify_ms),
-                ("phase_timeout_ms", phase_timeout_ms),
-            ] {
-                if let Some(v) = value {
-                    body[key] = json!(v);
-                }
-            }
-            let started = client
-                .call(reqwest::Method::POST, &format!("/stacks/{name}/drills"), Some(body))
+            let body = DrillRequest {
+                scenario: scenario.clone(),
+                confirm: yes.then(|| name.clone()),
+                rate,
+                baseline_ms,
+                hold_ms,
+                verify_ms,
+                phase_timeout_ms,
+            };
+            let started: DrillAccepted = client
+                .typed(reqwest::Method::POST, &format!("/stacks/{name}/drills"), Some(&body))
                 .await
                 .map_err(|f| {
                     if f.message.contains("confirm") && !yes {
@@ -38,35 +32,21 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
                         f
                     }
                 })?;
-            let id =
-                started["drill_id"].as_i64().ok_or_else(|| Failure::failed("the server did not return a drill id"))?;
+            let id = started.drill_id;
             if !json_out {
                 out!("drill {id} started: {scenario} on {name}");
             }
             // Phases and marks, in time order, each printed once.
             let mut printed = 0;
-            let drill = loop {
+            let (raw, drill) = loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
+                let (raw, d): (_, Drill) = client.both(reqwest::Method::GET, &format!("/drills/{id}"), NO_BODY).await?;
                 if !json_out {
-                    let mut lines: Vec<(i64, String)> = d["phases"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|p| {
-                            (
-                                p["started_at"].as_i64().unwrap_or(0),
-                                format!("  phase {}", p["name"].as_str().unwrap_or("?")),
-                            )
-                        })
-                        .chain(d["marks"].as_array().into_iter().flatten().map(|m| {
-                            let text = format!(
-                                "    {} (round {})",
-                                m["kind"].as_str().unwrap_or("?"),
-                                m["round"].as_i64().unwrap_or(0) + 1
-                            );
-                            (m["at"].as_i64().unwrap_or(0), text)
-                        }))
+                    let mut lines: Vec<(i64, String)> = d
+                        .phases
+                        .iter()
+                        .map(|p| (p.started_at, format!("  phase {}", p.name)))
+                        .chain(d.marks.iter().map(|m| (m.at, format!("    {} (round {})", m.kind, m.round + 1))))
                         .collect();
                     lines.sort_by_key(|(at, _)| *at);
                     for (_, line) in lines.iter().skip(printed) {
@@ -74,28 +54,28 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
                     }
                     printed = printed.max(lines.len());
                 }
-                if d["status"] != "running" {
-                    break d;
+                if d.status != DrillStatus::Running {
+                    break (raw, d);
                 }
             };
-            print_drill(&drill, json_out);
-            if drill["verdict"] == "pass" {
+            print_drill(&raw, &drill, json_out);
+            if drill.verdict == Some(Verdict::Pass) {
                 Ok(())
             } else {
                 Err(Failure::failed(format!(
                     "drill {id} {}: verdict {}",
-                    drill["status"].as_str().unwrap_or("?"),
-                    drill["verdict"].as_str().unwrap_or("none")
+                    drill.status,
+                    drill.verdict.map_or("none", |v| v.as_str())
                 )))
             }
         }
         DrillCommand::Show { id } => {
-            let d = client.call(reqwest::Method::GET, &format!("/drills/{id}"), None).await?;
-            print_drill(&d, json_out);
+            let (raw, d): (_, Drill) = client.both(reqwest::Method::GET, &format!("/drills/{id}"), NO_BODY).await?;
+            print_drill(&raw, &d, json_out);
             Ok(())
         }
         DrillCommand::Halt { id } => {
-            let d = client.call(reqwest::Method::POST, &format!("/drills/{id}/halt"), None).await?;
+            let d = client.call(reqwest::Method::POST, &format!("/drills/{id}/halt"), NO_BODY).await?;
             if json_out {
                 out!("{d:#}");
             } else {
@@ -105,7 +85,7 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
         }
         DrillCommand::List { name } => {
             let (raw, list): (_, Vec<DrillSummary>) =
-                client.both(reqwest::Method::GET, &format!("/stacks/{name}/drills")).await?;
+                client.both(reqwest::Method::GET, &format!("/stacks/{name}/drills"), NO_BODY).await?;
             if json_out {
                 out!("{raw:#}");
             } else {
@@ -126,46 +106,45 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
     }
 }
 
-pub(super) fn print_drill(d: &Value, json_out: bool) {
+/// `raw` is the answer as sent: `--json` prints it whole, fields this CLI
+/// does not know included.
+pub(super) fn print_drill(raw: &Value, d: &Drill, json_out: bool) {
     if json_out {
-        out!("{d:#}");
+        out!("{raw:#}");
         return;
     }
     out!(
         "drill {} {} on {}: {}, verdict {}",
-        d["drill_id"],
-        d["scenario"].as_str().unwrap_or(""),
-        d["stack"].as_str().unwrap_or(""),
-        d["status"].as_str().unwrap_or(""),
-        d["verdict"].as_str().unwrap_or("none")
+        d.drill_id,
+        d.scenario,
+        d.stack,
+        d.status,
+        d.verdict.map_or("none", |v| v.as_str())
     );
-    // Values are printed as text first: a JSON value ignores width and alignment.
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    };
+    let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| v.to_string());
+    let opt_ms = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
     out!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
-    for p in d["phases"].as_array().into_iter().flatten() {
-        let split: Vec<String> = p["split"].as_object().into_iter().flatten().map(|(_, v)| text(v)).collect();
+    for p in &d.phases {
+        let f = &p.figures;
+        let split: Vec<String> = f.split.values().map(u64::to_string).collect();
         out!(
             "{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}",
-            text(&p["name"]),
-            text(&p["requests"]),
-            text(&p["availability"]),
+            p.name,
+            f.requests,
+            f.availability,
             split.join("/"),
-            text(&p["p50_ms"]),
-            text(&p["p99_ms"])
+            opt(f.p50_ms),
+            opt(f.p99_ms)
         );
     }
-    if !d["mttd_ms"].is_null() || !d["mttr_ms"].is_null() {
-        out!("time to detect {} ms, time to recover {} ms", text(&d["mttd_ms"]), text(&d["mttr_ms"]));
+    if d.mttd_ms.is_some() || d.mttr_ms.is_some() {
+        out!("time to detect {} ms, time to recover {} ms", opt_ms(d.mttd_ms), opt_ms(d.mttr_ms));
     }
-    out!("restored {}", d["restored"]);
-    for c in d["checks"].as_array().into_iter().flatten() {
-        out!("  {} {}", if c["ok"] == true { "ok  " } else { "FAIL" }, c["text"].as_str().unwrap_or(""));
+    out!("restored {}", d.restored);
+    for c in &d.checks {
+        out!("  {} {}", if c.ok { "ok  " } else { "FAIL" }, c.text);
     }
-    if let Some(note) = d["note"].as_str().filter(|n| !n.is_empty()) {
-        out!("note: {note}");
+    if !d.note.is_empty() {
+        out!("note: {}", d.note);
     }
 }

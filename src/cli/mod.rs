@@ -48,8 +48,8 @@ pub(crate) fn secret_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+mod accounts;
 mod args;
-mod bootstrap;
 mod client;
 mod drill;
 mod ops;
@@ -81,10 +81,8 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let result = match command {
         Command::Serve(args) => serve(args).await,
-        Command::User(UserCommand::Add { name, role, password_stdin, db }) => {
-            bootstrap::user_add(&db, &name, role.into(), password_stdin).await
-        }
-        Command::Token(TokenCommand::Create { user, name, db }) => bootstrap::token_create(&db, &user, &name).await,
+        Command::User(command) => accounts::user(command).await,
+        Command::Token(command) => accounts::token(command).await,
         Command::Stack(args) => stack::stack(args).await,
         Command::Waf(args) => ops::waf(args).await,
         Command::Fault(args) => ops::fault(args).await,
@@ -108,6 +106,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.lab_speedup = args.lab_speedup;
     config.build_serial = args.build_serial;
     config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
+    config.audit_days = args.audit_days;
+    config.max_streams_per_user = usize::try_from(args.max_streams_per_user).unwrap_or(usize::MAX);
+    config.max_streams = usize::try_from(args.max_streams).unwrap_or(usize::MAX);
+    config.outbound = crate::stack::Outbound { allow: args.allow_endpoints };
+    config.trusted_proxies = args.trusted_proxies;
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

@@ -1,38 +1,32 @@
 //! `hawaf waf …` and `hawaf fault …`: the per-node switch and faults.
 
-use serde_json::json;
-
 use super::client::Client;
 use super::{Failure, FaultArgs, WafAction, WafArgs};
+use crate::contract::{FaultDone, FaultRequest, WafRequest, WafState};
 
 pub(super) async fn waf(args: WafArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
-    let mut body = json!({"enabled": matches!(args.action, WafAction::Enable)});
-    if args.yes {
-        body["confirm"] = json!(args.stack);
-    }
-    let answer = client
-        .call(reqwest::Method::POST, &format!("/stacks/{}/nodes/{}/waf", args.stack, args.node), Some(body))
-        .await?;
+    let body =
+        WafRequest { enabled: matches!(args.action, WafAction::Enable), confirm: args.yes.then(|| args.stack.clone()) };
+    let path = format!("/stacks/{}/nodes/{}/waf", args.stack, args.node);
+    let (raw, answer): (_, WafState) = client.both(reqwest::Method::POST, &path, Some(&body)).await?;
     if args.client.json {
-        out!("{answer:#}");
+        out!("{raw:#}");
     } else {
-        out!("{}: WAF {}", args.node, if answer["enabled"] == true { "enabled" } else { "disabled" });
+        out!("{}: WAF {}", answer.node, if answer.enabled { "enabled" } else { "disabled" });
     }
     Ok(())
 }
 
 pub(super) async fn fault(args: FaultArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
-    let mut body = json!({"node": args.node, "fault": args.fault});
-    if args.yes {
-        body["confirm"] = json!(args.stack);
-    }
-    let answer = client.call(reqwest::Method::POST, &format!("/stacks/{}/faults", args.stack), Some(body)).await?;
+    let body = FaultRequest { node: args.node, fault: args.fault, confirm: args.yes.then(|| args.stack.clone()) };
+    let path = format!("/stacks/{}/faults", args.stack);
+    let (raw, answer): (_, FaultDone) = client.both(reqwest::Method::POST, &path, Some(&body)).await?;
     if args.client.json {
-        out!("{answer:#}");
+        out!("{raw:#}");
     } else {
-        out!("{}: {} done", args.node, args.fault);
+        out!("{}: {} done", answer.node, answer.fault);
     }
     Ok(())
 }

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::client::Client;
+use super::client::{Client, NO_BODY};
 use super::{Failure, ProviderArg, StackArgs, StackCommand};
-use crate::contract::{Build, BuildAccepted, BuildStatus, Health, StepStatus};
+use crate::contract::{Build, BuildAccepted, BuildState, BuildStatus, Health, StackView, StepStatus};
 
 pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
@@ -35,39 +35,40 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                     }),
                 );
             }
-            let created = client.call(reqwest::Method::POST, "/stacks", Some(body)).await?;
+            let (raw, created): (_, StackView) = client.both(reqwest::Method::POST, "/stacks", Some(&body)).await?;
             if json_out {
-                out!("{created:#}");
+                out!("{raw:#}");
             } else {
-                out!("created stack {} (version {})", created["name"].as_str().unwrap_or(&name), created["version"]);
+                out!("created stack {} (version {})", created.name, created.version);
                 print_warnings(&created);
             }
         }
         StackCommand::List => {
-            let list = client.call(reqwest::Method::GET, "/stacks", None).await?;
+            let (raw, list): (_, Vec<StackView>) = client.both(reqwest::Method::GET, "/stacks", NO_BODY).await?;
             if json_out {
-                out!("{list:#}");
+                out!("{raw:#}");
             } else {
                 out!("{:<24} {:<8} {:<14} {:<8} STATE", "NAME", "PROVIDER", "REGION", "VERSION");
-                for s in list.as_array().into_iter().flatten() {
+                for s in &list {
                     out!(
                         "{:<24} {:<8} {:<14} {:<8} {}",
-                        s["name"].as_str().unwrap_or(""),
-                        s["definition"]["provider"].as_str().unwrap_or(""),
-                        s["definition"]["aws"]["region"].as_str().unwrap_or(""),
-                        format!("v{}", s["version"]),
-                        s["build_state"].as_str().unwrap_or(""),
+                        s.name,
+                        s.definition["provider"].as_str().unwrap_or(""),
+                        s.definition["aws"]["region"].as_str().unwrap_or(""),
+                        format!("v{}", s.version),
+                        build_state(s.build_state),
                     );
                 }
             }
         }
         StackCommand::Show { name } => {
-            let s = client.call(reqwest::Method::GET, &format!("/stacks/{name}"), None).await?;
+            let (raw, s): (_, StackView) =
+                client.both(reqwest::Method::GET, &format!("/stacks/{name}"), NO_BODY).await?;
             if json_out {
-                out!("{s:#}");
+                out!("{raw:#}");
             } else {
-                let d = &s["definition"];
-                out!("stack     {} (version {}, {})", name, s["version"], s["build_state"].as_str().unwrap_or(""));
+                let d = &s.definition;
+                out!("stack     {} (version {}, {})", s.name, s.version, build_state(s.build_state));
                 out!(
                     "provider  {} {}",
                     d["provider"].as_str().unwrap_or(""),
@@ -108,7 +109,7 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             }
         }
         StackCommand::Apply { name } => {
-            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/apply"), None).await?;
+            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/apply"), NO_BODY).await?;
             follow_build(&client, started, json_out).await?;
         }
         StackCommand::Destroy { name, yes } => {
@@ -117,11 +118,12 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                     "a teardown deletes every resource of {name}: add --yes to confirm"
                 )));
             }
-            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), None).await?;
+            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), NO_BODY).await?;
             follow_build(&client, started, json_out).await?;
         }
         StackCommand::Health { name } => {
-            let (raw, h): (_, Health) = client.both(reqwest::Method::GET, &format!("/stacks/{name}/health")).await?;
+            let (raw, h): (_, Health) =
+                client.both(reqwest::Method::GET, &format!("/stacks/{name}/health"), NO_BODY).await?;
             if json_out {
                 out!("{raw:#}");
             } else {
@@ -160,7 +162,7 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     let (raw, build) = loop {
-        let (raw, b): (_, Build) = client.both(reqwest::Method::GET, &format!("/builds/{id}")).await?;
+        let (raw, b): (_, Build) = client.both(reqwest::Method::GET, &format!("/builds/{id}"), NO_BODY).await?;
         let ended = [StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped];
         let done = b.steps.iter().filter(|s| ended.contains(&s.status)).count();
         bar.set_position(done as u64);
@@ -197,8 +199,15 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
     }
 }
 
-pub(super) fn print_warnings(stack: &Value) {
-    for w in stack["warnings"].as_array().into_iter().flatten() {
-        out!("warning   {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+fn print_warnings(stack: &StackView) {
+    for w in &stack.warnings {
+        out!("warning   {}: {}", w.field, w.message);
+    }
+}
+
+fn build_state(s: BuildState) -> &'static str {
+    match s {
+        BuildState::Built => "built",
+        BuildState::NotBuilt => "not_built",
     }
 }

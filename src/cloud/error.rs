@@ -47,6 +47,8 @@ pub enum ErrorCode {
     SubnetNotFound,
     InvalidSecurityGroup,
     Throttling,
+    /// The provider cannot do this at all (e.g. stop httpd through the EC2 API).
+    UnsupportedOperation,
     Other(String),
 }
 
@@ -85,12 +87,13 @@ impl ErrorCode {
             Self::SubnetNotFound => "SubnetNotFound",
             Self::InvalidSecurityGroup => "InvalidSecurityGroup",
             Self::Throttling => "Throttling",
+            Self::UnsupportedOperation => "UnsupportedOperation",
             Self::Other(s) => s,
         }
     }
 
     pub fn parse(code: &str) -> Self {
-        const ALL: [ErrorCode; 32] = [
+        const ALL: [ErrorCode; 33] = [
             ErrorCode::InvalidVpcRange,
             ErrorCode::InvalidSubnetRange,
             ErrorCode::InvalidSubnetConflict,
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::SubnetNotFound,
             ErrorCode::InvalidSecurityGroup,
             ErrorCode::Throttling,
+            ErrorCode::UnsupportedOperation,
         ];
         ALL.into_iter().find(|c| c.as_str() == code).unwrap_or_else(|| ErrorCode::Other(code.to_string()))
     }

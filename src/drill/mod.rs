@@ -15,6 +15,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::contract::{DrillStatus, Verdict};
+
 pub use runner::{DrillError, DrillRequest, halt, start};
 pub use scenario::{Expectation, Scenario};
 
@@ -170,6 +172,9 @@ impl Registry {
 /// (API, page, exports) is made from.
 pub struct Loaded {
     pub row: crate::store::DrillRow,
+    /// The row's status and verdict, checked when loaded.
+    pub status: DrillStatus,
+    pub verdict: Option<Verdict>,
     pub settings: Settings,
     pub timeline: Timeline,
     pub probes: Vec<crate::store::ProbeRow>,
@@ -178,20 +183,26 @@ pub struct Loaded {
     pub restored: bool,
 }
 
-pub async fn load(app: &crate::SharedApp, id: i64) -> Result<Loaded, DrillError> {
-    let row = app.store.drill(id).await?.ok_or(DrillError::NoSuchDrill(id))?;
+pub async fn load(store: &crate::store::Store, id: i64) -> Result<Loaded, DrillError> {
+    let row = store.drill(id).await?.ok_or(DrillError::NoSuchDrill(id))?;
     let corrupt = |e: serde_json::Error| DrillError::Corrupt { id, reason: e.to_string() };
+    let unknown = |what: &str, v: &str| DrillError::Corrupt { id, reason: format!("unknown {what} {v:?}") };
+    let status = DrillStatus::parse(&row.status).ok_or_else(|| unknown("status", &row.status))?;
+    let verdict = match row.verdict.as_deref() {
+        Some(v) => Some(Verdict::parse(v).ok_or_else(|| unknown("verdict", v))?),
+        None => None,
+    };
     let settings: Settings = serde_json::from_str(&row.settings).map_err(corrupt)?;
     let timeline: Timeline = serde_json::from_str(&row.timeline).map_err(corrupt)?;
-    let probes = app.store.drill_probes(id).await?;
-    let restored = app.store.pending_restores(Some(id)).await?.is_empty();
+    let probes = store.drill_probes(id).await?;
+    let restored = store.pending_restores(Some(id)).await?.is_empty();
     let figures = report::figures(&settings, &timeline, &probes);
-    Ok(Loaded { row, settings, timeline, probes, figures, restored })
+    Ok(Loaded { row, status, verdict, settings, timeline, probes, figures, restored })
 }
 
 impl Loaded {
-    pub fn json(&self) -> serde_json::Value {
-        report::to_json(&self.row, &self.settings, &self.timeline, &self.figures, self.restored)
+    pub fn answer(&self) -> crate::contract::Drill {
+        report::answer(self)
     }
 
     /// The verdict's lines as stored: (held, text).

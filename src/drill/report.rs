@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::{Expectation, MarkKind, PhaseKind, Settings, Timeline};
-use crate::store::{DrillRow, ProbeRow};
+use crate::contract::{Drill, DrillBudget, DrillCheck, DrillFigures, DrillMark, DrillPhase, DrillRound, DrillSettings};
+use crate::store::ProbeRow;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
@@ -268,74 +268,81 @@ pub fn verdict(settings: &Settings, f: &Figures) -> (bool, Vec<Check>) {
     (checks.iter().all(|c| c.ok), checks)
 }
 
-fn ms(v: Option<i64>) -> Value {
-    v.map(Value::from).unwrap_or(Value::Null)
+fn figures_of(s: &Stats) -> DrillFigures {
+    let answered: u64 = s.split.values().sum();
+    let pct = |v: u64| if answered == 0 { 0.0 } else { round2(100.0 * v as f64 / answered as f64) };
+    DrillFigures {
+        requests: s.requests,
+        availability: s.availability,
+        errors: s.errors.clone(),
+        split: s.split.clone(),
+        split_pct: s.split.iter().map(|(k, v)| (k.clone(), pct(*v))).collect(),
+        p50_ms: s.p50_ms,
+        p99_ms: s.p99_ms,
+    }
 }
 
-/// The drill as API clients, the CLI and the JSON export see it (SPEC's shape, and more).
-pub fn to_json(row: &DrillRow, settings: &Settings, timeline: &Timeline, f: &Figures, restored: bool) -> Value {
-    let reasons: Vec<Check> = serde_json::from_str::<Vec<(bool, String)>>(&row.reasons)
-        .map(|v| v.into_iter().map(|(ok, text)| Check { ok, text }).collect())
-        .unwrap_or_default();
-    let split_pct = |s: &Stats| {
-        let answered: u64 = s.split.values().sum();
-        s.split
+/// The drill as API clients, the CLI and the JSON export see it.
+pub fn answer(d: &super::Loaded) -> Drill {
+    let (row, settings, f) = (&d.row, &d.settings, &d.figures);
+    Drill {
+        drill_id: row.id,
+        stack: row.stack.clone(),
+        scenario: row.scenario.clone(),
+        status: d.status,
+        verdict: d.verdict,
+        started_by: row.started_by.clone(),
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        phases: f
+            .phases
             .iter()
-            .map(|(k, v)| {
-                (k.clone(), json!(if answered == 0 { 0.0 } else { round2(100.0 * *v as f64 / answered as f64) }))
+            .map(|p| DrillPhase {
+                name: p.name.clone(),
+                kind: p.kind.as_str().to_owned(),
+                round: p.round,
+                started_at: p.start,
+                ended_at: p.end,
+                figures: figures_of(&p.stats),
             })
-            .collect::<serde_json::Map<String, Value>>()
-    };
-    json!({
-        "drill_id": row.id,
-        "stack": row.stack,
-        "scenario": row.scenario,
-        "status": row.status,
-        "verdict": row.verdict,
-        "started_by": row.started_by,
-        "started_at": row.started_at,
-        "finished_at": row.finished_at,
-        "phases": f.phases.iter().map(|p| json!({
-            "name": p.name,
-            "kind": p.kind,
-            "round": p.round,
-            "started_at": p.start,
-            "ended_at": p.end,
-            "requests": p.stats.requests,
-            "availability": p.stats.availability,
-            "errors": p.stats.errors,
-            "split": p.stats.split,
-            "split_pct": split_pct(&p.stats),
-            "p50_ms": p.stats.p50_ms,
-            "p99_ms": p.stats.p99_ms,
-        })).collect::<Vec<_>>(),
-        "total": {
-            "requests": f.total.requests,
-            "availability": f.total.availability,
-            "errors": f.total.errors,
-            "split": f.total.split,
-            "split_pct": split_pct(&f.total),
-            "p50_ms": f.total.p50_ms,
-            "p99_ms": f.total.p99_ms,
+            .collect(),
+        total: figures_of(&f.total),
+        rounds: f
+            .rounds
+            .iter()
+            .map(|r| DrillRound {
+                nodes: r.nodes.clone(),
+                mttd_ms: r.mttd_ms,
+                mttr_ms: r.mttr_ms,
+                failures: r.failures,
+                allowed_failures: r.allowed_failures,
+            })
+            .collect(),
+        marks: d
+            .timeline
+            .marks
+            .iter()
+            .map(|m| DrillMark { kind: m.kind.as_str().to_owned(), round: m.round, at: m.at })
+            .collect(),
+        mttd_ms: f.mttd_ms,
+        mttr_ms: f.mttr_ms,
+        availability_floor: f.floor,
+        budget: DrillBudget {
+            window_ms: settings.budget.window_ms,
+            allowed_failures: settings.budget.allowed_failures,
         },
-        "rounds": f.rounds,
-        "marks": timeline.marks,
-        "mttd_ms": ms(f.mttd_ms),
-        "mttr_ms": ms(f.mttr_ms),
-        "availability_floor": f.floor,
-        "budget": settings.budget,
-        "settings": {
-            "rate": settings.rate,
-            "baseline_ms": settings.baseline_ms,
-            "hold_ms": settings.hold_ms,
-            "verify_ms": settings.verify_ms,
-            "phase_timeout_ms": settings.phase_timeout_ms,
-            "target_url": settings.target_url,
+        settings: DrillSettings {
+            rate: settings.rate,
+            baseline_ms: settings.baseline_ms,
+            hold_ms: settings.hold_ms,
+            verify_ms: settings.verify_ms,
+            phase_timeout_ms: settings.phase_timeout_ms,
+            target_url: settings.target_url.clone(),
         },
-        "checks": reasons,
-        "note": row.note,
-        "restored": restored,
-    })
+        checks: d.checks().into_iter().map(|(ok, text)| DrillCheck { ok, text }).collect(),
+        note: row.note.clone(),
+        restored: d.restored,
+    }
 }
 
 #[cfg(test)]

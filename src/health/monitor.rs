@@ -11,7 +11,7 @@ use crate::SharedApp;
 use crate::cloud::{Cloud, HealthState};
 use crate::events::Event;
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack, StackError};
-use crate::store::{NewHealthEvent, now_ms};
+use crate::store::{NewHealthEvent, Store, now_ms};
 use crate::waf::UtmClient;
 
 /// One limiter per AWS account and region (approximated by profile, region
@@ -118,8 +118,8 @@ pub(super) async fn run(app: SharedApp, name: String, tx: watch::Sender<Option<A
 }
 
 /// Instance id -> Name, from what the build recorded.
-async fn names(app: &SharedApp, stack: &Stack) -> HashMap<String, String> {
-    let rows = app.store.live_resources(stack.row.id).await.unwrap_or_default();
+async fn names(store: &Store, stack: &Stack) -> HashMap<String, String> {
+    let rows = store.live_resources(stack.row.id).await.unwrap_or_default();
     InstanceRole::ALL
         .iter()
         .filter_map(|role| {
@@ -138,7 +138,7 @@ async fn poll(
 ) -> Snapshot {
     let d = &stack.definition;
     let now = now_ms();
-    let names = names(app, stack).await;
+    let names = names(&app.store, stack).await;
     let mut errors: Vec<String> = Vec::new();
     let cloud = app.providers.cloud_for(d);
     let mut tiers = Vec::new();

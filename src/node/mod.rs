@@ -10,9 +10,10 @@ use std::str::FromStr;
 
 use crate::SharedApp;
 use crate::cloud::CloudError;
+use crate::providers::Providers;
 use crate::secret::Secret;
 use crate::stack::{self, InstanceRole, Provider, Stack, StackDefinition};
-use crate::store::{NewAudit, StoreError};
+use crate::store::{NewAudit, Store, StoreError};
 use crate::waf::{Fingerprint, Pin, UtmClient, WafError};
 
 pub use guard::{Authority, Change, Hold};
@@ -201,9 +202,9 @@ pub async fn waf_client(
     UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
 }
 
-async fn audit(app: &SharedApp, actor: &str, action: &str, target: String, outcome: &str, detail: String) {
+async fn audit(store: &Store, actor: &str, action: &str, target: String, outcome: &str, detail: String) {
     let entry = NewAudit { actor, action, target: &target, outcome, detail };
-    if let Err(e) = app.store.audit(entry).await {
+    if let Err(e) = store.audit(entry).await {
         tracing::error!(error = %e, "cannot write an audit row");
     }
 }
@@ -293,7 +294,7 @@ async fn set_waf_here(
         Err(e) => (outcome_of(e), e.to_string()),
     };
     audit(
-        app,
+        &app.store,
         actor,
         if enabled { "waf.enable" } else { "waf.disable" },
         format!("{stack_name}/{node_name}"),
@@ -372,7 +373,7 @@ async fn inject_here(
         Ok(()) => ("ok", String::new()),
         Err(e) => (outcome_of(e), e.to_string()),
     };
-    audit(app, actor, &format!("fault.{fault}"), format!("{stack_name}/{node_name}"), outcome, detail).await;
+    audit(&app.store, actor, &format!("fault.{fault}"), format!("{stack_name}/{node_name}"), outcome, detail).await;
     result
 }
 
@@ -401,12 +402,12 @@ async fn apply_fault(app: &SharedApp, node: &Node, fault: Fault) -> Result<(), N
 
 /// Where an operator reaches a WAF node's WebAdmin: its Elastic IP on port
 /// 4444 on AWS (the seed's `https://EIP:4444/`), its loopback address on the lab.
-pub async fn console_url(app: &SharedApp, stack: &Stack, role: InstanceRole) -> Option<String> {
-    let rows = app.store.live_resources(stack.row.id).await.ok()?;
+pub async fn console_url(store: &Store, providers: &Providers, stack: &Stack, role: InstanceRole) -> Option<String> {
+    let rows = store.live_resources(stack.row.id).await.ok()?;
     let find = |logical: String| rows.iter().find(|r| r.logical_id == logical);
     if stack.definition.provider() == Provider::Lab {
         let id = &find(format!("instance/{}", role.as_str()))?.physical_id;
-        let admin = app.providers.lab().waf_admin(id)?;
+        let admin = providers.lab().waf_admin(id)?;
         return Some(admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned() + "/");
     }
     let eip = find(format!("eip/{}", role.as_str()))?;
@@ -461,6 +462,6 @@ pub async fn save_access(
         Ok(()) => ("ok", format!("certificate {fingerprint} pinned, token stored sealed")),
         Err(e) => ("failed", e.to_string()),
     };
-    audit(app, actor, "waf.access", format!("{stack_name}/{node_name}"), outcome, detail).await;
+    audit(&app.store, actor, "waf.access", format!("{stack_name}/{node_name}"), outcome, detail).await;
     result
 }

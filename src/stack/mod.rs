@@ -12,6 +12,7 @@ mod fields;
 mod health_check;
 mod names;
 mod network;
+pub mod outbound;
 mod preset;
 mod roles;
 mod validate;
@@ -34,4 +35,5 @@ pub use roles::{InstanceRole, LbRole, SgRole, SubnetKey};
 pub use validate::parse;
 
 mod service;
-pub use service::{Stack, StackError, Updated, create, delete, diff, list, load, update, versions};
+pub use outbound::Outbound;
+pub use service::{Author, Stack, StackError, Updated, create, delete, diff, list, load, update, versions};

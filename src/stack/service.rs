@@ -2,6 +2,7 @@
 //! validate, store a new version, write the audit line. One implementation
 //! behind every front end.
 
+use super::outbound::{self, Outbound};
 use super::{Draft, FieldError, StackDefinition, parse};
 use crate::store::{NewAudit, StackRow, StackVersionRow, Store, StoreError, VersionOutcome};
 
@@ -19,8 +20,31 @@ pub enum StackError {
     Built { name: String, live: i64 },
     #[error("the stored definition of {name} version {version} no longer parses: {reason}")]
     Corrupt { name: String, version: i64, reason: String },
+    #[error("only an admin may set {}: it aims the server's AWS calls", .0.join(" and "))]
+    AdminOnly(Vec<&'static str>),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Who edits a stack: their name for the log, whether they may aim the
+/// server's calls (admins), and the server's outbound policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub username: &'a str,
+    pub may_aim: bool,
+    pub outbound: &'a Outbound,
+}
+
+impl Author<'_> {
+    /// What of `after` this author may not save, given `before`.
+    fn refusal(&self, before: Option<&StackDefinition>, after: &StackDefinition) -> Option<StackError> {
+        let errors = self.outbound.errors(after);
+        if !errors.is_empty() {
+            return Some(StackError::Invalid(errors));
+        }
+        let aimed = outbound::aiming_fields_changed(before, after);
+        (!self.may_aim && !aimed.is_empty()).then_some(StackError::AdminOnly(aimed))
+    }
 }
 
 /// A stack as stored, with its current definition parsed.
@@ -79,7 +103,8 @@ fn describe(errors: &[FieldError]) -> String {
 }
 
 /// Validates and stores a new stack at version 1.
-pub async fn create(store: &Store, actor: &str, draft: &Draft) -> Result<Stack, StackError> {
+pub async fn create(store: &Store, author: Author<'_>, draft: &Draft) -> Result<Stack, StackError> {
+    let actor = author.username;
     let target = draft.get("name").to_owned();
     let definition = match parse(draft) {
         Ok(d) => d,
@@ -88,6 +113,10 @@ pub async fn create(store: &Store, actor: &str, draft: &Draft) -> Result<Stack, 
             return Err(StackError::Invalid(errors));
         }
     };
+    if let Some(refusal) = author.refusal(None, &definition) {
+        audit(store, actor, "stack.create", &target, "refused", refusal.to_string()).await?;
+        return Err(refusal);
+    }
     let name = definition.name().as_str().to_owned();
     match store.create_stack(&name, &encode(&definition), actor).await {
         Ok(row) => {
@@ -114,15 +143,20 @@ pub enum Updated {
 /// it as the next version.
 pub async fn update(
     store: &Store,
-    actor: &str,
+    author: Author<'_>,
     name: &str,
     based_on: i64,
     draft: &Draft,
 ) -> Result<Updated, StackError> {
+    let actor = author.username;
     let current = load(store, name).await?;
     let mut errors = match parse(draft) {
         Ok(definition) if definition.name().as_str() != name => Vec::new(),
         Ok(definition) => {
+            if let Some(refusal) = author.refusal(Some(&current.definition), &definition) {
+                audit(store, actor, "stack.update", name, "refused", refusal.to_string()).await?;
+                return Err(refusal);
+            }
             return save_version(store, actor, current, based_on, definition).await;
         }
         Err(errors) => errors,

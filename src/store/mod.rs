@@ -16,13 +16,13 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use audit::{AuditEntry, NewAudit};
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
 pub use drills::{DrillRow, PendingRestoreRow, ProbeRow};
 pub use health::{HealthEventRow, NewHealthEvent};
 pub use holds::{HoldRow, NewHold};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
-pub use users::{ApiTokenRow, SessionRow, UserRow};
+pub use users::{ApiTokenRow, Changed, SessionRow, TokenRow, UserChange, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -27,11 +27,13 @@ struct Inner<T> {
     /// When each key was last forgotten, so a read that started before that
     /// cannot put the old row back.
     forgotten: HashMap<String, Instant>,
+    /// When every key was last forgotten (a user disabled, demoted, deleted).
+    all_forgotten: Option<Instant>,
 }
 
 impl<T> Default for Recent<T> {
     fn default() -> Self {
-        Recent { inner: Mutex::new(Inner { rows: HashMap::new(), forgotten: HashMap::new() }) }
+        Recent { inner: Mutex::new(Inner { rows: HashMap::new(), forgotten: HashMap::new(), all_forgotten: None }) }
     }
 }
 
@@ -42,8 +44,15 @@ impl<T: Clone> Recent<T> {
     }
 
     pub fn get(&self, key: &str) -> Option<T> {
+        self.get_within(key, FRESH_FOR)
+    }
+
+    /// A row read less than `age` ago. Longer than [`FRESH_FOR`] suits a
+    /// caller that only needs to notice changes this process makes (which
+    /// forget the row at once) and can wait `age` for anyone else's.
+    pub fn get_within(&self, key: &str, age: Duration) -> Option<T> {
         let inner = self.inner();
-        inner.rows.get(key).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, row)| row.clone())
+        inner.rows.get(key).filter(|(at, _)| at.elapsed() < age).map(|(_, row)| row.clone())
     }
 
     /// Stores a row read at `read_at` (taken before the read, so a row that
@@ -51,7 +60,9 @@ impl<T: Clone> Recent<T> {
     /// unless the key was forgotten since.
     pub fn put(&self, key: &str, read_at: Instant, row: T) {
         let mut inner = self.inner();
-        if inner.forgotten.get(key).is_some_and(|at| *at >= read_at) {
+        if inner.forgotten.get(key).is_some_and(|at| *at >= read_at)
+            || inner.all_forgotten.is_some_and(|at| at >= read_at)
+        {
             return;
         }
         if inner.rows.len() >= CAPACITY && !inner.rows.contains_key(key) {
@@ -69,6 +80,14 @@ impl<T: Clone> Recent<T> {
         // A read older than FRESH_FOR could not be stored anyway.
         inner.forgotten.retain(|_, at| at.elapsed() < FRESH_FOR);
         inner.forgotten.insert(key.to_owned(), Instant::now());
+    }
+
+    /// Drops every row: a change to a user reaches all their sessions and
+    /// tokens, whose keys this cache does not index by user.
+    pub fn forget_all(&self) {
+        let mut inner = self.inner();
+        inner.rows.clear();
+        inner.all_forgotten = Some(Instant::now());
     }
 }
 
@@ -97,6 +116,17 @@ mod tests {
         assert_eq!(recent.get("a"), None, "the row may predate the forget");
         recent.put("a", Instant::now(), 2);
         assert_eq!(recent.get("a"), Some(2), "a read after it is kept");
+    }
+
+    #[test]
+    fn forgetting_everything_also_refuses_reads_that_started_before() {
+        let recent = Recent::<u32>::default();
+        recent.put("a", Instant::now(), 1);
+        let read_at = Instant::now();
+        recent.forget_all();
+        assert_eq!(recent.get("a"), None);
+        recent.put("b", read_at, 2);
+        assert_eq!(recent.get("b"), None, "the row may predate the change");
     }
 
     #[test]

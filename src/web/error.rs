@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{AuthError, Role};
+use crate::cloud::ErrorCode;
 use crate::stack::FieldError;
 use crate::store::StoreError;
 
@@ -21,6 +22,9 @@ pub enum Error {
     Forbidden { need: Role, have: Role },
     #[error("missing or wrong CSRF token: reload the page and try again")]
     Csrf,
+    /// The role may do the action, but not with these values.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -31,14 +35,23 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Unprocessable(String),
-    #[error("{0}")]
-    Upstream(String),
+    /// AWS or a WAF node refused or failed: its words are the user's to
+    /// read; the cause, when there is one, goes to the log whole.
+    #[error("{message}")]
+    Upstream {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("the request body is larger than the {0} KiB this endpoint accepts")]
     TooLarge(usize),
     #[error("expected Content-Type: {0}")]
     UnsupportedMediaType(&'static str),
     #[error("too many sign-in attempts: try again in {0} s")]
     Throttled(u64),
+    /// A limit on something held open (live streams), not on a rate.
+    #[error("{0}")]
+    TooMany(String),
     /// A failure the user cannot act on: its cause chain goes to the log,
     /// the answer says only that something went wrong.
     #[error("internal error")]
@@ -74,15 +87,15 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthenticated | Error::SessionExpired => StatusCode::UNAUTHORIZED,
-            Error::Forbidden { .. } | Error::Csrf => StatusCode::FORBIDDEN,
+            Error::Forbidden { .. } | Error::Csrf | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Invalid(_) | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Throttled(_) | Error::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,16 +105,17 @@ impl Error {
         match self {
             Error::Unauthenticated => "unauthenticated",
             Error::SessionExpired => "session_expired",
-            Error::Forbidden { .. } => "forbidden",
+            Error::Forbidden { .. } | Error::NotAllowed(_) => "forbidden",
             Error::Csrf => "csrf",
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
             Error::BadRequest(_) => "bad_request",
             Error::Invalid(_) | Error::Unprocessable(_) => "invalid",
-            Error::Upstream(_) => "upstream",
+            Error::Upstream { .. } => "upstream",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Throttled(_) => "throttled",
+            Error::TooMany(_) => "too_many",
             Error::Internal(_) => "internal",
         }
     }
@@ -119,10 +133,19 @@ impl Error {
         Error::Internal(cause.into())
     }
 
+    /// An upstream failure: its message is shown, and kept as the cause.
+    pub fn upstream(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Upstream { message: cause.to_string(), source: Some(Box::new(cause)) }
+    }
+
     /// Logged once, where the answer is made, with the whole cause chain.
     fn log(&self) {
-        if let Error::Internal(_) = self {
-            tracing::error!(cause = %chain(self), "request failed");
+        match self {
+            Error::Internal(_) => tracing::error!(cause = %chain(self), "request failed"),
+            Error::Upstream { source: Some(source), .. } => {
+                tracing::warn!(cause = %chain(source.as_ref()), "an upstream call failed")
+            }
+            _ => {}
         }
     }
 
@@ -152,10 +175,18 @@ impl From<askama::Error> for Error {
 
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
+        use AuthError as A;
         match e {
-            AuthError::Store(s) => s.into(),
-            AuthError::Hash(h) => Error::internal(h),
-            other => Error::BadRequest(other.to_string()),
+            A::Store(s) => s.into(),
+            A::Hash(h) => Error::internal(h),
+            A::NoSuchUser(_) | A::NoSuchToken(_) => Error::NotFound(e.to_string()),
+            A::LastAdmin(_) => Error::Conflict(e.to_string()),
+            A::UnknownRole(_) => Error::Invalid(vec![FieldError::new("role", e.to_string())]),
+            A::BadUsername => Error::Invalid(vec![FieldError::new("username", e.to_string())]),
+            A::WeakPassword | A::SamePassword => Error::Invalid(vec![FieldError::new("password", e.to_string())]),
+            A::WrongPassword => Error::Invalid(vec![FieldError::new("current_password", e.to_string())]),
+            A::BadExpiry => Error::Invalid(vec![FieldError::new("expires_in_days", e.to_string())]),
+            A::BadTokenName => Error::Invalid(vec![FieldError::new("name", e.to_string())]),
         }
     }
 }
@@ -239,6 +270,7 @@ impl From<crate::stack::StackError> for Error {
             S::NotFound(_) => Error::NotFound(e.to_string()),
             S::Duplicate(_) | S::Stale { .. } | S::Built { .. } => Error::Conflict(e.to_string()),
             S::Corrupt { .. } => Error::internal(e),
+            S::AdminOnly(_) => Error::NotAllowed(e.to_string()),
             S::Store(s) => s.into(),
         }
     }
@@ -267,8 +299,10 @@ impl From<crate::node::NodeError> for Error {
             N::NotBuilt(_) | N::LastPath { .. } | N::DrillLastPath { .. } | N::NoAccess { .. } => {
                 Error::Conflict(e.to_string())
             }
-            N::Cloud { ref source, .. } if source.code == "UnsupportedOperation" => Error::Unprocessable(e.to_string()),
-            N::Cloud { .. } | N::Waf { .. } => Error::Upstream(e.to_string()),
+            N::Cloud { ref source, .. } if source.is(ErrorCode::UnsupportedOperation) => {
+                Error::Unprocessable(e.to_string())
+            }
+            N::Cloud { .. } | N::Waf { .. } => Error::upstream(e),
             N::Provider(_) => Error::BadRequest(e.to_string()),
             N::Store(s) => s.into(),
         }

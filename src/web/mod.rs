@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod client;
 pub mod error;
 pub mod metrics;
 pub mod pages;
@@ -10,6 +11,7 @@ pub mod session;
 pub mod sse;
 pub mod throttle;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +37,8 @@ pub struct WebState {
     pub app: SharedApp,
     pub login_throttle: Arc<throttle::LoginThrottle>,
     pub renders: Arc<sse::Renders>,
+    pub drill_renders: Arc<pages::drills::DrillRenders>,
+    pub streams: Arc<sse::Streams>,
 }
 
 impl WebState {
@@ -43,6 +47,8 @@ impl WebState {
         WebState {
             login_throttle: Arc::new(throttle::LoginThrottle::new(per_minute, per_minute * 4)),
             renders: Arc::default(),
+            drill_renders: Arc::default(),
+            streams: Arc::new(sse::Streams::new(app.config.max_streams_per_user, app.config.max_streams)),
             app,
         }
     }
@@ -60,6 +66,18 @@ impl FromRef<WebState> for Arc<throttle::LoginThrottle> {
     }
 }
 
+impl FromRef<WebState> for Arc<sse::Streams> {
+    fn from_ref(state: &WebState) -> Self {
+        state.streams.clone()
+    }
+}
+
+impl FromRef<WebState> for Arc<pages::drills::DrillRenders> {
+    fn from_ref(state: &WebState) -> Self {
+        state.drill_renders.clone()
+    }
+}
+
 impl FromRef<WebState> for Arc<sse::Renders> {
     fn from_ref(state: &WebState) -> Self {
         state.renders.clone()
@@ -73,7 +91,72 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn router(app: SharedApp) -> Router {
+/// The `Host` values this server answers to: its loopback names and bind
+/// address with the port it listens on, and its public URL's. A page
+/// reached under any other name (DNS rebinding: an attacker's name that
+/// resolves to 127.0.0.1) is refused. None: bound to every address with no
+/// public URL, so any name may be right.
+fn allowed_hosts(app: &SharedApp, local: SocketAddr) -> Option<Arc<Vec<String>>> {
+    let port = local.port();
+    let with_port = |host: &str, port: u16, default: u16| {
+        if port == default { vec![host.to_owned(), format!("{host}:{port}")] } else { vec![format!("{host}:{port}")] }
+    };
+    let mut hosts: Vec<String> =
+        ["127.0.0.1", "localhost", "[::1]"].iter().flat_map(|h| with_port(h, port, 80)).collect();
+    if let Some(url) = app.config.public_url.as_deref().and_then(|u| url::Url::parse(u).ok())
+        && let Some(host) = url.host_str()
+    {
+        let default = if url.scheme() == "https" { 443 } else { 80 };
+        hosts.extend(with_port(&host.to_ascii_lowercase(), url.port_or_known_default().unwrap_or(default), default));
+    } else if local.ip().is_unspecified() {
+        tracing::warn!("bound to every address with no --public-url: the Host header is not checked");
+        return None;
+    }
+    if !local.ip().is_unspecified() {
+        let ip = match local.ip() {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        };
+        hosts.extend(with_port(&ip, port, 80));
+    }
+    Some(Arc::new(hosts))
+}
+
+#[derive(Clone)]
+struct Front {
+    app: SharedApp,
+    hosts: Option<Arc<Vec<String>>>,
+}
+
+/// Before anything else: the Host check; after: HSTS when served over https.
+async fn front(State(front): State<Front>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if let Some(hosts) = &front.hosts {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .map(str::to_ascii_lowercase);
+        if !host.as_deref().is_some_and(|h| hosts.iter().any(|allowed| allowed == h)) {
+            let message = format!(
+                "this server does not answer to the host {:?}: reach it by its own address, or start it with \
+                 --public-url",
+                host.unwrap_or_default()
+            );
+            return (axum::http::StatusCode::MISDIRECTED_REQUEST, message).into_response();
+        }
+    }
+    let https = session::served_over_https(&front.app, req.extensions(), req.headers());
+    let mut response = next.run(req).await;
+    if https {
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
+}
+
+/// `local` is the address the server listens on (its port, for the Host check).
+pub fn router(app: SharedApp, local: SocketAddr) -> Router {
+    let front_state = Front { hosts: allowed_hosts(&app, local), app: app.clone() };
     let state = WebState::new(app.clone());
     let browser = pages::routes().layer(from_fn_with_state(app.clone(), session::browser));
     let api = api::routes().layer(from_fn_with_state(app.clone(), session::api));
@@ -99,6 +182,7 @@ pub fn router(app: SharedApp) -> Router {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     router
+        .layer(from_fn_with_state(front_state, front))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

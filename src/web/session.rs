@@ -1,10 +1,8 @@
 //! Who is asking: cookie sessions (with CSRF) for the browser, bearer tokens
 //! for the API, and the role extractors every handler names in its signature.
 
-use std::net::SocketAddr;
-
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -17,6 +15,11 @@ use crate::auth::{Role, hash_token, new_token};
 use crate::store::now_ms;
 
 pub const SESSION_COOKIE: &str = "hawaf_session";
+/// Over https the cookies carry the `__Host-` prefix, which browsers accept
+/// only when Secure, for path `/` and without a Domain: a cookie planted
+/// over plain http or by a sibling domain cannot pass for one of these.
+pub const HOST_SESSION_COOKIE: &str = "__Host-hawaf_session";
+pub const HOST_LOGIN_CSRF_COOKIE: &str = "__Host-hawaf_login_csrf";
 /// Before sign-in there is no session to hold a CSRF token, so the login form
 /// uses a double-submit cookie instead.
 pub const LOGIN_CSRF_COOKIE: &str = "hawaf_login_csrf";
@@ -31,6 +34,20 @@ pub struct Principal {
     pub role: Role,
     /// The session's CSRF token, rendered into forms; empty for API tokens.
     pub csrf: String,
+    /// A reset or generated password: only the account page is served
+    /// until it is changed.
+    pub must_change_password: bool,
+    /// The session's token hash (None for API tokens): live streams look it
+    /// up again and again, and close once it is gone.
+    pub session: Option<String>,
+}
+
+impl Principal {
+    /// This user as the stack service sees an author: only admins may aim
+    /// the server's AWS calls (`aws.endpoint_url`, `aws.profile`).
+    pub fn author<'a>(&'a self, outbound: &'a crate::stack::Outbound) -> crate::stack::Author<'a> {
+        crate::stack::Author { username: &self.username, may_aim: self.role >= Role::Admin, outbound }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -80,19 +97,27 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn client_ip(parts_ext: &axum::http::Extensions) -> String {
-    parts_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+/// The client's address as the sign-in throttle and the audit log key it.
+pub fn client_ip(app: &SharedApp, extensions: &axum::http::Extensions, headers: &HeaderMap) -> String {
+    super::client::throttle_key(super::client::client_ip(extensions, headers, &app.config.trusted_proxies))
 }
 
 /// Browser routes: resolves the session cookie and, for every state-changing
 /// method, checks the CSRF token from the `X-CSRF-Token` header (htmx) or the
 /// form's `csrf_token` field.
 pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request, next: Next) -> Response {
-    let auth = match jar.get(SESSION_COOKIE) {
+    let secure = served_over_https(&app, req.extensions(), req.headers());
+    let auth = match jar.get(session_cookie_name(secure)).map(|c| hash_token(c.value())) {
         None => Auth::Anonymous,
-        Some(cookie) => match app.store.session(&hash_token(cookie.value())).await {
+        Some(hash) => match app.store.session(&hash).await {
             Ok(Some(s)) if s.expires_at > now_ms() => match s.role.parse() {
-                Ok(role) => Auth::Signed(Principal { username: s.username, role, csrf: s.csrf_token }),
+                Ok(role) => Auth::Signed(Principal {
+                    username: s.username,
+                    role,
+                    csrf: s.csrf_token,
+                    must_change_password: s.must_change_password,
+                    session: Some(hash),
+                }),
                 Err(_) => Auth::Anonymous,
             },
             Ok(Some(_)) => Auth::Expired,
@@ -101,13 +126,24 @@ pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request,
         },
     };
     let (mut parts, body) = req.into_parts();
+    // An ended session's cookie must not stand in the way of signing in again.
+    let auth = match auth {
+        Auth::Expired if parts.uri.path() == "/login" => Auth::Anonymous,
+        other => other,
+    };
+    if let Auth::Signed(p) = &auth
+        && p.must_change_password
+        && !MAY_CHANGE_PASSWORD_FIRST.contains(&parts.uri.path())
+    {
+        return to(&parts, "/account?must_change=1");
+    }
     let body = if is_safe(&parts.method) {
         body
     } else {
         let expected = match &auth {
             Auth::Signed(p) => Some(p.csrf.clone()),
             Auth::Expired => return deny(&parts, Error::SessionExpired),
-            Auth::Anonymous => jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()),
+            Auth::Anonymous => jar.get(login_csrf_cookie_name(secure)).map(|c| c.value().to_owned()),
         };
         let (submitted, body) = match submitted_csrf(&parts, body).await {
             Ok(found) => found,
@@ -120,6 +156,21 @@ pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request,
     };
     parts.extensions.insert(auth);
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// What a user whose password must change may reach before changing it.
+const MAY_CHANGE_PASSWORD_FIRST: &[&str] = &["/account", "/account/password", "/logout", "/login"];
+
+/// A redirect for a browser, HX-Redirect for htmx.
+fn to(parts: &Parts, target: &str) -> Response {
+    if is_htmx(&parts.headers) {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(target) {
+            response.headers_mut().insert("hx-redirect", v);
+        }
+        return response;
+    }
+    Redirect::to(target).into_response()
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -161,14 +212,27 @@ pub async fn api(State(app): State<SharedApp>, req: Request, next: Next) -> Resp
             return deny(&parts, Error::BadRequest("the Authorization header must be `Bearer <token>`".into()));
         }
         Some(Some(token)) => match app.store.api_token(&hash_token(token)).await {
+            Ok(Some(row)) if row.expires_at.is_some_and(|at| at <= now_ms()) => {
+                return ApiError(Error::BadRequest("this API token has expired: create a new one".into()))
+                    .into_response()
+                    .map_status(StatusCode::UNAUTHORIZED);
+            }
             Ok(Some(row)) => match row.role.parse() {
-                Ok(role) => Auth::Signed(Principal { username: row.username, role, csrf: String::new() }),
+                Ok(role) => Auth::Signed(Principal {
+                    username: row.username,
+                    role,
+                    csrf: String::new(),
+                    must_change_password: false,
+                    session: None,
+                }),
                 Err(_) => Auth::Anonymous,
             },
             Ok(None) => {
-                return ApiError(Error::BadRequest("this API token is unknown or has been revoked".into()))
-                    .into_response()
-                    .map_status(StatusCode::UNAUTHORIZED);
+                return ApiError(Error::BadRequest(
+                    "this API token is unknown, has been revoked, or its user is disabled".into(),
+                ))
+                .into_response()
+                .map_status(StatusCode::UNAUTHORIZED);
             }
             Err(e) => return ApiError(e.into()).into_response(),
         },
@@ -229,14 +293,28 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeSigned {
 }
 
 /// Cookies are Secure when the dashboard is reached over HTTPS, directly
-/// (configured public URL) or through a TLS-terminating proxy.
-pub fn served_over_https(app: &SharedApp, headers: &HeaderMap) -> bool {
+/// (configured public URL) or through a trusted TLS-terminating proxy.
+pub fn served_over_https(app: &SharedApp, extensions: &axum::http::Extensions, headers: &HeaderMap) -> bool {
     app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
-        || headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+        || super::client::forwarded_https(extensions, headers, &app.config.trusted_proxies)
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { HOST_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
+pub fn login_csrf_cookie_name(secure: bool) -> &'static str {
+    if secure { HOST_LOGIN_CSRF_COOKIE } else { LOGIN_CSRF_COOKIE }
+}
+
+/// The login form's double-submit cookie lives on /login only, but a
+/// `__Host-` cookie must be set for `/`.
+pub fn login_csrf_cookie_path(secure: bool) -> &'static str {
+    if secure { "/" } else { "/login" }
 }
 
 pub fn session_cookie(token: String, secure: bool, max_age: time::Duration) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token))
+    Cookie::build((session_cookie_name(secure), token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -247,8 +325,8 @@ pub fn session_cookie(token: String, secure: bool, max_age: time::Duration) -> C
 
 pub fn login_csrf_cookie(secure: bool) -> (Cookie<'static>, String) {
     let token = new_token("");
-    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
-        .path("/login")
+    let cookie = Cookie::build((login_csrf_cookie_name(secure), token.clone()))
+        .path(login_csrf_cookie_path(secure))
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)

@@ -242,10 +242,12 @@ async fn render(
 pub async fn stack_events(
     State(app): State<SharedApp>,
     State(renders): State<Arc<Renders>>,
+    State(streams): State<Arc<Streams>>,
     Viewer(user): Viewer,
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
     stack::load(&app.store, &name).await?;
+    let guard = Guard::open(&app, &streams, &user)?;
     let can_operate = user.role >= Role::Operator;
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before rendering the snapshot, so nothing falls between the two.
@@ -278,11 +280,111 @@ pub async fn stack_events(
             }
         }
     });
-    Ok(event_stream(stream::iter(first).chain(updates.flat_map(stream::iter))))
+    Ok(event_stream(stream::iter(first).chain(updates.flat_map(stream::iter)), guard))
 }
 
 /// How often an idle stream sends a comment, so proxies and browsers keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a stream checks that its session still stands (it also checks
+/// before every event): sign-out, expiry, a disabled user or a changed role
+/// close it within this long.
+const RECHECK: Duration = Duration::from_secs(30);
+
+/// The live streams open now, per user and in all, within the configured caps.
+pub struct Streams {
+    open: Mutex<(HashMap<String, usize>, usize)>,
+    per_user: usize,
+    total: usize,
+}
+
+impl Streams {
+    pub fn new(per_user: usize, total: usize) -> Self {
+        Streams { open: Mutex::new((HashMap::new(), 0)), per_user, total }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, usize>, usize)> {
+        // Plain counters: a poisoned lock still holds consistent numbers.
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A place for one more stream of `user`'s, freed when the stream ends.
+    pub fn open(self: &Arc<Self>, user: &str) -> Result<Slot, Error> {
+        let mut open = self.lock();
+        if open.1 >= self.total {
+            return Err(Error::TooMany(format!(
+                "the server holds its limit of {} live pages open: try again later",
+                self.total
+            )));
+        }
+        let mine = open.0.entry(user.to_owned()).or_default();
+        if *mine >= self.per_user {
+            return Err(Error::TooMany(format!(
+                "you have {} live pages open, the most one user may: close one and reload",
+                self.per_user
+            )));
+        }
+        *mine += 1;
+        open.1 += 1;
+        Ok(Slot { streams: self.clone(), user: user.to_owned() })
+    }
+
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.lock().1
+    }
+}
+
+/// One open stream's place; dropping it (the stream ended or the client
+/// went away) frees it.
+pub struct Slot {
+    streams: Arc<Streams>,
+    user: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.streams.lock();
+        if let Some(n) = open.0.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                open.0.remove(&self.user);
+            }
+        }
+        open.1 = open.1.saturating_sub(1);
+    }
+}
+
+/// What a stream needs to know that it may go on: the session it was
+/// opened under, looked up again.
+#[derive(Clone)]
+pub struct Right {
+    store: crate::store::Store,
+    session: Option<String>,
+}
+
+impl Right {
+    pub fn of(app: &SharedApp, user: &super::session::Principal) -> Self {
+        Right { store: app.store.clone(), session: user.session.clone() }
+    }
+
+    async fn stands(&self) -> bool {
+        let Some(hash) = &self.session else { return true };
+        let session = self.store.session_within(hash, RECHECK).await;
+        matches!(session, Ok(Some(s)) if s.expires_at > crate::store::now_ms())
+    }
+}
+
+/// A stream as the caps and checks see it: its slot and its right.
+pub struct Guard {
+    pub slot: Slot,
+    pub right: Right,
+}
+
+impl Guard {
+    pub fn open(app: &SharedApp, streams: &Arc<Streams>, user: &super::session::Principal) -> Result<Guard, Error> {
+        Ok(Guard { slot: streams.open(&user.username)?, right: Right::of(app, user) })
+    }
+}
 
 /// One Server-Sent Event as it goes on the wire. hawaf encodes each shared
 /// panel once per change and hands every subscriber the same bytes: with
@@ -313,19 +415,39 @@ pub(crate) fn frame(event: &str, data: &str) -> Bytes {
 }
 
 /// A `text/event-stream` response of pre-encoded events, with a keep-alive
-/// comment every [`KEEP_ALIVE`]; it ends when `events` does.
-pub(crate) fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static) -> Response {
+/// comment every [`KEEP_ALIVE`]. It ends when `events` does, or when the
+/// guard's session no longer stands (checked before each event and every
+/// [`RECHECK`]); its slot is freed then.
+pub(crate) fn event_stream(events: impl Stream<Item = Bytes> + Send + 'static, guard: Guard) -> Response {
+    let Guard { slot, right } = guard;
     let keep_alive = stream::unfold((), |()| async {
         tokio::time::sleep(KEEP_ALIVE).await;
         Some((Some(Bytes::from_static(b":\n\n")), ()))
     });
-    // `None` marks the end of the events, so the never-ending keep-alive
-    // cannot hold the response open after them.
-    let events = events.map(Some).chain(stream::once(async { None }));
-    let body = stream::select(events, keep_alive)
+    let recheck = stream::unfold(right.clone(), |right| async move {
+        loop {
+            tokio::time::sleep(RECHECK).await;
+            if !right.stands().await {
+                return Some((None, right));
+            }
+        }
+    });
+    // `None` marks the end: of the events, or of the right to them. The
+    // never-ending keep-alive cannot hold the response open after it.
+    let events = events
+        .then(move |event| {
+            let right = right.clone();
+            async move { right.stands().await.then_some(event) }
+        })
+        .chain(stream::once(async { None }));
+    let body = stream::select(stream::select(events, keep_alive), recheck)
         .take_while(|item| std::future::ready(item.is_some()))
         .filter_map(std::future::ready)
-        .map(Ok::<_, Infallible>);
+        .map(move |bytes| {
+            // Held by the body: the slot is freed when the stream is dropped.
+            let _held = &slot;
+            Ok::<_, Infallible>(bytes)
+        });
     (
         [
             (header::CONTENT_TYPE, "text/event-stream"),
@@ -371,6 +493,21 @@ mod tests {
             let expected = if n < TIMELINE_LEN { id.to_string() } else { "whole".to_owned() };
             assert_eq!(sent, [expected], "after {n} items added on top the list is sent whole again");
         }
+    }
+
+    #[test]
+    fn streams_are_capped_per_user_and_in_all_and_freed_when_dropped() {
+        use std::sync::Arc;
+        let streams = Arc::new(super::Streams::new(2, 3));
+        let a1 = streams.open("ann").unwrap();
+        let _a2 = streams.open("ann").unwrap();
+        assert!(streams.open("ann").is_err(), "a third of ann's is refused");
+        let _b1 = streams.open("bob").unwrap();
+        let refused = streams.open("cat").err().unwrap();
+        assert_eq!(refused.status(), axum::http::StatusCode::TOO_MANY_REQUESTS, "the server's cap: {refused}");
+        drop(a1);
+        assert_eq!(streams.count(), 2);
+        assert!(streams.open("ann").is_ok(), "a closed stream frees its place");
     }
 
     #[test]

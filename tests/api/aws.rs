@@ -28,6 +28,7 @@ use aws_sdk_elasticloadbalancing as elb;
 use hawaf::auth::Role;
 use hawaf::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
 use hawaf::cloud::{Cloud, Filter, HealthCheck, IngressRule, InstanceState, RuleSource, Tags};
+use hawaf::contract::{Build, BuildAccepted, BuildState, BuildStatus, StackView, Step, StepStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, operations, spawn_app, spawn_app_with};
@@ -55,12 +56,13 @@ fn aws_stack(name: &str, region: &str, endpoint: &str) -> Value {
     })
 }
 
+/// Defines the stack; returns its definition as stored, defaults filled in.
+/// An admin defines it: `aws.endpoint_url` aims the server's calls, which
+/// only admins may do; the operator's `token` builds and operates it.
 async fn create_stack(app: &TestApp, token: &str, definition: Value) -> Value {
-    let (status, body) = app.api_json(reqwest::Method::POST, "/stacks", token, Some(definition)).await;
-    assert_eq!(status, 201, "{body:#}");
-    let name = body["name"].as_str().unwrap().to_owned();
-    let (_, stack) = app.api_json(reqwest::Method::GET, &format!("/stacks/{name}"), token, None).await;
-    stack["definition"].clone()
+    let admin = app.token(Role::Admin).await;
+    let created: StackView = app.call(reqwest::Method::POST, "/stacks", &admin, Some(&definition), 201).await;
+    app.stack(token, &created.name).await.definition
 }
 
 /// SDK clients of the test's own, for reading AWS state back independently
@@ -126,8 +128,8 @@ async fn live_instances(sdk: &Sdk, stack: &str) -> BTreeMap<String, ec2::types::
     by_name
 }
 
-fn step(build: &Value, number: u64) -> &Value {
-    build["steps"].as_array().unwrap().iter().find(|s| s["number"] == number).unwrap()
+fn step(build: &Build, number: i64) -> &Step {
+    build.steps.iter().find(|s| s.number == number).unwrap()
 }
 
 /// Steps 1–7 succeeded and step 8 stopped for the operator. On AWS, step 8
@@ -135,19 +137,19 @@ fn step(build: &Value, number: u64) -> &Value {
 /// operator creates in each node's console after its first-time setup; moto
 /// instances run no appliance, so here (as on a fresh real account) the build
 /// ends there, with the message that tells the operator what to do.
-fn assert_built_up_to_waf_configuration(build: &Value) {
-    assert_eq!(build["status"], "failed", "{build:#}");
+fn assert_built_up_to_waf_configuration(build: &Build) {
+    assert_eq!(build.status, BuildStatus::Failed, "{build:#?}");
     for n in 1..=7 {
-        assert_eq!(step(build, n)["status"], "succeeded", "step {n}: {build:#}");
+        assert_eq!(step(build, n).status, StepStatus::Succeeded, "step {n}: {build:#?}");
     }
     let eight = step(build, 8);
-    assert_eq!(eight["status"], "failed");
-    let error = eight["error"].as_str().unwrap();
+    assert_eq!(eight.status, StepStatus::Failed);
+    let error = eight.error.as_deref().unwrap();
     assert!(error.contains("waiting for its REST API token"), "{error}");
     assert!(error.contains("https://EIP:4444/"), "{error}");
 }
 
-fn created(build: &Value) -> Vec<String> {
+fn created(build: &Build) -> Vec<String> {
     operations(build)
         .into_iter()
         .filter(|o| o.starts_with("Create") || o == "RunInstances" || o == "AllocateAddress")
@@ -334,7 +336,7 @@ async fn an_aws_stack_is_built_on_moto_read_back_rebuilt_without_change_and_torn
     let def = create_stack(&app, &token, aws_stack("moto-full", region, &endpoint)).await;
 
     let started = Instant::now();
-    let build = app.run_build(&token, "/stacks/moto-full/apply").await;
+    let build = app.apply(&token, "moto-full").await;
     let build_time = started.elapsed();
     assert_built_up_to_waf_configuration(&build);
     let ops = operations(&build);
@@ -351,18 +353,17 @@ async fn an_aws_stack_is_built_on_moto_read_back_rebuilt_without_change_and_torn
     assert!(health.instance_states().iter().all(|s| s.state() == Some("InService")), "{health:#?}");
 
     // Applying again adopts everything and creates nothing.
-    let again = app.run_build(&token, "/stacks/moto-full/apply").await;
+    let again = app.apply(&token, "moto-full").await;
     assert_built_up_to_waf_configuration(&again);
     assert!(created(&again).is_empty(), "a second build creates nothing, but made {:?}", created(&again));
     assert_matches_definition(&sdk, "moto-full", &def).await;
 
     let started = Instant::now();
-    let down = app.run_build(&token, "/stacks/moto-full/destroy").await;
+    let down = app.destroy(&token, "moto-full").await;
     let teardown_time = started.elapsed();
-    assert_eq!(down["status"], "succeeded", "{down:#}");
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     assert_nothing_left(&sdk, "moto-full").await;
-    let (_, stack) = app.api_json(reqwest::Method::GET, "/stacks/moto-full", &token, None).await;
-    assert_eq!(stack["build_state"], "not_built");
+    assert_eq!(app.stack(&token, "moto-full").await.build_state, BuildState::NotBuilt);
     eprintln!("moto build (steps 1-8) took {build_time:?}, teardown took {teardown_time:?}");
 }
 
@@ -373,7 +374,7 @@ async fn a_resumed_aws_build_adopts_instances_by_tag_when_the_database_lost_them
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
     create_stack(&app, &token, aws_stack("moto-resume", region, &endpoint)).await;
-    let first = app.run_build(&token, "/stacks/moto-resume/apply").await;
+    let first = app.apply(&token, "moto-resume").await;
     assert_built_up_to_waf_configuration(&first);
     let sdk = sdk(&endpoint, region);
     let before = live_instances(&sdk, "moto-resume").await;
@@ -409,8 +410,7 @@ async fn a_resumed_aws_build_adopts_instances_by_tag_when_the_database_lost_them
             app.app.store.mark_resource_deleted(stack.row.id, &row.logical_id).await.unwrap();
         }
     }
-    let id = first["build_id"].as_i64().unwrap();
-    let resumed = app.run_build(&token, &format!("/builds/{id}/resume")).await;
+    let resumed = app.resume(&token, first.build_id).await;
     assert_built_up_to_waf_configuration(&resumed);
     assert!(created(&resumed).is_empty(), "the resumed build made {:?}", created(&resumed));
     let after = live_instances(&sdk, "moto-resume").await;
@@ -432,7 +432,7 @@ async fn aws_faults_isolate_through_a_quarantine_group_and_stop_instances_but_no
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
     create_stack(&app, &token, aws_stack("moto-faults", region, &endpoint)).await;
-    assert_built_up_to_waf_configuration(&app.run_build(&token, "/stacks/moto-faults/apply").await);
+    assert_built_up_to_waf_configuration(&app.apply(&token, "moto-faults").await);
     let stack = hawaf::stack::load(&app.app.store, "moto-faults").await.unwrap();
     let faults = app.app.providers.faults_for(&stack.definition).unwrap();
     let cloud = app.app.providers.cloud_for(&stack.definition).unwrap();
@@ -573,10 +573,10 @@ async fn an_aws_endpoint_that_does_not_answer_fails_the_step_quickly_with_a_clea
     let (silent, _hole) = black_hole();
     create_stack(&app, &token, aws_stack("silent", "ap-southeast-2", &silent)).await;
     let started = Instant::now();
-    let build = app.run_build(&token, "/stacks/silent/apply").await;
+    let build = app.apply(&token, "silent").await;
     assert!(started.elapsed() < Duration::from_secs(15), "bounded: took {:?}", started.elapsed());
-    assert_eq!(build["status"], "failed");
-    let error = step(&build, 1)["error"].as_str().unwrap();
+    assert_eq!(build.status, BuildStatus::Failed);
+    let error = step(&build, 1).error.as_deref().unwrap();
     assert!(error.contains("Timeout: no answer from the AWS endpoint"), "{error}");
     assert!(error.contains(&silent), "names the endpoint: {error}");
 
@@ -610,7 +610,8 @@ impl Server {
         let db = dir.path().join("hawaf.db");
         let token = {
             let store = hawaf::store::Store::open(&db).await.unwrap();
-            hawaf::auth::add_user(&store, "test", "op", "correct-horse-battery", Role::Operator).await.unwrap();
+            // An admin: some of these stacks name an endpoint, which only admins may set.
+            hawaf::auth::add_user(&store, "test", "op", "correct-horse-battery", Role::Admin).await.unwrap();
             hawaf::auth::create_api_token(&store, "test", "op", "tests").await.unwrap()
         };
         let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -642,18 +643,18 @@ impl Server {
     }
 
     /// Starts a build (`apply` or `destroy`) and waits, bounded, for its end.
-    async fn build(&self, stack: &str, kind: &str) -> Value {
+    async fn build(&self, stack: &str, kind: &str) -> Build {
         let res = self.api(reqwest::Method::POST, &format!("/stacks/{stack}/{kind}")).send().await.unwrap();
         assert_eq!(res.status(), 202);
-        let id = res.json::<Value>().await.unwrap()["build_id"].as_i64().unwrap();
+        let id = res.json::<BuildAccepted>().await.unwrap().build_id;
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let b: Value =
+            let b: Build =
                 self.api(reqwest::Method::GET, &format!("/builds/{id}")).send().await.unwrap().json().await.unwrap();
-            if b["status"] != "running" {
+            if b.status != BuildStatus::Running {
                 return b;
             }
-            assert!(Instant::now() < deadline, "the build did not finish: {b:#}");
+            assert!(Instant::now() < deadline, "the build did not finish: {b:#?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -679,8 +680,8 @@ async fn an_aws_build_without_credentials_says_how_to_provide_them() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let build = server.build("nocreds", "apply").await;
-    assert_eq!(build["status"], "failed");
-    let error = step(&build, 1)["error"].as_str().unwrap();
+    assert_eq!(build.status, BuildStatus::Failed);
+    let error = step(&build, 1).error.as_deref().unwrap();
     assert!(error.contains("NoCredentials: no AWS credentials found"), "{error}");
     assert!(error.contains("AWS_PROFILE") && error.contains("AWS_ACCESS_KEY_ID"), "says what to set: {error}");
 }
@@ -703,6 +704,6 @@ async fn aws_endpoint_url_and_keys_from_the_environment_serve_stacks_that_name_n
     let sdk = sdk(&endpoint, region);
     assert_eq!(live_instances(&sdk, "from-env").await.len(), 4, "built in moto, found through AWS_ENDPOINT_URL");
     let down = server.build("from-env", "destroy").await;
-    assert_eq!(down["status"], "succeeded", "{down:#}");
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     assert_nothing_left(&sdk, "from-env").await;
 }

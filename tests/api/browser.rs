@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hawaf::contract::BuildStatus;
 use serde_json::json;
 
 use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app};
@@ -149,9 +150,9 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     let Some(b) = browser("waf-switch").await else { return };
     let app = spawn_app().await;
     let token = app.token(hawaf::auth::Role::Operator).await;
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "switch"}))).await;
-    let built = app.run_build(&token, "/stacks/switch/apply").await;
-    assert_eq!(built["status"], "succeeded");
+    app.create_stack(&token, "switch").await;
+    let built = app.apply(&token, "switch").await;
+    assert_eq!(built.status, BuildStatus::Succeeded);
     b.sign_in(&app).await;
     b.client.goto(&app.url("/stacks/switch")).await.unwrap();
     b.until_text("#tier-external", "2 of 2 instances in service").await;

@@ -1,5 +1,7 @@
 use hawaf::auth::Role;
 use hawaf::cloud::{Cloud, CreateLoadBalancerRequest, Filter, Listener, Scheme, TAG_STACK, Tags};
+use hawaf::contract::{BuildState, BuildStatus, StackView, StepStatus};
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{operations, spawn_app, spawn_app_with};
@@ -13,13 +15,12 @@ async fn fetch(url: &str) -> (u16, String) {
 async fn a_lab_stack_is_built_serves_through_both_wafs_rebuilds_idempotently_and_tears_down() {
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
-    let (status, _) = app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "lab1"}))).await;
-    assert_eq!(status, 201);
+    app.create_stack(&token, "lab1").await;
 
-    let build = app.run_build(&token, "/stacks/lab1/apply").await;
-    assert_eq!(build["status"], "succeeded", "{build:#}");
-    for step in build["steps"].as_array().unwrap() {
-        assert_eq!(step["status"], "succeeded", "{step:#}");
+    let build = app.apply(&token, "lab1").await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    for step in &build.steps {
+        assert_eq!(step.status, StepStatus::Succeeded, "{step:#?}");
     }
     let ops = operations(&build);
     for op in [
@@ -46,38 +47,35 @@ async fn a_lab_stack_is_built_serves_through_both_wafs_rebuilds_idempotently_and
     assert_eq!(status, 403, "the WAF blocks SQL injection");
 
     // Building again adopts everything and creates nothing.
-    let again = app.run_build(&token, "/stacks/lab1/apply").await;
-    assert_eq!(again["status"], "succeeded", "{again:#}");
+    let again = app.apply(&token, "lab1").await;
+    assert_eq!(again.status, BuildStatus::Succeeded, "{again:#?}");
     let created: Vec<_> = operations(&again)
         .into_iter()
         .filter(|o| o.starts_with("Create") || o == "RunInstances" || o == "AllocateAddress")
         .collect();
     assert!(created.is_empty(), "a second build creates nothing, but made {created:?}");
 
-    let (_, stack) = app.api_json(reqwest::Method::GET, "/stacks/lab1", &token, None).await;
-    assert_eq!(stack["build_state"], "built");
-    let (status, _) = app.api_json(reqwest::Method::DELETE, "/stacks/lab1", &token, None).await;
+    assert_eq!(app.stack(&token, "lab1").await.build_state, BuildState::Built);
+    let (status, _) = app.api_json(Method::DELETE, "/stacks/lab1", &token, None).await;
     assert_eq!(status, 409, "a built stack cannot be deleted");
 
     // A second stack with the same (default) load-balancer names is refused
     // before any call, naming the stack that holds them.
-    let (status, _) = app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "lab2"}))).await;
-    assert_eq!(status, 201);
-    let (status, refused) = app.api_json(reqwest::Method::POST, "/stacks/lab2/apply", &token, None).await;
+    app.create_stack(&token, "lab2").await;
+    let (status, refused) = app.api_json(Method::POST, "/stacks/lab2/apply", &token, None).await;
     assert_eq!(status, 409, "{refused:#}");
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(message.contains("ha-lbext") && message.contains("stack lab1"), "{message}");
 
-    let down = app.run_build(&token, "/stacks/lab1/destroy").await;
-    assert_eq!(down["status"], "succeeded", "{down:#}");
+    let down = app.destroy(&token, "lab1").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     let lab = app.app.providers.lab();
     let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "lab1".to_owned())]));
     assert!(lab.describe_vpcs(&ours).await.unwrap().is_empty(), "no VPC left");
     assert!(lab.describe_security_groups(&ours).await.unwrap().is_empty(), "no security group left");
     assert!(lab.describe_instances(&ours).await.unwrap().iter().all(|i| i.state.as_str() == "terminated"));
     assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty(), "no load balancer left");
-    let (_, stack) = app.api_json(reqwest::Method::GET, "/stacks/lab1", &token, None).await;
-    assert_eq!(stack["build_state"], "not_built");
+    assert_eq!(app.stack(&token, "lab1").await.build_state, BuildState::NotBuilt);
 
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(_, a, t, o)| a == "build.apply" && t == "lab1" && o == "ok"));
@@ -88,9 +86,9 @@ async fn a_lab_stack_is_built_serves_through_both_wafs_rebuilds_idempotently_and
 async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is_fixed() {
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "first"}))).await;
-    let first = app.run_build(&token, "/stacks/first/apply").await;
-    assert_eq!(first["status"], "succeeded", "{first:#}");
+    app.create_stack(&token, "first").await;
+    let first = app.apply(&token, "first").await;
+    assert_eq!(first.status, BuildStatus::Succeeded, "{first:#?}");
     // Something outside hawaf holds a load-balancer name (names are unique
     // per region), so no check before the build can know: step 5 collides.
     let lab = app.app.providers.lab();
@@ -106,24 +104,22 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
     };
     lab.create_load_balancer(outsider).await.unwrap();
     let taken = json!({"name": "second", "load_balancers": {"internal": {"name": "taken-lbint"}, "external": {"name": "second-lbext"}}});
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(taken)).await;
+    let _: StackView = app.call(Method::POST, "/stacks", &token, Some(&taken), 201).await;
 
-    let second = app.run_build(&token, "/stacks/second/apply").await;
-    assert_eq!(second["status"], "failed");
-    let step5 = &second["steps"][4];
-    assert_eq!(step5["status"], "failed");
+    let second = app.apply(&token, "second").await;
+    assert_eq!(second.status, BuildStatus::Failed);
+    let step5 = &second.steps[4];
+    assert_eq!(step5.status, StepStatus::Failed);
     assert!(
-        step5["error"].as_str().unwrap().contains("already exists and does not belong to stack second"),
-        "{step5:#}"
+        step5.error.as_deref().is_some_and(|e| e.contains("already exists and does not belong to stack second")),
+        "{step5:#?}"
     );
 
     let fix = json!({"load_balancers": {"internal": {"name": "second-lbint"}, "external": {"name": "second-lbext"}}});
-    let (status, _) = app.api_json(reqwest::Method::PUT, "/stacks/second", &token, Some(fix)).await;
-    assert_eq!(status, 200);
-    let id = second["build_id"].as_i64().unwrap();
-    let resumed = app.run_build(&token, &format!("/builds/{id}/resume")).await;
-    assert_eq!(resumed["status"], "succeeded", "{resumed:#}");
-    assert_eq!(resumed["resumed_from"], id);
+    let _: StackView = app.call(Method::PUT, "/stacks/second", &token, Some(&fix), 200).await;
+    let resumed = app.resume(&token, second.build_id).await;
+    assert_eq!(resumed.status, BuildStatus::Succeeded, "{resumed:#?}");
+    assert_eq!(resumed.resumed_from, Some(second.build_id));
     let runs: Vec<_> = operations(&resumed).into_iter().filter(|o| o == "RunInstances").collect();
     assert!(runs.is_empty(), "resuming adopts the instances the failed build made");
     let url = app.app.providers.lab().lb_url("second-lbext").unwrap();
@@ -134,15 +130,15 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
 async fn a_half_built_stack_tears_down_to_nothing() {
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "half"}))).await;
+    app.create_stack(&token, "half").await;
     // Steps one at a time, as the wizard's per-step buttons run them, stopping after step 4.
     for step in 1..=4u8 {
         let id = hawaf::build::start_step(&app.app, "half", step, "test").await.unwrap();
         let b = app.wait_build(&token, id).await;
-        assert_eq!(b["status"], "succeeded", "step {step}: {b:#}");
+        assert_eq!(b.status, BuildStatus::Succeeded, "step {step}: {b:#?}");
     }
-    let down = app.run_build(&token, "/stacks/half/destroy").await;
-    assert_eq!(down["status"], "succeeded", "{down:#}");
+    let down = app.destroy(&token, "half").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     let lab = app.app.providers.lab();
     let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "half".to_owned())]));
     assert!(lab.describe_vpcs(&ours).await.unwrap().is_empty());
@@ -155,8 +151,8 @@ async fn a_half_built_stack_tears_down_to_nothing() {
 async fn step_8_refuses_a_node_whose_certificate_changed() {
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
-    app.api_json(reqwest::Method::POST, "/stacks", &token, Some(json!({"name": "pinned8"}))).await;
-    assert_eq!(app.run_build(&token, "/stacks/pinned8/apply").await["status"], "succeeded");
+    app.create_stack(&token, "pinned8").await;
+    assert_eq!(app.apply(&token, "pinned8").await.status, BuildStatus::Succeeded);
     // As if the node now presented another certificate than the one pinned.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
     sqlx::query("UPDATE waf_nodes SET fingerprint = ? WHERE node = 'ha-utm-left'")
@@ -166,8 +162,8 @@ async fn step_8_refuses_a_node_whose_certificate_changed() {
         .unwrap();
     let id = hawaf::build::start_step(&app.app, "pinned8", 8, "test").await.unwrap();
     let b = app.wait_build(&token, id).await;
-    assert_eq!(b["status"], "failed");
-    let error = b["steps"][7]["error"].as_str().unwrap().to_lowercase();
+    assert_eq!(b.status, BuildStatus::Failed);
+    let error = b.steps[7].error.as_deref().unwrap().to_lowercase();
     assert!(error.contains("ha-utm-left") && error.contains("certificate"), "{error}");
 }
 
@@ -175,15 +171,12 @@ async fn step_8_refuses_a_node_whose_certificate_changed() {
 async fn a_serial_build_makes_its_calls_one_step_after_the_other() {
     let app = spawn_app_with(|c| c.build_serial = true).await;
     let token = app.token(hawaf::auth::Role::Operator).await;
-    let (status, _) =
-        app.api_json(reqwest::Method::POST, "/stacks", &token, Some(serde_json::json!({"name": "one"}))).await;
-    assert_eq!(status, 201);
-    let build = app.run_build(&token, "/stacks/one/apply").await;
-    assert_eq!(build["status"], "succeeded", "{build:#}");
-    let id = build["build_id"].as_i64().unwrap();
-    let steps: Vec<i64> = app.app.store.build_calls(id).await.unwrap().iter().map(|c| c.step).collect();
+    app.create_stack(&token, "one").await;
+    let build = app.apply(&token, "one").await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let steps: Vec<i64> = app.app.store.build_calls(build.build_id).await.unwrap().iter().map(|c| c.step).collect();
     let mut in_order = steps.clone();
     in_order.sort();
     assert_eq!(steps, in_order, "no step starts before the one before it has finished");
-    assert!(build["finished_at_ms"].as_i64().unwrap() >= build["started_at_ms"].as_i64().unwrap());
+    assert!(build.finished_at_ms.unwrap() >= build.started_at_ms, "{build:#?}");
 }

@@ -4,32 +4,24 @@ use std::time::{Duration, Instant};
 
 use hawaf::auth::Role;
 use hawaf::cloud::{Cloud, HealthState};
+use hawaf::contract::{BuildStatus, Drill, DrillPhase, DrillRequest, DrillStatus, DrillSummary, Verdict};
 use hawaf::node::{Authority, Fault};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{NO_BODY, TestApp, spawn_app, spawn_app_with};
 
 /// Short phases: the lab checks health ten times faster than AWS.
-fn fast(scenario: &str) -> Value {
-    json!({"scenario": scenario, "rate": 20, "baseline_ms": 1000, "hold_ms": 1000, "verify_ms": 1000, "phase_timeout_ms": 20000})
-}
-
-async fn built_stack(app: &TestApp, token: &str, name: &str) {
-    let (status, body) = app.api_json(Method::POST, "/stacks", token, Some(json!({"name": name}))).await;
-    assert_eq!(status, 201, "{body}");
-    let build = app.run_build(token, &format!("/stacks/{name}/apply")).await;
-    assert_eq!(build["status"], "succeeded", "{build:#}");
-}
-
-async fn start(app: &TestApp, token: &str, stack: &str, body: Value) -> i64 {
-    let (status, res) = app.api_json(Method::POST, &format!("/stacks/{stack}/drills"), token, Some(body)).await;
-    assert_eq!(status, 202, "{res}");
-    res["drill_id"].as_i64().unwrap()
-}
-
-async fn wait_drill(app: &TestApp, token: &str, id: i64) -> Value {
-    app.wait_drill(token, id).await
+fn fast(scenario: &str) -> DrillRequest {
+    DrillRequest {
+        scenario: scenario.into(),
+        rate: Some(20),
+        baseline_ms: Some(1000),
+        hold_ms: Some(1000),
+        verify_ms: Some(1000),
+        phase_timeout_ms: Some(20000),
+        ..Default::default()
+    }
 }
 
 /// Every instance of both tiers in service.
@@ -52,32 +44,32 @@ async fn eventually_all_in_service(app: &TestApp) {
     }
 }
 
-fn phase<'a>(d: &'a Value, kind: &str) -> Vec<&'a Value> {
-    d["phases"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
+/// The drill's phases of one kind (`baseline`, `detect`, `hold`, …), in order.
+fn phase<'a>(d: &'a Drill, kind: &str) -> Vec<&'a DrillPhase> {
+    d.phases.iter().filter(|p| p.kind == kind).collect()
 }
 
-fn summary(d: &Value) -> String {
+fn summary(d: &Drill) -> String {
     format!(
-        "{} mttd {} ms, mttr {} ms, availability {}%, split {}",
-        d["scenario"], d["mttd_ms"], d["mttr_ms"], d["total"]["availability"], d["total"]["split"]
+        "{} mttd {:?} ms, mttr {:?} ms, availability {}%, split {:?}",
+        d.scenario, d.mttd_ms, d.mttr_ms, d.total.availability, d.total.split
     )
 }
 
 #[tokio::test]
 async fn d1_passes_with_both_web_servers_serving_about_half_each() {
     let app = spawn_app().await;
-    let token = app.token(Role::Operator).await;
-    built_stack(&app, &token, "bal").await;
-    let id = start(&app, &token, "bal", fast("D1")).await;
-    let d = wait_drill(&app, &token, id).await;
+    let token = app.built_stack("bal").await;
+    let id = app.start_drill(&token, "bal", &fast("D1")).await;
+    let d = app.wait_drill(&token, id).await;
     eprintln!("{}", summary(&d));
-    assert_eq!(d["status"], "finished", "{d:#}");
-    assert_eq!(d["verdict"], "pass", "{d:#}");
-    assert_eq!(d["total"]["availability"], 100.0);
-    let left = d["total"]["split_pct"]["ha-web-left"].as_f64().unwrap();
+    assert_eq!(d.status, DrillStatus::Finished, "{d:#?}");
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{d:#?}");
+    assert_eq!(d.total.availability, 100.0);
+    let left = d.total.split_pct["ha-web-left"];
     assert!((40.0..=60.0).contains(&left), "left serves {left}%");
-    assert!(d["total"]["requests"].as_u64().unwrap() >= 20, "the prober ran at its rate: {d:#}");
-    assert_eq!(d["restored"], true);
+    assert!(d.total.requests >= 20, "the prober ran at its rate: {d:#?}");
+    assert!(d.restored);
 
     // The page, its report and exports.
     app.sign_in_admin().await;
@@ -104,21 +96,24 @@ async fn d1_passes_with_both_web_servers_serving_about_half_each() {
 #[tokio::test]
 async fn d2_keeps_service_and_only_the_surviving_web_server_answers_after_detection() {
     let app = spawn_app().await;
-    let token = app.token(Role::Operator).await;
-    built_stack(&app, &token, "web").await;
-    let id = start(&app, &token, "web", fast("D2")).await;
-    let d = wait_drill(&app, &token, id).await;
+    let token = app.built_stack("web").await;
+    let id = app.start_drill(&token, "web", &fast("D2")).await;
+    let d = app.wait_drill(&token, id).await;
     eprintln!("{}", summary(&d));
-    assert_eq!(d["verdict"], "pass", "{d:#}");
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{d:#?}");
     let hold = phase(&d, "hold");
     assert_eq!(hold.len(), 1);
-    assert_eq!(hold[0]["split"]["ha-web-left"], 0, "the stopped server answered after detection: {d:#}");
-    assert!(hold[0]["split"]["ha-web-right"].as_u64().unwrap() > 0);
-    assert_eq!(hold[0]["availability"], 100.0);
-    assert!(d["mttd_ms"].as_i64().unwrap() > 0 && d["mttr_ms"].as_i64().unwrap() > 0);
+    assert_eq!(
+        hold[0].figures.split.get("ha-web-left"),
+        Some(&0),
+        "the stopped server answered after detection: {d:#?}"
+    );
+    assert!(hold[0].figures.split["ha-web-right"] > 0);
+    assert_eq!(hold[0].figures.availability, 100.0);
+    assert!(d.mttd_ms.is_some_and(|ms| ms > 0) && d.mttr_ms.is_some_and(|ms| ms > 0), "{d:#?}");
     let verify = phase(&d, "verify");
-    assert!(verify[0]["split"]["ha-web-left"].as_u64().unwrap() > 0, "left serves again after restore");
-    assert_eq!(d["restored"], true);
+    assert!(verify[0].figures.split["ha-web-left"] > 0, "left serves again after restore");
+    assert!(d.restored);
     assert!(all_in_service(&app).await, "the drill leaves every node in service");
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(_, a, t, _)| a == "fault.stop-httpd" && t == "web/ha-web-left"));
@@ -128,8 +123,7 @@ async fn d2_keeps_service_and_only_the_surviving_web_server_answers_after_detect
 #[tokio::test]
 async fn d3_keeps_service_through_each_waf_node_in_turn_and_the_cli_exits_0_on_pass() {
     let app = spawn_app().await;
-    let token = app.token(Role::Operator).await;
-    built_stack(&app, &token, "waf").await;
+    let token = app.built_stack("waf").await;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hawaf"));
     cmd.args([
         "drill",
@@ -154,18 +148,16 @@ async fn d3_keeps_service_through_each_waf_node_in_turn_and_the_cli_exits_0_on_p
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("phase detect ha-utm-left") && stdout.contains("phase detect ha-utm-right"), "{stdout}");
 
-    let (_, list) = app.api_json(Method::GET, "/stacks/waf/drills", &token, None).await;
-    let id = list[0]["drill_id"].as_i64().unwrap();
-    let (_, d) = app.api_json(Method::GET, &format!("/drills/{id}"), &token, None).await;
-    assert_eq!(d["verdict"], "pass");
-    let rounds = d["rounds"].as_array().unwrap();
-    assert_eq!(rounds.len(), 2);
-    for (round, node) in rounds.iter().zip(["ha-utm-left", "ha-utm-right"]) {
-        assert_eq!(round["nodes"][0], node);
-        assert!(round["failures"].as_u64().unwrap() <= round["allowed_failures"].as_u64().unwrap());
+    let list: Vec<DrillSummary> = app.call(Method::GET, "/stacks/waf/drills", &token, NO_BODY, 200).await;
+    let d = app.drill(&token, list[0].drill_id).await;
+    assert_eq!(d.verdict, Some(Verdict::Pass));
+    assert_eq!(d.rounds.len(), 2);
+    for (round, node) in d.rounds.iter().zip(["ha-utm-left", "ha-utm-right"]) {
+        assert_eq!(round.nodes[0], node);
+        assert!(round.failures <= round.allowed_failures);
     }
     for hold in phase(&d, "hold") {
-        assert_eq!(hold["availability"], 100.0, "service continues through one WAF node: {d:#}");
+        assert_eq!(hold.figures.availability, 100.0, "service continues through one WAF node: {d:#?}");
     }
     assert!(all_in_service(&app).await);
     for node in ["ha-utm-left", "ha-utm-right"] {
@@ -176,54 +168,48 @@ async fn d3_keeps_service_through_each_waf_node_in_turn_and_the_cli_exits_0_on_p
 #[tokio::test]
 async fn d4_needs_confirmation_then_shows_an_outage_and_full_recovery() {
     let app = spawn_app().await;
-    let token = app.token(Role::Operator).await;
-    built_stack(&app, &token, "dark").await;
-    let (status, body) = app.api_json(Method::POST, "/stacks/dark/drills", &token, Some(fast("D4"))).await;
+    let token = app.built_stack("dark").await;
+    let (status, body) = app.api_json(Method::POST, "/stacks/dark/drills", &token, Some(json!(fast("D4")))).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("type the stack's name"), "{body}");
-    let mut wrong = fast("D4");
-    wrong["confirm"] = json!("not-dark");
-    assert_eq!(app.api_json(Method::POST, "/stacks/dark/drills", &token, Some(wrong)).await.0, 409);
+    let wrong = DrillRequest { confirm: Some("not-dark".into()), ..fast("D4") };
+    assert_eq!(app.api_json(Method::POST, "/stacks/dark/drills", &token, Some(json!(wrong))).await.0, 409);
 
-    let mut confirmed = fast("D4");
-    confirmed["confirm"] = json!("dark");
-    let id = start(&app, &token, "dark", confirmed).await;
-    let d = wait_drill(&app, &token, id).await;
+    let confirmed = DrillRequest { confirm: Some("dark".into()), ..fast("D4") };
+    let id = app.start_drill(&token, "dark", &confirmed).await;
+    let d = app.wait_drill(&token, id).await;
     eprintln!("{}", summary(&d));
-    assert_eq!(d["verdict"], "pass", "{d:#}");
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{d:#?}");
     let hold = phase(&d, "hold");
-    assert_eq!(hold[0]["availability"], 0.0, "the site is down while both WAFs are off");
-    assert!(hold[0]["requests"].as_u64().unwrap() > 0);
-    assert_eq!(phase(&d, "verify")[0]["availability"], 100.0);
+    assert_eq!(hold[0].figures.availability, 0.0, "the site is down while both WAFs are off");
+    assert!(hold[0].figures.requests > 0);
+    assert_eq!(phase(&d, "verify")[0].figures.availability, 100.0);
     assert!(all_in_service(&app).await, "fully back after restore");
 }
 
 #[tokio::test]
 async fn halting_a_drill_mid_fault_restores_the_node() {
     let app = spawn_app().await;
-    let token = app.token(Role::Operator).await;
-    built_stack(&app, &token, "stop").await;
-    let mut body = fast("D2");
-    body["hold_ms"] = json!(60_000);
-    let id = start(&app, &token, "stop", body).await;
+    let token = app.built_stack("stop").await;
+    let id = app.start_drill(&token, "stop", &DrillRequest { hold_ms: Some(60_000), ..fast("D2") }).await;
     // Wait until the fault holds.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, d) = app.api_json(Method::GET, &format!("/drills/{id}"), &token, None).await;
+        let d = app.drill(&token, id).await;
         if !phase(&d, "hold").is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "the fault was never detected: {d:#}");
+        assert!(Instant::now() < deadline, "the fault was never detected: {d:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let halted_at = Instant::now();
     let (status, _) = app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await;
     assert_eq!(status, 202);
-    let d = wait_drill(&app, &token, id).await;
+    let d = app.wait_drill(&token, id).await;
     assert!(halted_at.elapsed() < Duration::from_secs(5), "halt stops at once, not after the hold");
-    assert_eq!(d["status"], "halted");
-    assert_eq!(d["verdict"], Value::Null);
-    assert_eq!(d["restored"], true);
+    assert_eq!(d.status, DrillStatus::Halted);
+    assert_eq!(d.verdict, None);
+    assert!(d.restored);
     assert!(app.app.store.pending_restores(None).await.unwrap().is_empty());
     eventually_all_in_service(&app).await;
     let (status, _) = app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await;
@@ -237,8 +223,7 @@ async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
     let first = spawn_app_with(|c| c.db = db.clone()).await;
-    let token = first.token(Role::Operator).await;
-    built_stack(&first, &token, "crash").await;
+    let token = first.built_stack("crash").await;
     // What a drill does just before a crash: record the restore, then inject.
     let stack_id = first.app.store.stack("crash").await.unwrap().unwrap().id;
     let settings = r#"{"rate":20,"baseline_ms":1000,"hold_ms":1000,"verify_ms":1000,"phase_timeout_ms":20000,
@@ -256,13 +241,10 @@ async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
     let second = spawn_app_with(|c| c.db = db.clone()).await;
     assert!(second.app.store.pending_restores(None).await.unwrap().is_empty(), "the restore was carried out");
     eventually_all_in_service(&second).await;
-    let (_, d) = second.api_json(Method::GET, &format!("/drills/{id}"), &token, None).await;
-    assert_eq!(d["status"], "aborted", "{d:#}");
-    assert!(
-        d["note"].as_str().unwrap().contains("restored at start-up: undid stop-httpd on crash/ha-web-left"),
-        "{d:#}"
-    );
-    assert_eq!(d["restored"], true);
+    let d = second.drill(&token, id).await;
+    assert_eq!(d.status, DrillStatus::Aborted, "{d:#?}");
+    assert!(d.note.contains("restored at start-up: undid stop-httpd on crash/ha-web-left"), "{d:#?}");
+    assert!(d.restored);
     let audit = second.audit_actions().await;
     assert!(audit.iter().any(|(actor, a, t, o)| a == "drill.restore"
         && t == "crash/ha-web-left"
@@ -275,21 +257,22 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     let app = spawn_app().await;
     let token = app.token(Role::Operator).await;
     let viewer = app.token(Role::Viewer).await;
-    app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": "paper"}))).await;
-    let (status, body) = app.api_json(Method::POST, "/stacks/paper/drills", &token, Some(fast("D1"))).await;
+    app.create_stack(&token, "paper").await;
+    let (status, body) = app.api_json(Method::POST, "/stacks/paper/drills", &token, Some(json!(fast("D1")))).await;
     assert_eq!(status, 409);
     assert!(body["error"]["message"].as_str().unwrap().contains("not built"), "{body}");
 
-    built_stack(&app, &token, "busy").await;
-    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(fast("D9"))).await;
+    app.create_stack(&token, "busy").await;
+    let build = app.apply(&token, "busy").await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(json!(fast("D9")))).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "scenario");
-    let mut bad = fast("D1");
-    bad["rate"] = json!(1000);
-    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(bad)).await;
+    let bad = DrillRequest { rate: Some(1000), ..fast("D1") };
+    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(json!(bad))).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "rate");
-    assert_eq!(app.api_json(Method::POST, "/stacks/busy/drills", &viewer, Some(fast("D1"))).await.0, 403);
+    assert_eq!(app.api_json(Method::POST, "/stacks/busy/drills", &viewer, Some(json!(fast("D1")))).await.0, 403);
     assert_eq!(app.api_json(Method::GET, "/drills/999", &token, None).await.0, 404);
 
     // The browser form keeps what was typed and says what is wrong, next to the field.
@@ -302,16 +285,14 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("type the stack"));
 
-    let mut long = fast("D1");
-    long["baseline_ms"] = json!(60_000);
-    let id = start(&app, &token, "busy", long).await;
-    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(fast("D2"))).await;
+    let id = app.start_drill(&token, "busy", &DrillRequest { baseline_ms: Some(60_000), ..fast("D1") }).await;
+    let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(json!(fast("D2")))).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("already has drill"), "{body}");
     let (status, body) = app.api_json(Method::POST, "/stacks/busy/destroy", &token, None).await;
     assert_eq!(status, 409, "no teardown under a running drill: {body}");
     app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await;
-    wait_drill(&app, &token, id).await;
+    app.wait_drill(&token, id).await;
 
     // An unhealthy stack: one web server out of service.
     hawaf::node::inject(&app.app, "busy", "ha-web-right", Fault::StopHttpd, Authority::operator(None), "test")
@@ -319,7 +300,7 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let reason = loop {
-        let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(fast("D1"))).await;
+        let (status, body) = app.api_json(Method::POST, "/stacks/busy/drills", &token, Some(json!(fast("D1")))).await;
         if status == 409 {
             break body["error"]["message"].as_str().unwrap().to_owned();
         }
@@ -327,7 +308,7 @@ async fn drills_are_refused_on_unbuilt_or_unhealthy_stacks_for_unknown_scenarios
         // Not detected yet: this drill started on a still-healthy stack; halt it and retry.
         let id = body["drill_id"].as_i64().unwrap();
         app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await;
-        wait_drill(&app, &token, id).await;
+        app.wait_drill(&token, id).await;
         assert!(Instant::now() < deadline, "the stack never looked unhealthy");
     };
     // hawaf counts what it took down at once; once the LBs have noticed, their

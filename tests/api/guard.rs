@@ -4,6 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hawaf::contract::{DrillRequest, DrillStatus, Verdict, WafRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -18,19 +19,22 @@ async fn built(app: &TestApp, name: &str) -> String {
 async fn fully_in_service(app: &TestApp, token: &str, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, h) = app.api_json(Method::GET, &format!("/stacks/{name}/health"), token, None).await;
-        assert_eq!(status, 200, "{h}");
-        if h["tiers"]["external"]["in_service"] == 2 && h["tiers"]["internal"]["in_service"] == 2 {
+        let h = app.health(token, name).await;
+        if h.tiers.external.in_service == 2 && h.tiers.internal.in_service == 2 {
             return;
         }
-        assert!(Instant::now() < deadline, "the stack never came back fully in service: {h:#}");
+        assert!(Instant::now() < deadline, "the stack never came back fully in service: {h:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// A WAF switch whose answer the test judges (refusals, races).
 async fn waf(app: &TestApp, token: &str, stack: &str, node: &str, body: Value) -> (u16, Value) {
     app.api_json(Method::POST, &format!("/stacks/{stack}/nodes/{node}/waf"), token, Some(body)).await
 }
+
+const OFF: WafRequest = WafRequest { enabled: false, confirm: None };
+const ON: WafRequest = WafRequest { enabled: true, confirm: None };
 
 async fn fault(app: &TestApp, token: &str, stack: &str, node: &str, fault: &str) -> (u16, Value) {
     app.api_json(Method::POST, &format!("/stacks/{stack}/faults"), token, Some(json!({"node": node, "fault": fault})))
@@ -45,8 +49,7 @@ fn message(body: &Value) -> &str {
 async fn a_second_waf_disable_right_after_the_first_is_refused_before_the_load_balancer_notices() {
     let app = spawn_app().await;
     let token = built(&app, "quick").await;
-    let (status, body) = waf(&app, &token, "quick", "ha-utm-left", json!({"enabled": false})).await;
-    assert_eq!(status, 200, "{body}");
+    app.switch_waf(&token, "quick", "ha-utm-left", &OFF).await;
     // No waiting for the load balancer's detection window: hawaf knows what it did.
     let (status, body) = waf(&app, &token, "quick", "ha-utm-right", json!({"enabled": false})).await;
     assert_eq!(status, 409, "{body}");
@@ -67,11 +70,9 @@ async fn a_second_waf_disable_right_after_the_first_is_refused_before_the_load_b
     assert!(page.contains("Web tier</strong>: <span class=\"margin-count\">2 of 2 paths serving"));
 
     // Enabling lifts the hold: the other node may go once the first is back.
-    let (status, _) = waf(&app, &token, "quick", "ha-utm-left", json!({"enabled": true})).await;
-    assert_eq!(status, 200);
+    app.switch_waf(&token, "quick", "ha-utm-left", &ON).await;
     fully_in_service(&app, &token, "quick").await;
-    let (status, body) = waf(&app, &token, "quick", "ha-utm-right", json!({"enabled": false})).await;
-    assert_eq!(status, 200, "{body}");
+    app.switch_waf(&token, "quick", "ha-utm-right", &OFF).await;
     assert!(app.page("/stacks/quick").await.contains("ha-utm-right: WAF switched off"));
 }
 
@@ -125,14 +126,13 @@ async fn a_second_web_server_stopped_right_after_the_first_is_refused() {
 async fn a_drill_does_not_start_while_hawaf_holds_a_node_down() {
     let app = spawn_app().await;
     let token = built(&app, "held").await;
-    let (status, _) = waf(&app, &token, "held", "ha-utm-left", json!({"enabled": false})).await;
-    assert_eq!(status, 200);
+    app.switch_waf(&token, "held", "ha-utm-left", &OFF).await;
     // At once, before the load balancer has noticed.
     let (status, body) =
         app.api_json(Method::POST, "/stacks/held/drills", &token, Some(json!({"scenario": "D1"}))).await;
     assert_eq!(status, 409, "{body}");
     assert!(message(&body).contains("ha-utm-left (WAF switched off)"), "{body}");
-    assert_eq!(waf(&app, &token, "held", "ha-utm-left", json!({"enabled": true})).await.0, 200);
+    app.switch_waf(&token, "held", "ha-utm-left", &ON).await;
 }
 
 #[tokio::test]
@@ -148,7 +148,7 @@ async fn two_disables_sent_at_the_same_moment_cannot_both_pass() {
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
         for node in ["ha-utm-left", "ha-utm-right"] {
-            assert_eq!(waf(&app, &token, "race", node, json!({"enabled": true})).await.0, 200);
+            app.switch_waf(&token, "race", node, &ON).await;
         }
         fully_in_service(&app, &token, "race").await;
     }
@@ -162,33 +162,35 @@ async fn two_disables_sent_at_the_same_moment_cannot_both_pass() {
 }
 
 /// A drill with long phases, so the test can act while it holds its fault.
-fn slow(scenario: &str) -> Value {
-    json!({"scenario": scenario, "rate": 10, "baseline_ms": 1000, "hold_ms": 60000, "verify_ms": 500, "phase_timeout_ms": 20000})
+fn slow(scenario: &str) -> DrillRequest {
+    DrillRequest {
+        scenario: scenario.into(),
+        rate: Some(10),
+        baseline_ms: Some(1000),
+        hold_ms: Some(60000),
+        verify_ms: Some(500),
+        phase_timeout_ms: Some(20000),
+        ..Default::default()
+    }
 }
 
 async fn wait_phase(app: &TestApp, token: &str, id: i64, kind: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, d) = app.api_json(Method::GET, &format!("/drills/{id}"), token, None).await;
-        if d["phases"].as_array().is_some_and(|p| p.iter().any(|p| p["kind"] == kind)) {
+        let d = app.drill(token, id).await;
+        if d.phases.iter().any(|p| p.kind == kind) {
             return;
         }
-        assert!(Instant::now() < deadline, "drill {id} never reached {kind}: {d:#}");
+        assert!(Instant::now() < deadline, "drill {id} never reached {kind}: {d:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn wait_drill(app: &TestApp, token: &str, id: i64) -> Value {
-    app.wait_drill(token, id).await
 }
 
 #[tokio::test]
 async fn a_manual_action_that_would_take_the_last_path_during_a_drill_is_refused_naming_the_drill() {
     let app = spawn_app().await;
     let token = built(&app, "drilled").await;
-    let (status, body) = app.api_json(Method::POST, "/stacks/drilled/drills", &token, Some(slow("D2"))).await;
-    assert_eq!(status, 202, "{body}");
-    let id = body["drill_id"].as_i64().unwrap();
+    let id = app.start_drill(&token, "drilled", &slow("D2")).await;
     wait_phase(&app, &token, id, "hold").await;
 
     // Even typed, the confirmation does not let an operator stop the site under a drill.
@@ -203,8 +205,8 @@ async fn a_manual_action_that_would_take_the_last_path_during_a_drill_is_refused
     assert_eq!(status, 409, "{body}");
     assert!(message(&body).contains(&format!("drill {id} is running on drilled")), "{body}");
     assert_eq!(app.api_json(Method::POST, &format!("/drills/{id}/halt"), &token, None).await.0, 202);
-    let d = wait_drill(&app, &token, id).await;
-    assert_eq!(d["restored"], true, "{d:#}");
+    let d = app.wait_drill(&token, id).await;
+    assert!(d.restored, "{d:#?}");
     fully_in_service(&app, &token, "drilled").await;
 }
 
@@ -212,40 +214,38 @@ async fn a_manual_action_that_would_take_the_last_path_during_a_drill_is_refused
 async fn a_drill_step_that_would_take_the_last_path_fails_the_drill_unless_it_declares_an_outage() {
     let app = spawn_app().await;
     let token = built(&app, "thin").await;
-    let mut body = slow("D3");
-    body["baseline_ms"] = json!(3000);
-    body["hold_ms"] = json!(500);
-    let (status, answer) = app.api_json(Method::POST, "/stacks/thin/drills", &token, Some(body)).await;
-    assert_eq!(status, 202, "{answer}");
-    let id = answer["drill_id"].as_i64().unwrap();
+    let id = app
+        .start_drill(&token, "thin", &DrillRequest { baseline_ms: Some(3000), hold_ms: Some(500), ..slow("D3") })
+        .await;
     wait_phase(&app, &token, id, "baseline").await;
     // During the baseline an operator takes the right WAF node down (allowed:
     // the left one still serves); D3 then must not take the left one too.
-    let (status, body) = waf(&app, &token, "thin", "ha-utm-right", json!({"enabled": false})).await;
-    assert_eq!(status, 200, "{body}");
-    let d = wait_drill(&app, &token, id).await;
-    assert_eq!(d["status"], "aborted", "{d:#}");
-    let reasons = d.to_string();
-    assert!(reasons.contains("only a confirmed outage scenario (D4) may stop the site"), "{d:#}");
+    app.switch_waf(&token, "thin", "ha-utm-right", &OFF).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.status, DrillStatus::Aborted, "{d:#?}");
+    assert!(
+        d.checks.iter().any(|c| c.text.contains("only a confirmed outage scenario (D4) may stop the site")),
+        "{d:#?}"
+    );
     assert!(
         hawaf::node::waf_enabled(&app.app, "thin", "ha-utm-left").await.unwrap(),
         "the drill never disabled the last WAF node"
     );
-    assert_eq!(waf(&app, &token, "thin", "ha-utm-right", json!({"enabled": true})).await.0, 200);
+    app.switch_waf(&token, "thin", "ha-utm-right", &ON).await;
     fully_in_service(&app, &token, "thin").await;
 
     // D4 declares the outage: confirmed, it takes both down and restores them.
-    let (status, body) = app
-        .api_json(
-            Method::POST,
-            "/stacks/thin/drills",
-            &token,
-            Some(json!({"scenario": "D4", "confirm": "thin", "baseline_ms": 500, "hold_ms": 500, "verify_ms": 500})),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let d = wait_drill(&app, &token, body["drill_id"].as_i64().unwrap()).await;
-    assert_eq!(d["verdict"], "pass", "{d:#}");
+    let outage = DrillRequest {
+        scenario: "D4".into(),
+        confirm: Some("thin".into()),
+        baseline_ms: Some(500),
+        hold_ms: Some(500),
+        verify_ms: Some(500),
+        ..Default::default()
+    };
+    let id = app.start_drill(&token, "thin", &outage).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{d:#?}");
 }
 
 fn hawaf_cli(app: &TestApp, token: &str, args: &[&str]) -> Command {

@@ -1,9 +1,15 @@
 use hawaf::SharedApp;
 use hawaf::auth::Role;
 use hawaf::config::Config;
+use hawaf::contract::{
+    Build, BuildAccepted, BuildStatus, Drill, DrillAccepted, DrillRequest, DrillStatus, Health, StackView, WafRequest,
+    WafState,
+};
 use hawaf::startup::Application;
 use reqwest::{Client, Response, redirect};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 
@@ -181,58 +187,124 @@ pub fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Named helpers per endpoint, answering the contract's types: a test reads
+/// as what it does (`app.apply(&token, "demo")`) and a field it names is
+/// checked by the compiler. Each asserts the status the call must answer;
+/// tests about refusals use `api_json`.
 impl TestApp {
+    /// `POST` or `GET` with a typed body and answer, asserting the status.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&B>,
+        expect: u16,
+    ) -> T {
+        let mut req = self.api(method.clone(), path, token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let raw: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, expect, "{method} {path}: {raw:#}");
+        serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{method} {path}: {e}: {raw:#}"))
+    }
+
+    /// `POST /stacks` with only a name: the seed preset.
+    pub async fn create_stack(&self, token: &str, name: &str) -> StackView {
+        self.call(reqwest::Method::POST, "/stacks", token, Some(&json!({"name": name})), 201).await
+    }
+
+    pub async fn stack(&self, token: &str, name: &str) -> StackView {
+        self.call(reqwest::Method::GET, &format!("/stacks/{name}"), token, NO_BODY, 200).await
+    }
+
+    /// `POST /stacks/{name}/apply`, waiting (bounded) until the build ends.
+    pub async fn apply(&self, token: &str, name: &str) -> Build {
+        self.run_build(token, &format!("/stacks/{name}/apply")).await
+    }
+
+    /// `POST /stacks/{name}/destroy`, waiting (bounded) until the build ends.
+    pub async fn destroy(&self, token: &str, name: &str) -> Build {
+        self.run_build(token, &format!("/stacks/{name}/destroy")).await
+    }
+
+    /// `POST /builds/{id}/resume`, waiting (bounded) until the build ends.
+    pub async fn resume(&self, token: &str, id: i64) -> Build {
+        self.run_build(token, &format!("/builds/{id}/resume")).await
+    }
+
+    pub async fn build(&self, token: &str, id: i64) -> Build {
+        self.call(reqwest::Method::GET, &format!("/builds/{id}"), token, NO_BODY, 200).await
+    }
+
+    pub async fn health(&self, token: &str, name: &str) -> Health {
+        self.call(reqwest::Method::GET, &format!("/stacks/{name}/health"), token, NO_BODY, 200).await
+    }
+
+    /// `POST /stacks/{name}/drills`; answers the new drill's id.
+    pub async fn start_drill(&self, token: &str, name: &str, req: &DrillRequest) -> i64 {
+        let started: DrillAccepted =
+            self.call(reqwest::Method::POST, &format!("/stacks/{name}/drills"), token, Some(req), 202).await;
+        started.drill_id
+    }
+
+    pub async fn drill(&self, token: &str, id: i64) -> Drill {
+        self.call(reqwest::Method::GET, &format!("/drills/{id}"), token, NO_BODY, 200).await
+    }
+
+    /// `POST /stacks/{name}/nodes/{node}/waf`, expecting it done.
+    pub async fn switch_waf(&self, token: &str, name: &str, node: &str, req: &WafRequest) -> WafState {
+        self.call(reqwest::Method::POST, &format!("/stacks/{name}/nodes/{node}/waf"), token, Some(req), 200).await
+    }
+
     /// Starts a build through the API and waits (bounded) until it ends.
-    pub async fn run_build(&self, token: &str, path: &str) -> Value {
-        let (status, body) = self.api_json(reqwest::Method::POST, path, token, None).await;
-        assert_eq!(status, 202, "{path}: {body}");
-        let id = body["build_id"].as_i64().unwrap();
-        self.wait_build(token, id).await
+    pub async fn run_build(&self, token: &str, path: &str) -> Build {
+        let started: BuildAccepted = self.call(reqwest::Method::POST, path, token, NO_BODY, 202).await;
+        self.wait_build(token, started.build_id).await
     }
 
     /// A lab stack defined and built by a new operator; returns the operator's token.
     pub async fn built_stack(&self, name: &str) -> String {
         let token = self.token(Role::Operator).await;
-        let (status, body) =
-            self.api_json(reqwest::Method::POST, "/stacks", &token, Some(serde_json::json!({"name": name}))).await;
-        assert_eq!(status, 201, "{body}");
-        let build = self.run_build(&token, &format!("/stacks/{name}/apply")).await;
-        assert_eq!(build["status"], "succeeded", "{build:#}");
+        self.create_stack(&token, name).await;
+        let build = self.apply(&token, name).await;
+        assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
         token
     }
 
     /// Waits (bounded) until a drill is no longer running; returns its answer.
-    pub async fn wait_drill(&self, token: &str, id: i64) -> Value {
+    pub async fn wait_drill(&self, token: &str, id: i64) -> Drill {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         loop {
-            let (_, d) = self.api_json(reqwest::Method::GET, &format!("/drills/{id}"), token, None).await;
-            if d["status"] != "running" {
+            let d = self.drill(token, id).await;
+            if d.status != DrillStatus::Running {
                 return d;
             }
-            assert!(std::time::Instant::now() < deadline, "drill {id} still running: {d:#}");
+            assert!(std::time::Instant::now() < deadline, "drill {id} still running: {d:#?}");
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
 
-    pub async fn wait_build(&self, token: &str, id: i64) -> Value {
+    pub async fn wait_build(&self, token: &str, id: i64) -> Build {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         loop {
-            let (_, build) = self.api_json(reqwest::Method::GET, &format!("/builds/{id}"), token, None).await;
-            if build["status"] != "running" {
+            let build = self.build(token, id).await;
+            if build.status != BuildStatus::Running {
                 return build;
             }
-            assert!(std::time::Instant::now() < deadline, "build {id} still running: {build:#}");
+            assert!(std::time::Instant::now() < deadline, "build {id} still running: {build:#?}");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 }
 
+/// For calls without a body.
+pub const NO_BODY: Option<&()> = None;
+
 /// The names of the calls a build made, e.g. `CreateVpc`.
-pub fn operations(build: &Value) -> Vec<String> {
-    build["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["calls"].as_array().unwrap().iter().map(|c| c["operation"].as_str().unwrap().to_owned()))
-        .collect()
+pub fn operations(build: &Build) -> Vec<String> {
+    build.steps.iter().flat_map(|s| s.calls.iter().map(|c| c.operation.clone())).collect()
 }

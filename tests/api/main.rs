@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step): each module drives the real
 //! server, started on an ephemeral port with a fresh database.
 
+mod accounts;
 mod api;
 mod auth;
 mod aws;

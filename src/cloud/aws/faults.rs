@@ -104,8 +104,8 @@ impl Faults for AwsCloud {
 }
 
 pub(super) fn unsupported_httpd() -> CloudError {
-    CloudError::new(
-        "UnsupportedOperation",
+    CloudError::of(
+        ErrorCode::UnsupportedOperation,
         "stopping or starting httpd needs a command run on the instance, which the EC2 API cannot do (it takes \
          AWS Systems Manager, which hawaf does not use): use the stop-instance or isolate fault on AWS stacks",
     )

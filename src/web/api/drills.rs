@@ -1,7 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::Value;
 
 use super::ApiJson;
 use crate::SharedApp;
@@ -59,8 +58,8 @@ pub async fn show(
     State(app): State<SharedApp>,
     Viewer(_): Viewer,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(drill::load(&app, id).await?.json()))
+) -> Result<Json<Drill>, ApiError> {
+    Ok(Json(drill::load(&app.store, id).await?.answer()))
 }
 
 #[utoipa::path(post, path = "/drills/{id}/halt", tag = "drills", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Halting; it restores what it changed", body = Drill), (status = 404, description = "No such drill", body = ErrorBody), (status = 409, description = "Not running", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
@@ -70,7 +69,7 @@ pub async fn halt(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Drill>), ApiError> {
     drill::halt(&app, id, &user.username).await?;
-    Ok((StatusCode::ACCEPTED, Json(drill::load(&app, id).await?.json())))
+    Ok((StatusCode::ACCEPTED, Json(drill::load(&app.store, id).await?.answer())))
 }

@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1 (bearer tokens).
 
+mod accounts;
 mod builds;
 mod drills;
 mod json;
@@ -8,7 +9,7 @@ mod ops;
 mod stacks;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 
 pub use json::ApiJson;
 pub use openapi::{ApiDoc, document as openapi_document};
@@ -29,4 +30,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
         .route("/drills/{id}", get(drills::show))
         .route("/drills/{id}/halt", post(drills::halt))
+        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route("/users/{name}", patch(accounts::update_user).delete(accounts::delete_user))
+        .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))
+        .route("/tokens/{id}", delete(accounts::revoke_token))
 }

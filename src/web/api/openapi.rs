@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::{builds, drills, ops, stacks};
+use super::{accounts, builds, drills, ops, stacks};
 use crate::contract;
 
 #[derive(OpenApi)]
@@ -35,6 +35,13 @@ use crate::contract;
         drills::list,
         drills::show,
         drills::halt,
+        accounts::list_users,
+        accounts::create_user,
+        accounts::update_user,
+        accounts::delete_user,
+        accounts::list_tokens,
+        accounts::create_token,
+        accounts::revoke_token,
     ),
     components(schemas(
         contract::AccessRequest,
@@ -48,6 +55,13 @@ use crate::contract;
         contract::Definition,
         contract::Drill,
         contract::DrillAccepted,
+        contract::DrillBudget,
+        contract::DrillCheck,
+        contract::DrillFigures,
+        contract::DrillMark,
+        contract::DrillPhase,
+        contract::DrillRound,
+        contract::DrillSettings,
         contract::DrillRequest,
         contract::DrillStatus,
         contract::DrillSummary,
@@ -67,12 +81,21 @@ use crate::contract;
         contract::Verdict,
         contract::WafRequest,
         contract::WafState,
+        contract::Role,
+        contract::User,
+        contract::NewUser,
+        contract::UserSaved,
+        contract::UserPatch,
+        contract::Token,
+        contract::NewToken,
+        contract::TokenCreated,
     )),
     tags(
         (name = "stacks", description = "Define stacks: versioned, validated definitions"),
         (name = "builds", description = "The eight-step wizard: apply, destroy, resume"),
         (name = "operations", description = "Health of both tiers, the WAF switch, faults, node access"),
         (name = "drills", description = "Failover drills D1-D4"),
+        (name = "accounts", description = "Users (admins) and API tokens"),
     )
 )]
 pub struct ApiDoc;
@@ -106,6 +129,10 @@ mod tests {
             "/stacks/{name}/faults",
             "/stacks/{name}/drills",
             "/drills/{id}/halt",
+            "/users",
+            "/users/{name}",
+            "/tokens",
+            "/tokens/{id}",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }

@@ -25,11 +25,9 @@ pub async fn health(
     crate::health::ensure(&app, &name);
     let snap = match app.health.snapshot(&name) {
         Some(s) => s,
-        None => app
-            .health
-            .first_snapshot(&name, std::time::Duration::from_secs(10))
-            .await
-            .ok_or_else(|| Error::Upstream(format!("the health monitor of {name} has no answer yet")))?,
+        None => app.health.first_snapshot(&name, std::time::Duration::from_secs(10)).await.ok_or_else(|| {
+            Error::Upstream { message: format!("the health monitor of {name} has no answer yet"), source: None }
+        })?,
     };
     Ok(Json(snap.to_contract()))
 }

@@ -79,7 +79,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let preset = stack::seed_definition(caller_cidr(&ext));
     let draft = Draft::from_json(body, &preset).map_err(Error::Invalid)?;
-    let created = stack::create(&app.store, &user.username, &draft).await?;
+    let created = stack::create(&app.store, user.author(&app.config.outbound), &draft).await?;
     let mut response = (StatusCode::CREATED, Json(view(&app, &created))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/stacks/{}", created.row.name)) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -102,7 +102,8 @@ pub async fn update(
     }
     let draft = Draft::from_json(body, &current.definition).map_err(Error::Invalid)?;
     let (Updated::NewVersion(saved) | Updated::Unchanged(saved)) =
-        stack::update(&app.store, &user.username, &name, current.row.current_version, &draft).await?;
+        stack::update(&app.store, user.author(&app.config.outbound), &name, current.row.current_version, &draft)
+            .await?;
     Ok(Json(view(&app, &saved)).into_response())
 }
 

@@ -1,12 +1,18 @@
+//! The audit log for operators and admins: newest first, a page at a time,
+//! narrowed by who, stack, action and outcome.
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use crate::SharedApp;
+use crate::store::AuditFilter;
 use crate::web::error::PageError;
-use crate::web::session::Viewer;
+use crate::web::session::Operator;
 use crate::web::{Layout, format_ms};
+
+const PAGE: i64 = 100;
 
 pub struct Row {
     pub at: String,
@@ -16,6 +22,8 @@ pub struct Row {
     pub outcome: String,
     pub outcome_class: &'static str,
     pub detail: String,
+    /// "×37 since 09:55:48" for a folded burst, else empty.
+    pub burst: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -23,24 +31,58 @@ pub struct Row {
 pub struct AuditPage {
     layout: Layout,
     entries: Vec<Row>,
-    target: Option<String>,
+    q: Filter,
+    /// The query string of the next (older) page, if there is one.
+    older: Option<String>,
+    filtered: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone, serde::Serialize)]
 pub struct Filter {
-    target: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stack: String,
+    /// Older links kept working: a target is a stack (or a user) name.
+    #[serde(default, skip_serializing)]
+    pub target: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+}
+
+fn given(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 pub async fn page(
     State(app): State<SharedApp>,
-    Viewer(user): Viewer,
-    Query(filter): Query<Filter>,
+    Operator(user): Operator,
+    Query(mut q): Query<Filter>,
 ) -> Result<AuditPage, PageError> {
-    let target = filter.target.filter(|t| !t.is_empty());
-    let entries = app
-        .store
-        .audit_entries(target.as_deref(), 500)
-        .await?
+    if q.stack.is_empty() {
+        q.stack = std::mem::take(&mut q.target);
+    }
+    let filter = AuditFilter {
+        actor: given(&q.actor),
+        stack: given(&q.stack),
+        action: given(&q.action),
+        outcome: given(&q.outcome),
+        before: q.before,
+    };
+    let mut found = app.store.audit_page(&filter, PAGE + 1).await?;
+    let more = found.len() as i64 > PAGE;
+    found.truncate(PAGE as usize);
+    // Everything older than the last row shown comes next.
+    let older = match (more, found.last()) {
+        (true, Some(last)) => serde_urlencoded::to_string(Filter { before: Some(last.id), ..q.clone() }).ok(),
+        _ => None,
+    };
+    let entries: Vec<Row> = found
         .into_iter()
         .map(|e| Row {
             at: format_ms(e.at),
@@ -49,6 +91,12 @@ pub async fn page(
                 "failed" => "failed",
                 _ => "refused",
             },
+            burst: match e.first_at {
+                Some(first) if e.count > 1 => {
+                    format!("×{} since {}", e.count, format_ms(first).split(' ').nth(1).unwrap_or_default())
+                }
+                _ => String::new(),
+            },
             actor: e.actor,
             action: e.action,
             target: e.target,
@@ -56,5 +104,7 @@ pub async fn page(
             detail: e.detail,
         })
         .collect();
-    Ok(AuditPage { layout: Layout::new("Audit log", "audit", Some(user)), entries, target })
+    let filtered =
+        filter.actor.is_some() || filter.stack.is_some() || filter.action.is_some() || filter.outcome.is_some();
+    Ok(AuditPage { layout: Layout::new("Audit log", "audit", Some(user)), entries, q, older, filtered })
 }

@@ -180,7 +180,7 @@ async fn access_views(app: &SharedApp, s: &stack::Stack) -> Result<Vec<AccessVie
     }
     let mut out = Vec::new();
     for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
-        let Some(console_url) = crate::node::console_url(app, s, role).await else { continue };
+        let Some(console_url) = crate::node::console_url(&app.store, &app.providers, s, role).await else { continue };
         let node = s.definition.instance(role).name().to_string();
         let stored = app.store.waf_node(s.row.id, &node).await?;
         out.push(AccessView {

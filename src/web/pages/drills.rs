@@ -2,6 +2,7 @@
 //! one drill's page, live over SSE while it runs, then its report; exports.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::SharedApp;
@@ -21,7 +23,7 @@ use crate::events::Event;
 use crate::stack;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Principal, Viewer};
-use crate::web::sse::{event_stream, frame};
+use crate::web::sse::{Guard, Streams, event_stream, frame};
 use crate::web::{Layout, format_ms};
 
 pub struct ScenarioLine {
@@ -337,7 +339,7 @@ pub async fn show(
     Viewer(user): Viewer,
     Path(id): Path<i64>,
 ) -> Result<ShowPage, PageError> {
-    let d = drill::load(&app, id).await?;
+    let d = drill::load(&app.store, id).await?;
     let can_operate = user.role >= Role::Operator;
     let body = live_html(&d, can_operate, &user.csrf)?;
     let title = Scenario::builtin(&d.row.scenario).map(|s| s.title).unwrap_or_default();
@@ -353,37 +355,82 @@ pub async fn show(
     })
 }
 
+type Rendered = Arc<[String; 2]>;
+/// The latest event of a drill, and its rendering once someone made it.
+type Latest = (Arc<Event>, Arc<OnceCell<Rendered>>);
+
+/// One drill event reaches every subscriber of that drill at once: the first
+/// to handle it loads the drill (up to tens of thousands of probes and their
+/// figures) and renders it, once as a viewer and once as an operator sees
+/// it; the others reuse that. The operator's version carries no CSRF token:
+/// its Halt button posts through htmx, which sends the page's token as a
+/// header.
+#[derive(Default)]
+pub struct DrillRenders {
+    latest: std::sync::Mutex<std::collections::HashMap<i64, Latest>>,
+}
+
+impl DrillRenders {
+    async fn get(&self, app: &SharedApp, id: i64, event: &Arc<Event>) -> Result<Rendered, Error> {
+        let cell = {
+            // Plain map updates: a poisoned lock is still consistent.
+            let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+            match latest.get(&id) {
+                Some((seen, cell)) if Arc::ptr_eq(seen, event) => cell.clone(),
+                _ => {
+                    let cell = Arc::new(OnceCell::new());
+                    latest.insert(id, (event.clone(), cell.clone()));
+                    cell
+                }
+            }
+        };
+        cell.get_or_try_init(|| render_both(app, id)).await.cloned()
+    }
+}
+
+async fn render_both(app: &SharedApp, id: i64) -> Result<Rendered, Error> {
+    let d = drill::load(&app.store, id).await?;
+    Ok(Arc::new([live_html(&d, false, "")?, live_html(&d, true, "")?]))
+}
+
 /// Live updates of one drill: the whole fragment first, then again at each
 /// change (phases, marks, probe batches at most twice a second).
 pub async fn events(
     State(app): State<SharedApp>,
+    State(renders): State<Arc<DrillRenders>>,
+    State(streams): State<Arc<Streams>>,
     Viewer(user): Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
+    let guard = Guard::open(&app, &streams, &user)?;
     let can_operate = user.role >= Role::Operator;
     let csrf = if can_operate { user.csrf } else { String::new() };
     // Subscribe before the snapshot, so nothing falls between the two.
     let rx = app.bus.subscribe();
-    let first = live_html(&drill::load(&app, id).await?, can_operate, &csrf)?;
-    let updates = stream::unfold((app, rx, csrf), move |(app, mut rx, csrf)| async move {
+    let first = live_html(&drill::load(&app.store, id).await?, can_operate, &csrf)?;
+    let variant = usize::from(can_operate);
+    let updates = stream::unfold((app, renders, rx), move |(app, renders, mut rx)| async move {
         loop {
-            let changed = match rx.recv().await {
-                Ok(e) => {
-                    matches!(&*e, Event::DrillProgress { drill_id, .. } | Event::DrillFinished { drill_id, .. } if *drill_id == id)
-                }
-                Err(RecvError::Lagged(_)) => true,
+            let rendered = match rx.recv().await {
+                Ok(e) => match &*e {
+                    Event::DrillProgress { drill_id, .. } | Event::DrillFinished { drill_id, .. }
+                        if *drill_id == id =>
+                    {
+                        renders.get(&app, id, &e).await
+                    }
+                    _ => continue,
+                },
+                // Missed some: this subscriber loads the drill as it stands.
+                Err(RecvError::Lagged(_)) => render_both(&app, id).await,
                 Err(RecvError::Closed) => return None,
             };
-            if !changed {
-                continue;
-            }
-            match drill::load(&app, id).await.map_err(Error::from).and_then(|d| live_html(&d, can_operate, &csrf)) {
-                Ok(html) => return Some((html, (app, rx, csrf))),
+            match rendered {
+                Ok(both) => return Some((both[variant].clone(), (app, renders, rx))),
                 Err(e) => tracing::warn!(error = %e, "cannot render a drill update"),
             }
         }
     });
-    Ok(event_stream(stream::once(async move { first }).chain(updates).map(|html| frame("drill", &html))))
+    Ok(event_stream(stream::once(async move { first }).chain(updates).map(|html| frame("drill", &html)), guard))
 }
 
 #[derive(Template)]
@@ -425,8 +472,8 @@ pub async fn export_json(
     Viewer(_): Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let d = drill::load(&app, id).await?;
-    let body = serde_json::to_string_pretty(&d.json()).map_err(Error::internal)?;
+    let d = drill::load(&app.store, id).await?;
+    let body = serde_json::to_string_pretty(&d.answer()).map_err(Error::internal)?;
     Ok(attachment(body, "application/json", &format!("drill-{id}.json")))
 }
 
@@ -435,7 +482,7 @@ pub async fn export_markdown(
     Viewer(_): Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let d = drill::load(&app, id).await?;
+    let d = drill::load(&app.store, id).await?;
     Ok(attachment(crate::web::report::report_markdown(&d), "text/markdown; charset=utf-8", &format!("drill-{id}.md")))
 }
 

@@ -8,13 +8,13 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use serde::Deserialize;
 
 use crate::SharedApp;
-use crate::auth::{self, hash_token, new_token, verify_password};
+use crate::auth::{self, accounts, hash_token, new_token};
 use crate::store::{NewAudit, now_ms};
 use crate::web::Layout;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{
-    LOGIN_CSRF_COOKIE, MaybeSigned, SESSION_COOKIE, Viewer, client_ip, login_csrf_cookie, served_over_https,
-    session_cookie,
+    MaybeSigned, Viewer, client_ip, login_csrf_cookie, login_csrf_cookie_name, login_csrf_cookie_path,
+    served_over_https, session_cookie, session_cookie_name,
 };
 
 #[derive(Template, WebTemplate)]
@@ -62,6 +62,7 @@ pub async fn form(
     State(app): State<SharedApp>,
     MaybeSigned(user): MaybeSigned,
     headers: HeaderMap,
+    extensions: Extensions,
     jar: CookieJar,
     Query(q): Query<LoginQuery>,
 ) -> Response {
@@ -69,7 +70,14 @@ pub async fn form(
     if user.is_some() {
         return Redirect::to(&next).into_response();
     }
-    let (cookie, csrf) = login_csrf_cookie(served_over_https(&app, &headers));
+    // A cookie of an ended session is dropped here, so it cannot stand in
+    // the way of signing in again.
+    let secure = served_over_https(&app, &extensions, &headers);
+    let jar = match jar.get(session_cookie_name(secure)) {
+        Some(_) => jar.remove(Cookie::build(session_cookie_name(secure)).path("/")),
+        None => jar,
+    };
+    let (cookie, csrf) = login_csrf_cookie(secure);
     let page = LoginPage {
         layout: Layout::new("Sign in", "", None),
         csrf,
@@ -99,8 +107,8 @@ pub async fn submit(
     Form(creds): Form<Credentials>,
 ) -> Result<Response, PageError> {
     let next = safe_next(creds.next.as_deref());
-    let secure = served_over_https(&app, &headers);
-    let ip = client_ip(&extensions);
+    let secure = served_over_https(&app, &extensions, &headers);
+    let ip = client_ip(&app, &extensions, &headers);
     let username = creds.username.trim().to_owned();
     let refuse = |jar: CookieJar, status: StatusCode, error: String| {
         let (cookie, csrf) = login_csrf_cookie(secure);
@@ -128,7 +136,7 @@ pub async fn submit(
             }
             return Ok(response);
         }
-        let detail = format!("a user name no account can have ({} bytes), from {ip}", username.len());
+        let detail = format!("a user name no account can have, from {ip}");
         audit(&app, "(malformed)", "failed", detail).await?;
         return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
     }
@@ -144,14 +152,16 @@ pub async fn submit(
 
     let user = app.store.user_by_name(&username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let password = creds.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(stored.as_deref(), &password))
-        .await
-        .map_err(Error::internal)?;
+    let ok = accounts::verify(stored, creds.password).await.map_err(Error::from)?;
     let Some(user) = user.filter(|_| ok) else {
         audit(&app, &username, "failed", format!("wrong user name or password, from {ip}")).await?;
         return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
     };
+    // Told only to whoever knows the password.
+    if user.disabled {
+        audit(&app, &username, "refused", format!("the account is disabled, from {ip}")).await?;
+        return Ok(refuse(jar, StatusCode::FORBIDDEN, "This account is disabled: ask an admin.".into()));
+    }
 
     let token = new_token("");
     let ttl = app.config.session_ttl;
@@ -162,19 +172,35 @@ pub async fn submit(
     // it after the session ends and the user is told it expired, rather than
     // being shown the sign-in page with no reason.
     let max_age = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2).saturating_add(3600));
-    let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(session_cookie(token, secure, max_age));
+    let csrf_cookie = Cookie::build(login_csrf_cookie_name(secure)).path(login_csrf_cookie_path(secure));
+    let jar = jar.remove(csrf_cookie).add(session_cookie(token, secure, max_age));
     Ok((jar, Redirect::to(&next)).into_response())
 }
 
+/// Identical refusals within this long of each other are one audit row with
+/// a count: a flood of guesses costs a row per burst, not per attempt.
+const FOLD_WINDOW_MS: i64 = 60_000;
+
 async fn audit(app: &SharedApp, username: &str, outcome: &str, detail: String) -> Result<(), PageError> {
     let actor = if username.is_empty() { "(blank)" } else { username };
-    app.store.audit(NewAudit { actor, action: "session.sign_in", target: actor, outcome, detail }).await?;
+    let entry = NewAudit { actor, action: "session.sign_in", target: actor, outcome, detail };
+    if outcome == "ok" {
+        app.store.audit(entry).await?;
+    } else {
+        app.store.audit_folded(entry, FOLD_WINDOW_MS).await?;
+    }
     Ok(())
 }
 
-pub async fn logout(State(app): State<SharedApp>, Viewer(user): Viewer, jar: CookieJar) -> Result<Response, PageError> {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        app.store.delete_session(&hash_token(cookie.value())).await?;
+pub async fn logout(
+    State(app): State<SharedApp>,
+    Viewer(user): Viewer,
+    headers: HeaderMap,
+    extensions: Extensions,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    if let Some(hash) = &user.session {
+        app.store.delete_session(hash).await?;
     }
     app.store
         .audit(NewAudit {
@@ -185,7 +211,8 @@ pub async fn logout(State(app): State<SharedApp>, Viewer(user): Viewer, jar: Coo
             detail: String::new(),
         })
         .await?;
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let secure = served_over_https(&app, &extensions, &headers);
+    let jar = jar.remove(Cookie::build(session_cookie_name(secure)).path("/"));
     Ok((jar, Redirect::to("/login")).into_response())
 }
 

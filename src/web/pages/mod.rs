@@ -1,8 +1,9 @@
 //! Browser pages, one file per group.
 
+mod accounts;
 mod audit;
 pub mod builds;
-mod drills;
+pub mod drills;
 mod login;
 pub mod ops;
 mod stacks;
@@ -37,6 +38,12 @@ pub fn routes() -> Router<super::WebState> {
         .route("/drills/{id}/report.json", get(drills::export_json))
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
+        .route("/account", get(accounts::account))
+        .route("/account/password", post(accounts::change_password))
+        .route("/account/tokens", post(accounts::create_token))
+        .route("/account/tokens/{id}/revoke", post(accounts::revoke_token))
+        .route("/users", get(accounts::users).post(accounts::create_user))
+        .route("/users/{name}", post(accounts::change_user))
 }
 
 #[derive(askama::Template)]

@@ -318,16 +318,26 @@ pub async fn new_form(Operator(user): Operator, ext: Extensions) -> FormPage {
 
 type Pairs = Form<Vec<(String, String)>>;
 
+fn admin_only(fields: &[&'static str]) -> Vec<FieldError> {
+    fields
+        .iter()
+        .map(|f| FieldError::new(*f, "only an admin may set or change this: it aims the server's AWS calls"))
+        .collect()
+}
+
 fn based_on(pairs: &[(String, String)]) -> i64 {
     pairs.iter().find(|(k, _)| k == "based_on").and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
 }
 
 pub async fn create(State(app): State<SharedApp>, Operator(user): Operator, Form(pairs): Pairs) -> Response {
     let draft = Draft::from_pairs(pairs);
-    match stack::create(&app.store, &user.username, &draft).await {
+    match stack::create(&app.store, user.author(&app.config.outbound), &draft).await {
         Ok(s) => Redirect::to(&format!("/stacks/{}?done=created", s.row.name)).into_response(),
         Err(StackError::Invalid(errors)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, form_page(user, None, 0, &draft, errors, None)).into_response()
+        }
+        Err(StackError::AdminOnly(fields)) => {
+            (StatusCode::FORBIDDEN, form_page(user, None, 0, &draft, admin_only(&fields), None)).into_response()
         }
         Err(StackError::Duplicate(name)) => {
             let errors =
@@ -355,11 +365,15 @@ pub async fn update(
 ) -> Response {
     let based = based_on(&pairs);
     let draft = Draft::from_pairs(pairs);
-    match stack::update(&app.store, &user.username, &name, based, &draft).await {
+    match stack::update(&app.store, user.author(&app.config.outbound), &name, based, &draft).await {
         Ok(Updated::NewVersion(_)) => Redirect::to(&format!("/stacks/{name}?done=saved")).into_response(),
         Ok(Updated::Unchanged(_)) => Redirect::to(&format!("/stacks/{name}?done=unchanged")).into_response(),
         Err(StackError::Invalid(errors)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, form_page(user, Some(name), based, &draft, errors, None)).into_response()
+        }
+        Err(StackError::AdminOnly(fields)) => {
+            let page = form_page(user, Some(name), based, &draft, admin_only(&fields), None);
+            (StatusCode::FORBIDDEN, page).into_response()
         }
         Err(e @ StackError::Stale { current, .. }) => {
             // Keep what the user typed; the next save is based on the version they were shown about.
@@ -606,7 +620,7 @@ async fn endpoints(app: &SharedApp, s: &stack::Stack) -> Result<Vec<(String, Str
         }
     }
     for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
-        if let Some(url) = crate::node::console_url(app, s, role).await {
+        if let Some(url) = crate::node::console_url(&app.store, &app.providers, s, role).await {
             out.push((format!("{} console", s.definition.instance(role).name()), url, true));
         }
     }

@@ -1,5 +1,7 @@
 //! Users, roles, passwords and tokens: the parts of sign-in that are not HTTP.
 
+pub mod accounts;
+
 use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -13,24 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::store::{NewAudit, Store, StoreError};
 
-/// Ordered: each role can do everything the one before it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Operator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-}
+pub use crate::contract::Role;
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -60,6 +45,18 @@ pub enum AuthError {
     WeakPassword,
     #[error("no user named {0}")]
     NoSuchUser(String),
+    #[error("{0} is the last enabled admin: make another user admin first")]
+    LastAdmin(String),
+    #[error("no token {0} of yours")]
+    NoSuchToken(i64),
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new password must differ from the current one")]
+    SamePassword,
+    #[error("a token lasts 1 to {MAX_TOKEN_DAYS} days")]
+    BadExpiry,
+    #[error("token names are 1 to 64 printable characters")]
+    BadTokenName,
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error(transparent)]
@@ -114,17 +111,40 @@ pub fn generate_password() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The longest an API token may be made to last.
+pub const MAX_TOKEN_DAYS: u32 = 365;
+/// What `POST /tokens` and `hawaf token create` give without `expires_in_days`.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+
+pub fn check_password(password: &str) -> Result<(), AuthError> {
+    if password.chars().count() < MIN_PASSWORD { Err(AuthError::WeakPassword) } else { Ok(()) }
+}
+
+/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU.
+pub async fn hash_password_async(password: &str) -> Result<String, AuthError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AuthError::Hash(e.to_string()))?
+}
+
 /// Creates a user (the bootstrap path shared by first start and `hawaf user add`).
 pub async fn add_user(store: &Store, actor: &str, username: &str, password: &str, role: Role) -> Result<(), AuthError> {
+    create_user(store, actor, username, password, role, false).await
+}
+
+/// Creates a user; with `must_change` their first sign-in leads to the
+/// password form (a password someone else chose or generated).
+pub async fn create_user(
+    store: &Store,
+    actor: &str,
+    username: &str,
+    password: &str,
+    role: Role,
+    must_change: bool,
+) -> Result<(), AuthError> {
     check_username(username)?;
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(AuthError::WeakPassword);
-    }
-    let password = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AuthError::Hash(e.to_string()))??;
-    let result = store.create_user(username, &hash, role.as_str()).await;
+    check_password(password)?;
+    let hash = hash_password_async(password).await?;
+    let result = store.create_user(username, &hash, role.as_str(), must_change).await;
     let outcome = if result.is_ok() { "ok" } else { "refused" };
     store
         .audit(NewAudit { actor, action: "user.add", target: username, outcome, detail: format!("role {role}") })
@@ -133,21 +153,10 @@ pub async fn add_user(store: &Store, actor: &str, username: &str, password: &str
     Ok(())
 }
 
-/// Creates an API token for a user and returns it; only its hash is kept.
+/// Creates an API token for a user, lasting the default
+/// [`DEFAULT_TOKEN_DAYS`], and returns it; only its hash is kept.
 pub async fn create_api_token(store: &Store, actor: &str, username: &str, name: &str) -> Result<String, AuthError> {
-    let user = store.user_by_name(username).await?.ok_or_else(|| AuthError::NoSuchUser(username.to_owned()))?;
-    let token = new_token("hawaf_");
-    store.create_api_token(user.id, name, &hash_token(&token)).await?;
-    store
-        .audit(NewAudit {
-            actor,
-            action: "token.create",
-            target: username,
-            outcome: "ok",
-            detail: format!("token {name}"),
-        })
-        .await?;
-    Ok(token)
+    Ok(accounts::create_token(store, actor, username, name, Some(DEFAULT_TOKEN_DAYS)).await?.token)
 }
 
 #[cfg(test)]

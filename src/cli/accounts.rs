@@ -1,0 +1,136 @@
+//! `hawaf user …` and `hawaf token …`: accounts and API tokens, on the
+//! server's host, opening the database directly. This is also the way back
+//! in when no admin can sign in; a running server sees a change within
+//! two seconds (its cache of sessions and tokens).
+
+use std::io::Read;
+
+use super::args::{TokenCommand, UserCommand};
+use super::{DbArgs, Failure};
+use crate::auth::accounts;
+use crate::auth::{self, AuthError, Role};
+use crate::store::{Store, StoreError, UserChange};
+
+const ACTOR: &str = "cli";
+
+async fn open(db: &DbArgs) -> Result<Store, Failure> {
+    Store::open(&db.db).await.map_err(|e| Failure::failed(e.to_string()))
+}
+
+/// The user's mistakes exit 2, the rest 1.
+fn failure(e: AuthError) -> Failure {
+    match e {
+        AuthError::Store(StoreError::Duplicate(what)) => Failure::input(format!("{what} already exists")),
+        AuthError::Store(s) => Failure::failed(s.to_string()),
+        AuthError::Hash(h) => Failure::failed(h),
+        other => Failure::input(other.to_string()),
+    }
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| Failure::input(format!("cannot read the password from stdin: {e}")))?;
+    Ok(s.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn day(ms: i64) -> String {
+    crate::clock::format_day(ms)
+}
+
+pub(super) async fn user(command: UserCommand) -> Result<(), Failure> {
+    match command {
+        UserCommand::List { db } => {
+            let store = open(&db).await?;
+            out!("{:<24} {:<9} {:<9} CREATED", "NAME", "ROLE", "STATE");
+            for u in accounts::users(&store).await.map_err(failure)? {
+                let state = match (u.disabled, u.must_change_password) {
+                    (true, _) => "disabled",
+                    (false, true) => "reset",
+                    (false, false) => "active",
+                };
+                out!("{:<24} {:<9} {:<9} {}", u.username, u.role, state, day(u.created_at));
+            }
+        }
+        UserCommand::Add { name, role, password_stdin, db } => {
+            let store = open(&db).await?;
+            let role: Role = role.into();
+            if password_stdin {
+                let password = read_password()?;
+                auth::create_user(&store, ACTOR, &name, &password, role, false).await.map_err(failure)?;
+                out!("created {role} {name}");
+            } else {
+                let password = auth::generate_password();
+                auth::create_user(&store, ACTOR, &name, &password, role, true).await.map_err(failure)?;
+                super::secret_line(format_args!(
+                    "created {role} {name} with password {password} (to be changed at the first sign-in)"
+                ));
+            }
+        }
+        UserCommand::Role { name, role, db } => {
+            let store = open(&db).await?;
+            let role: Role = role.into();
+            accounts::change_user(&store, ACTOR, &name, UserChange::Role(role.as_str())).await.map_err(failure)?;
+            out!("{name} is now {role}; their sessions ended");
+        }
+        UserCommand::Disable { name, db } => {
+            let store = open(&db).await?;
+            accounts::change_user(&store, ACTOR, &name, UserChange::Disable).await.map_err(failure)?;
+            out!("{name} is disabled; their sessions and tokens ended");
+        }
+        UserCommand::Enable { name, db } => {
+            let store = open(&db).await?;
+            accounts::change_user(&store, ACTOR, &name, UserChange::Enable).await.map_err(failure)?;
+            out!("{name} may sign in again");
+        }
+        UserCommand::Delete { name, db } => {
+            let store = open(&db).await?;
+            accounts::change_user(&store, ACTOR, &name, UserChange::Delete).await.map_err(failure)?;
+            out!("deleted {name}");
+        }
+        UserCommand::Passwd { name, password_stdin, db } => {
+            let store = open(&db).await?;
+            let chosen = if password_stdin { Some(read_password()?) } else { None };
+            let generated = accounts::reset_password(&store, ACTOR, &name, chosen.as_deref()).await.map_err(failure)?;
+            match generated {
+                Some(p) => {
+                    super::secret_line(format_args!("{name}'s new password is {p} (to be changed at the next sign-in)"))
+                }
+                None => out!("{name}'s password is reset (to be changed at the next sign-in)"),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn token(command: TokenCommand) -> Result<(), Failure> {
+    match command {
+        TokenCommand::List { user, db } => {
+            let store = open(&db).await?;
+            out!("{:<6} {:<20} {:<20} {:<10} {:<10} EXPIRES", "ID", "USER", "NAME", "CREATED", "LAST USED");
+            for t in accounts::tokens(&store, user.as_deref()).await.map_err(failure)? {
+                out!(
+                    "{:<6} {:<20} {:<20} {:<10} {:<10} {}",
+                    t.id,
+                    t.username,
+                    t.name,
+                    day(t.created_at),
+                    t.last_used_at.map_or("never".to_owned(), day),
+                    t.expires_at.map_or("never".to_owned(), day)
+                );
+            }
+        }
+        TokenCommand::Create { user, name, days, db } => {
+            let store = open(&db).await?;
+            let t = accounts::create_token(&store, ACTOR, &user, &name, Some(days)).await.map_err(failure)?;
+            super::secret_line(format_args!("{}", t.token));
+        }
+        TokenCommand::Revoke { id, db } => {
+            let store = open(&db).await?;
+            accounts::revoke_token(&store, ACTOR, id, None).await.map_err(failure)?;
+            out!("token {id} revoked");
+        }
+    }
+    Ok(())
+}
