@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
 use crate::cloud::{Cloud, Faults};
 use crate::lab::{Lab, LabConfig, LabSnapshot};
+use crate::secret::SecretBox;
 use crate::stack::{AwsSettings, Outbound, Provider, StackDefinition};
 use crate::store::Store;
 
@@ -68,11 +69,25 @@ impl Providers {
     }
 }
 
+/// What the lab's saved state is sealed for.
+const LAB_STATE: &str = "lab-state";
+
+/// The saved state as JSON: sealed (it holds the lab nodes' API tokens and
+/// TLS keys, as real ones are), or plain as older hawafs saved it.
+fn unseal(secrets: &SecretBox, stored: &str) -> Result<String, String> {
+    if stored.trim_start().starts_with('{') {
+        return Ok(stored.to_owned());
+    }
+    secrets.open_for(stored, LAB_STATE).map(|s| s.expose().to_owned()).map_err(|e| e.to_string())
+}
+
 /// Brings the lab back as the database last saw it (or starts an empty one)
 /// and keeps the database up to date with every change the lab makes.
-pub async fn start_lab(store: &Store, config: LabConfig) -> Result<Lab, crate::store::StoreError> {
+pub async fn start_lab(store: &Store, config: LabConfig, secrets: &SecretBox) -> Result<Lab, crate::store::StoreError> {
     let lab = match store.lab_snapshot().await? {
-        Some(text) => match serde_json::from_str::<LabSnapshot>(&text) {
+        Some(text) => match unseal(secrets, &text)
+            .and_then(|json| serde_json::from_str::<LabSnapshot>(&json).map_err(|e| e.to_string()))
+        {
             Ok(snapshot) => Lab::restore(config, snapshot),
             Err(e) => {
                 // Keep the unreadable state for a human rather than overwrite it silently.
@@ -84,7 +99,7 @@ pub async fn start_lab(store: &Store, config: LabConfig) -> Result<Lab, crate::s
         None => Lab::new(config),
     };
     let mut changes = lab.subscribe();
-    let (saver_lab, saver_store) = (lab.clone(), store.clone());
+    let (saver_lab, saver_store, saver_secrets) = (lab.clone(), store.clone(), secrets.clone());
     // The saver holds a clone of the lab, which keeps its servers running for
     // as long as the runtime that serves the dashboard.
     tokio::spawn(async move {
@@ -95,7 +110,8 @@ pub async fn start_lab(store: &Store, config: LabConfig) -> Result<Lab, crate::s
             let snapshot = saver_lab.snapshot();
             match serde_json::to_string(&snapshot) {
                 Ok(text) => {
-                    if let Err(e) = saver_store.save_lab_snapshot(&text).await {
+                    let sealed = saver_secrets.seal_for(&text, LAB_STATE);
+                    if let Err(e) = saver_store.save_lab_snapshot(&sealed).await {
                         tracing::error!(error = %e, "cannot save the lab state");
                     }
                 }

@@ -3,9 +3,11 @@
 //! itself. There is deliberately no `Serialize` for [`Secret`], so a token
 //! cannot leak into a JSON export or a rendered page by accident.
 //!
-//! Sealed text format: `v1:` + base64(nonce (12 bytes) || ciphertext || tag).
-//! The version prefix lets a later format (another cipher, associated data)
-//! coexist with tokens already stored.
+//! Sealed text format: `v2:` + base64(nonce (12 bytes) || ciphertext || tag),
+//! sealed with associated data that names what the value belongs to (a WAF
+//! node of a stack, the lab's state): a sealed value copied onto another
+//! node's row does not open there. `v1:` values (no associated data) are
+//! still read, and are sealed again as `v2:` the next time they are saved.
 
 use std::fmt;
 use std::fs;
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use rand::RngCore as _;
 use zeroize::Zeroizing;
@@ -25,6 +27,7 @@ pub const KEY_ENV: &str = "HAWAF_SECRET_KEY";
 pub const KEY_FILE_NAME: &str = "hawaf.key";
 
 const VERSION_1: &str = "v1:";
+const VERSION_2: &str = "v2:";
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -45,7 +48,7 @@ pub enum SecretError {
         #[source]
         source: io::Error,
     },
-    #[error("the stored secret is in an unknown format (expected a `v1:` prefix)")]
+    #[error("the stored secret is in an unknown format (expected a `v1:` or `v2:` prefix)")]
     UnknownFormat,
     #[error("the stored secret is corrupt: {0}")]
     Malformed(&'static str),
@@ -161,30 +164,61 @@ impl SecretBox {
         Self::from_base64(&text, &format!("the key file {shown}"))
     }
 
+    /// Seals `plaintext` for `context` (what it belongs to, e.g.
+    /// `waf-node:3:ha-utm-left`); only the same context opens it.
+    pub fn seal_for(&self, plaintext: &str, context: &str) -> String {
+        format!("{VERSION_2}{}", B64.encode(self.encrypt(plaintext, context.as_bytes())))
+    }
+
+    /// Seals without a context: the `v1:` format, kept for its tests and
+    /// for reading what older hawafs stored.
     pub fn seal(&self, plaintext: &str) -> String {
+        format!("{VERSION_1}{}", B64.encode(self.encrypt(plaintext, b"")))
+    }
+
+    fn encrypt(&self, plaintext: &str, aad: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let nonce = Nonce::from(nonce);
         // ChaCha20-Poly1305 encryption only fails for messages beyond
-        // 2^38 bytes, far past any token.
-        let ciphertext =
-            self.cipher.encrypt(&nonce, plaintext.as_bytes()).expect("plaintext within ChaCha20-Poly1305 limits");
+        // 2^38 bytes, far past anything sealed here.
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad })
+            .expect("plaintext within ChaCha20-Poly1305 limits");
         let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
-        format!("{VERSION_1}{}", B64.encode(out))
+        out
     }
 
+    /// Opens a value sealed for `context` (`v2:`), or an older `v1:` one.
+    pub fn open_for(&self, sealed: &str, context: &str) -> Result<Secret, SecretError> {
+        let sealed = sealed.trim();
+        if let Some(body) = sealed.strip_prefix(VERSION_2) {
+            return self.decrypt(body, context.as_bytes());
+        }
+        self.open(sealed)
+    }
+
+    /// Opens a `v1:` value (sealed without a context).
     pub fn open(&self, sealed: &str) -> Result<Secret, SecretError> {
         let body = sealed.trim().strip_prefix(VERSION_1).ok_or(SecretError::UnknownFormat)?;
+        self.decrypt(body, b"")
+    }
+
+    fn decrypt(&self, body: &str, aad: &[u8]) -> Result<Secret, SecretError> {
         let raw = B64.decode(body).map_err(|_| SecretError::Malformed("not base64"))?;
         if raw.len() < NONCE_LEN + TAG_LEN {
             return Err(SecretError::Malformed("too short"));
         }
         let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SecretError::Malformed("bad nonce"))?;
-        let plain =
-            Zeroizing::new(self.cipher.decrypt(&Nonce::from(nonce), ciphertext).map_err(|_| SecretError::Decrypt)?);
+        let plain = Zeroizing::new(
+            self.cipher
+                .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad })
+                .map_err(|_| SecretError::Decrypt)?,
+        );
         let text = std::str::from_utf8(&plain).map_err(|_| SecretError::Malformed("not UTF-8"))?;
         Ok(Secret::new(text))
     }
@@ -248,6 +282,19 @@ mod tests {
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("s3cr3t"));
         assert_eq!(b.open(&sealed).expect("opens").expose(), "s3cr3t-token");
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_node_does_not_open_for_another() {
+        let b = sb(7);
+        let sealed = b.seal_for("node-token", "waf-node:1:ha-utm-left");
+        assert!(sealed.starts_with("v2:"));
+        assert_eq!(b.open_for(&sealed, "waf-node:1:ha-utm-left").unwrap().expose(), "node-token");
+        assert!(matches!(b.open_for(&sealed, "waf-node:1:ha-utm-right"), Err(SecretError::Decrypt)));
+        assert!(matches!(b.open_for(&sealed, "waf-node:2:ha-utm-left"), Err(SecretError::Decrypt)));
+        // What an older hawaf stored still opens, whatever the context.
+        let old = b.seal("old-token");
+        assert_eq!(b.open_for(&old, "waf-node:1:ha-utm-left").unwrap().expose(), "old-token");
     }
 
     #[test]

@@ -42,8 +42,8 @@ impl Application {
             tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
         }
         let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
-        let lab = start_lab(&store, lab_config).await?;
         let secrets = SecretBox::from_env_or_key_file(&config.db)?;
+        let lab = start_lab(&store, lab_config, &secrets).await?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let app = Arc::new(App {

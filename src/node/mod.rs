@@ -177,7 +177,7 @@ pub async fn waf_client(
     if let Some(row) = app.store.waf_node(stack_id, node).await? {
         let token = app
             .secrets
-            .open(&row.token_enc)
+            .open_for(&row.token_enc, &token_context(stack_id, node))
             .map_err(|e| no_access(format!("cannot read its stored API token: {e}")))?;
         let pin: Fingerprint =
             row.fingerprint.parse().map_err(|e| no_access(format!("its stored fingerprint is unreadable: {e}")))?;
@@ -198,8 +198,15 @@ pub async fn waf_client(
         .ok_or_else(|| no_access(format!("the lab has no WAF node {instance_id}")))?;
     let base = admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned();
     let fingerprint = Fingerprint::of_der(&admin.certificate_der);
-    app.store.upsert_waf_node(stack_id, node, &base, &app.secrets.seal(&admin.token), &fingerprint.hex()).await?;
+    let sealed = app.secrets.seal_for(&admin.token, &token_context(stack_id, node));
+    app.store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
     UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
+}
+
+/// What a WAF node's sealed token is bound to: it opens for this node of
+/// this stack only.
+fn token_context(stack_id: i64, node: &str) -> String {
+    format!("waf-node:{stack_id}:{node}")
 }
 
 async fn audit(store: &Store, actor: &str, action: &str, target: String, outcome: &str, detail: String) {
@@ -453,7 +460,13 @@ pub async fn save_access(
         client.list::<crate::waf::Frontend>().await.map_err(waf_err)?;
         let base = client.base_url().to_string();
         app.store
-            .upsert_waf_node(node.stack.row.id, &node.name, &base, &app.secrets.seal(token.trim()), &pin.hex())
+            .upsert_waf_node(
+                node.stack.row.id,
+                &node.name,
+                &base,
+                &app.secrets.seal_for(token.trim(), &token_context(node.stack.row.id, &node.name)),
+                &pin.hex(),
+            )
             .await?;
         Ok(())
     }

@@ -302,3 +302,43 @@ async fn endpoint_urls_are_admin_only_and_never_a_metadata_address() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn node_tokens_and_the_labs_keys_are_sealed_at_rest_and_bound_to_their_owner() {
+    let app = spawn_app().await;
+    let token = app.built_stack("sealed").await;
+    // The monitor reads both WAF switches, so both nodes' access is stored.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
+    let tokens: Vec<(String, String)> = loop {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT node, token_enc FROM waf_nodes").fetch_all(&pool).await.unwrap();
+        if rows.len() == 2 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "both nodes' access is stored: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for (node, sealed) in &tokens {
+        assert!(sealed.starts_with("v2:"), "{node}: {sealed}");
+    }
+    // Swapped between the nodes, neither token opens: the switch cannot be read.
+    sqlx::query("UPDATE waf_nodes SET token_enc = ? WHERE node = ?")
+        .bind(&tokens[1].1)
+        .bind(&tokens[0].0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            &format!("/stacks/sealed/nodes/{}/waf", tokens[0].0),
+            &token,
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("cannot read its stored API token"), "{body}");
+    let state: String = sqlx::query_scalar("SELECT snapshot FROM lab_state").fetch_one(&pool).await.unwrap();
+    assert!(state.starts_with("v2:") && !state.contains("PRIVATE KEY"), "the lab's state is sealed");
+}
