@@ -13,6 +13,7 @@ pub mod drill;
 pub mod events;
 pub mod health;
 pub mod lab;
+pub mod limits;
 pub mod node;
 pub mod providers;
 pub mod secret;

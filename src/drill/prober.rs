@@ -132,7 +132,10 @@ async fn probe(http: reqwest::Client, url: String, servers: [String; 2], seq: i6
     let result = async {
         let res = http.get(&url).send().await?;
         let status = res.status().as_u16();
-        Ok::<_, reqwest::Error>((status, res.text().await?))
+        // The server's name is near the top of the page; the rest of a page
+        // however large is not read.
+        let (body, _) = crate::limits::read_capped(res, crate::limits::ANSWER_LIMIT).await?;
+        Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&body).into_owned()))
     }
     .await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -324,7 +324,15 @@ impl UtmClient {
             }
         };
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| self.transport_error(&e))?.to_vec();
+        let (bytes, more) = crate::limits::read_capped(resp, crate::limits::ANSWER_LIMIT)
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if more {
+            return Err(WafError::Protocol {
+                action: action.to_owned(),
+                reason: format!("the answer is larger than the {} KiB hawaf reads", crate::limits::ANSWER_LIMIT / 1024),
+            });
+        }
         tracing::debug!(
             node = %self.base,
             %method,
@@ -368,7 +376,10 @@ impl UtmClient {
             return WafError::Tls { url, reason: tls.to_string() };
         }
         if e.is_timeout() || e.is_connect() {
-            return WafError::Unreachable { url, reason: chain_text(e) };
+            // The socket's own words stay in the log (see AwsCloud's errors).
+            tracing::warn!(node = %url, cause = %chain_text(e), "WAF node unreachable");
+            let reason = if e.is_timeout() { "no answer in time" } else { "the connection failed" };
+            return WafError::Unreachable { url, reason: format!("{reason} (the server log has the cause)") };
         }
         WafError::Protocol { action: "talking to the node".into(), reason: chain_text(e) }
     }

@@ -243,20 +243,29 @@ impl AwsCloud {
             }
             SdkError::TimeoutError(_) => timeout(operation, &endpoint, self.tuning),
             SdkError::DispatchFailure(failure) if failure.is_timeout() => timeout(operation, &endpoint, self.tuning),
-            SdkError::DispatchFailure(failure) if failure.is_io() => CloudError::new(
-                "EndpointUnreachable",
-                format!(
-                    "cannot reach {endpoint} for {operation} ({cause}): check the region, the stack's endpoint URL \
-                     or AWS_ENDPOINT_URL, and this host's network or proxy settings"
-                ),
-            ),
-            SdkError::ResponseError(_) => CloudError::new(
-                "InvalidResponse",
-                format!(
-                    "{endpoint} sent an answer to {operation} that is not an AWS API response ({cause}): check that \
-                     the endpoint URL points at an AWS API"
-                ),
-            ),
+            // The socket's own words (refused, reset, no route) stay in the
+            // log: shown to whoever set the endpoint, they would make hawaf
+            // a port scanner of its own network.
+            SdkError::DispatchFailure(failure) if failure.is_io() => {
+                tracing::warn!(%endpoint, operation, %cause, "AWS endpoint unreachable");
+                CloudError::new(
+                    "EndpointUnreachable",
+                    format!(
+                        "cannot reach {endpoint} for {operation}: check the region, the stack's endpoint URL or \
+                         AWS_ENDPOINT_URL, and this host's network or proxy settings (the server log has the cause)"
+                    ),
+                )
+            }
+            SdkError::ResponseError(_) => {
+                tracing::warn!(%endpoint, operation, %cause, "not an AWS API response");
+                CloudError::new(
+                    "InvalidResponse",
+                    format!(
+                        "{endpoint} sent an answer to {operation} that is not an AWS API response: check that the \
+                         endpoint URL points at an AWS API (the server log has the details)"
+                    ),
+                )
+            }
             SdkError::ConstructionFailure(_) => {
                 CloudError::new("InvalidRequest", format!("{operation} could not be prepared: {cause}"))
             }
