@@ -342,3 +342,40 @@ async fn node_tokens_and_the_labs_keys_are_sealed_at_rest_and_bound_to_their_own
     let state: String = sqlx::query_scalar("SELECT snapshot FROM lab_state").fetch_one(&pool).await.unwrap();
     assert!(state.starts_with("v2:") && !state.contains("PRIVATE KEY"), "the lab's state is sealed");
 }
+
+#[tokio::test]
+async fn an_admin_manages_users_and_tokens_from_the_pages() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let res = app.post_form("/users", &[("username", "pat"), ("role", "operator")]).await;
+    assert_eq!(res.status(), 201);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Password for pat") && page.contains("shown this once"), "the generated password is shown");
+    let res = app.post_form("/users", &[("username", "Not A Name"), ("role", "operator")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Not A Name"), "what was typed is kept");
+
+    let res = app.post_form("/users/pat", &[("action", "role"), ("role", "viewer")]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("pat is now viewer"));
+    let res = app.post_form("/users/admin", &[("action", "disable")]).await;
+    assert_eq!(res.status(), 409, "the only admin");
+    assert!(res.text().await.unwrap().contains("last enabled admin"));
+
+    // Tokens on the account page: made, listed, revoked.
+    let res = app.post_form("/account/tokens", &[("name", "laptop"), ("days", "30")]).await;
+    assert_eq!(res.status(), 201);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("hawaf_"), "the token is shown once");
+    let tokens: Vec<Token> = {
+        let admin = app.token(Role::Admin).await;
+        app.call(Method::GET, "/tokens", &admin, NO_BODY, 200).await
+    };
+    let laptop = tokens.iter().find(|t| t.name == "laptop").unwrap();
+    let res = app.post_form(&format!("/account/tokens/{}/revoke", laptop.id), &[]).await;
+    assert_eq!(res.status(), 303);
+    let page = app.page(&format!("/account?revoked={}", laptop.id)).await;
+    assert!(!page.contains(">laptop<"), "gone from the list");
+    let res = app.post_form("/account/tokens", &[("name", "x"), ("days", "999")]).await;
+    assert_eq!(res.status(), 422);
+}
