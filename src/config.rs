@@ -37,6 +37,8 @@ pub struct Config {
     pub outbound: crate::stack::Outbound,
     /// Proxies whose `X-Forwarded-For`/`-Proto` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often every built stack is checked for drift (zero: never on its own).
+    pub drift_every: Duration,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Config {
             max_streams: 2048,
             outbound: crate::stack::Outbound::default(),
             trusted_proxies: Vec::new(),
+            drift_every: Duration::from_secs(15 * 60),
             aws: AwsTuning::default(),
         }
     }

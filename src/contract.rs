@@ -73,6 +73,22 @@ status_enum!(
     Verdict { Pass => "pass", Fail => "fail" }
 );
 
+status_enum!(
+    /// Whether what the provider reports still matches the stack.
+    DriftStatus { InSync => "in_sync", Drifted => "drifted", Unknown => "unknown" }
+);
+
+status_enum!(
+    /// One resource against what the stack says it should be.
+    ResourceState { InSync => "in_sync", Modified => "modified", Deleted => "deleted", Added => "added" }
+);
+
+status_enum!(
+    /// A property difference, as CloudFormation's drift detection words it:
+    /// `add` is live but not expected, `remove` expected but not live.
+    DifferenceType { Add => "add", Remove => "remove", NotEqual => "not_equal" }
+);
+
 /// Ordered: each role can do everything the one before it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -432,6 +448,10 @@ pub struct DrillRequest {
     /// The longest a wait for the LB (detection, recovery) may take.
     #[serde(default)]
     pub phase_timeout_ms: Option<u64>,
+    /// Run even if the drift check before it finds the stack drifted
+    /// (a drill on a drifted stack proves little).
+    #[serde(default)]
+    pub allow_drift: bool,
 }
 
 /// A user as `GET /users` lists them (admins only).
@@ -517,6 +537,43 @@ pub struct TokenCreated {
     pub name: String,
     pub token: String,
     pub expires_at: i64,
+}
+
+/// `GET`/`POST /stacks/{name}/drift`: the stack against what the provider
+/// reports (the last check, or one run now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DriftReport {
+    pub stack: String,
+    pub status: DriftStatus,
+    /// RFC 3339; None when the stack was never checked.
+    pub checked_at: Option<String>,
+    /// Every resource checked, drifted ones first.
+    pub resources: Vec<ResourceDrift>,
+    /// Calls that failed or timed out: what could not be checked.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResourceDrift {
+    /// hawaf's name for it: `vpc`, `subnet/web-a`, `sg/web`, `instance/waf-left`, `lb/external`, …
+    pub resource: String,
+    /// `AWS::EC2::SecurityGroup`, `AWS::ElasticLoadBalancing::LoadBalancer`, …
+    pub kind: String,
+    /// Its Name (tag, group or load balancer name).
+    pub name: String,
+    pub physical_id: Option<String>,
+    pub state: ResourceState,
+    pub differences: Vec<Difference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Difference {
+    /// The property, e.g. `ingress`, `instance_type`, `health_check.target`.
+    pub path: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: DifferenceType,
 }
 
 #[cfg(test)]

@@ -55,6 +55,11 @@ pub enum Event {
         stack: String,
         transition: Transition,
     },
+    /// A drift check ended (its report is stored).
+    DriftChecked {
+        stack: String,
+        status: String,
+    },
 }
 
 impl Event {
@@ -67,7 +72,8 @@ impl Event {
             | Event::DrillProgress { stack, .. }
             | Event::DrillFinished { stack, .. }
             | Event::HealthChanged { stack }
-            | Event::HealthTransition { stack, .. } => stack,
+            | Event::HealthTransition { stack, .. }
+            | Event::DriftChecked { stack, .. } => stack,
         }
     }
 }

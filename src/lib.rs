@@ -9,6 +9,7 @@ pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod contract;
+pub mod drift;
 pub mod drill;
 pub mod events;
 pub mod health;

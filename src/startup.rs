@@ -60,6 +60,7 @@ impl Application {
         // Before serving: a drill cut off by a crash must not leave a node down.
         crate::drill::restore::at_startup(&app).await?;
         tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
+        tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
         Ok(Application { listener, app })
     }
 

@@ -2,6 +2,7 @@
 //! adopted, only what is missing is created, and every physical id is
 //! recorded before the step moves on.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::json;
@@ -13,7 +14,7 @@ use crate::cloud::{
     CreateLoadBalancerRequest, Filter, HealthCheck, HealthState, IngressRule, InstanceState, Listener, RouteTable,
     RouteTarget, RuleSource, RunInstanceRequest, Scheme, TAG_ROLE,
 };
-use crate::stack::{InstanceRole, LbRole, SgRole, SubnetKey, SubnetMode};
+use crate::stack::{InstanceRole, LbRole, SgRole, StackDefinition, SubnetKey, SubnetMode};
 
 const ANYWHERE: &str = "0.0.0.0/0";
 
@@ -200,7 +201,7 @@ async fn elastic_ip(ctx: &Ctx, logical: &str, name: &str) -> Result<String, Step
 pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
     let vpc_id = ctx.id_of("vpc").await?;
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = HashMap::new();
     for role in SgRole::ALL {
         let name = d.security_group(*role).as_str();
         let tags = ctx.tags(name);
@@ -222,18 +223,7 @@ pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
         ctx.record(&format!("sg/{}", role.as_str()), &sg.id, json!({"name": name})).await?;
         ids.insert(*role, sg.id);
     }
-    let admin = d.admin_cidr().net();
-    let group = |role: SgRole| RuleSource::Group(ids[&role].clone());
-    let rules: [(SgRole, Vec<IngressRule>); 4] = [
-        (SgRole::Lbext, vec![IngressRule::tcp(80, RuleSource::Cidr(anywhere()))]),
-        (
-            SgRole::Utm,
-            vec![IngressRule::tcp(80, group(SgRole::Lbext)), IngressRule::tcp(4444, RuleSource::Cidr(admin))],
-        ),
-        (SgRole::Lbint, vec![IngressRule::tcp(80, group(SgRole::Utm))]),
-        (SgRole::Web, vec![IngressRule::tcp(80, group(SgRole::Lbint)), IngressRule::tcp(22, RuleSource::Cidr(admin))]),
-    ];
-    for (role, wanted) in rules {
+    for (role, wanted) in seed_rules(d, &ids) {
         let id = &ids[&role];
         for rule in wanted {
             let label =
@@ -248,6 +238,23 @@ pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
         }
     }
     Ok(())
+}
+
+/// The seed's chain of ingress rules, per security group: 80 from the tier
+/// in front (the internet for the external LB), 4444 and 22 from the admin
+/// CIDR to the WAF nodes and web servers. `ids` holds each group's id.
+pub fn seed_rules(d: &StackDefinition, ids: &HashMap<SgRole, String>) -> [(SgRole, Vec<IngressRule>); 4] {
+    let admin = d.admin_cidr().net();
+    let group = |role: SgRole| RuleSource::Group(ids.get(&role).cloned().unwrap_or_default());
+    [
+        (SgRole::Lbext, vec![IngressRule::tcp(80, RuleSource::Cidr(anywhere()))]),
+        (
+            SgRole::Utm,
+            vec![IngressRule::tcp(80, group(SgRole::Lbext)), IngressRule::tcp(4444, RuleSource::Cidr(admin))],
+        ),
+        (SgRole::Lbint, vec![IngressRule::tcp(80, group(SgRole::Utm))]),
+        (SgRole::Web, vec![IngressRule::tcp(80, group(SgRole::Lbint)), IngressRule::tcp(22, RuleSource::Cidr(admin))]),
+    ]
 }
 
 fn sg_purpose(role: SgRole) -> &'static str {

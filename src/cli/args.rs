@@ -101,6 +101,9 @@ pub enum DrillCommand {
         verify_ms: Option<u64>,
         #[arg(long)]
         phase_timeout_ms: Option<u64>,
+        /// Run even if the drift check before it finds the stack drifted.
+        #[arg(long)]
+        allow_drift: bool,
     },
     /// Show one drill's status, figures and verdict.
     Show { id: i64 },
@@ -147,6 +150,9 @@ pub struct ServeArgs {
     /// A proxy (CIDR) in front of hawaf whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable.
     #[arg(long = "trusted-proxy", env = "HAWAF_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Minutes between drift checks of every built stack (0: only on demand and before drills).
+    #[arg(long, env = "HAWAF_DRIFT_EVERY", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=10_080))]
+    pub drift_every: u64,
 }
 
 #[derive(Args, Debug, Clone)]

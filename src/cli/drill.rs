@@ -12,7 +12,17 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
     let json_out = args.client.json;
     match args.command {
-        DrillCommand::Run { name, scenario, yes, rate, baseline_ms, hold_ms, verify_ms, phase_timeout_ms } => {
+        DrillCommand::Run {
+            name,
+            scenario,
+            yes,
+            rate,
+            baseline_ms,
+            hold_ms,
+            verify_ms,
+            phase_timeout_ms,
+            allow_drift,
+        } => {
             let body = DrillRequest {
                 scenario: scenario.clone(),
                 confirm: yes.then(|| name.clone()),
@@ -21,6 +31,7 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
                 hold_ms,
                 verify_ms,
                 phase_timeout_ms,
+                allow_drift,
             };
             let started: DrillAccepted = client
                 .typed(reqwest::Method::POST, &format!("/stacks/{name}/drills"), Some(&body))

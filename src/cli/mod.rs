@@ -111,6 +111,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.max_streams = usize::try_from(args.max_streams).unwrap_or(usize::MAX);
     config.outbound = crate::stack::Outbound { allow: args.allow_endpoints };
     config.trusted_proxies = args.trusted_proxies;
+    config.drift_every = Duration::from_secs(args.drift_every * 60);
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

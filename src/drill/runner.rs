@@ -44,6 +44,13 @@ pub enum DrillError {
     AlreadyRunning { stack: String, id: i64 },
     #[error("a build of {0} is running: wait for it to end")]
     BuildRunning(String),
+    #[error(
+        "stack {stack} has drifted from its definition, so a drill would prove little: {differences}; \
+         reconcile it, or start the drill with allow_drift"
+    )]
+    Drifted { stack: String, differences: String },
+    #[error(transparent)]
+    Drift(#[from] crate::drift::DriftError),
     #[error("{scenario} takes every WAF node of {stack} down and stops the site: type the stack's name to confirm")]
     NeedsConfirmation { scenario: String, stack: String },
     #[error("there is no drill {0}")]
@@ -150,6 +157,12 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
     }
     if app.store.latest_build(stack.row.id).await?.is_some_and(|b| b.is_running()) {
         return Err(DrillError::BuildRunning(stack_name.to_owned()));
+    }
+    // Before every drill: what it would prove depends on the stack being what it says.
+    let deps = crate::drift::Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let report = crate::drift::check(deps, stack_name, actor).await?;
+    if report.status == crate::contract::DriftStatus::Drifted && !req.allow_drift {
+        return Err(DrillError::Drifted { stack: stack_name.to_owned(), differences: crate::drift::summary(&report) });
     }
     let cloud = app.providers.cloud_for(def).map_err(DrillError::Provider)?;
     let mut ids = Vec::new();

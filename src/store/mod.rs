@@ -2,6 +2,7 @@
 
 mod audit;
 mod builds;
+mod drift;
 mod drills;
 mod health;
 mod holds;

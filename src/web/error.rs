@@ -309,6 +309,19 @@ impl From<crate::node::NodeError> for Error {
     }
 }
 
+impl From<crate::drift::DriftError> for Error {
+    fn from(e: crate::drift::DriftError) -> Self {
+        use crate::drift::DriftError as D;
+        match e {
+            D::Stack(s) => s.into(),
+            D::NotBuilt(_) => Error::Conflict(e.to_string()),
+            D::Provider(_) => Error::BadRequest(e.to_string()),
+            D::Corrupt { .. } => Error::internal(e),
+            D::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::drill::DrillError> for Error {
     fn from(e: crate::drill::DrillError) -> Self {
         use crate::drill::DrillError as D;
@@ -323,7 +336,9 @@ impl From<crate::drill::DrillError> for Error {
             | D::AlreadyRunning { .. }
             | D::BuildRunning(_)
             | D::NeedsConfirmation { .. }
+            | D::Drifted { .. }
             | D::NotRunning { .. } => Error::Conflict(e.to_string()),
+            D::Drift(d) => d.into(),
             D::NoSuchDrill(_) => Error::NotFound(e.to_string()),
             D::Provider(_) => Error::BadRequest(e.to_string()),
             D::Corrupt { .. } => Error::internal(e),

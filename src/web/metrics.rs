@@ -97,5 +97,23 @@ pub async fn metrics(State(app): State<SharedApp>, headers: HeaderMap) -> Respon
         let _ =
             writeln!(out, "hawaf_health_poll_failing{{stack=\"{}\"}} {}", label(&s.stack), u8::from(s.error.is_some()));
     }
+    let _ = writeln!(
+        out,
+        "# HELP hawaf_stack_drifted Whether the stack's last drift check found it drifted (-1: unknown)."
+    );
+    let _ = writeln!(out, "# TYPE hawaf_stack_drifted gauge");
+    match app.store.drift_statuses().await {
+        Ok(statuses) => {
+            for (stack, status) in statuses {
+                let v = match status.as_str() {
+                    "drifted" => 1,
+                    "in_sync" => 0,
+                    _ => -1,
+                };
+                let _ = writeln!(out, "hawaf_stack_drifted{{stack=\"{}\"}} {v}", label(&stack));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read drift statuses for /metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -236,6 +236,9 @@ async fn render(
         }
         // The drill page has its own stream.
         Event::DrillProgress { .. } | Event::DrillFinished { .. } => return Ok(Vec::new()),
+        Event::DriftChecked { .. } => {
+            frame("drift", &super::pages::drift::panel_html(app, name, can_operate, csrf).await?)
+        }
     }])
 }
 

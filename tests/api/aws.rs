@@ -28,10 +28,13 @@ use aws_sdk_elasticloadbalancing as elb;
 use hawaf::auth::Role;
 use hawaf::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
 use hawaf::cloud::{Cloud, Filter, HealthCheck, IngressRule, InstanceState, RuleSource, Tags};
-use hawaf::contract::{Build, BuildAccepted, BuildState, BuildStatus, StackView, Step, StepStatus};
+use hawaf::contract::{
+    Build, BuildAccepted, BuildState, BuildStatus, DifferenceType, DriftReport, DriftStatus, ResourceState, StackView,
+    Step, StepStatus,
+};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, operations, spawn_app, spawn_app_with};
+use crate::helpers::{NO_BODY, TestApp, operations, spawn_app, spawn_app_with};
 
 /// moto's URL, or `None` after saying the test is skipped.
 fn moto(test: &str) -> Option<String> {
@@ -357,6 +360,54 @@ async fn an_aws_stack_is_built_on_moto_read_back_rebuilt_without_change_and_torn
     assert_built_up_to_waf_configuration(&again);
     assert!(created(&again).is_empty(), "a second build creates nothing, but made {:?}", created(&again));
     assert_matches_definition(&sdk, "moto-full", &def).await;
+
+    // Drift (issue 14): in sync as built; then a rule added and a rule removed
+    // out of band on secg-web, through the test's own SDK client.
+    let report: DriftReport = app.call(reqwest::Method::POST, "/stacks/moto-full/drift", &token, NO_BODY, 200).await;
+    let off: Vec<_> = report.resources.iter().filter(|r| r.state != ResourceState::InSync).collect();
+    assert_eq!(report.status, DriftStatus::InSync, "{off:#?} {:?}", report.errors);
+    let groups = sdk.ec2.describe_security_groups().send().await.unwrap();
+    let id_of = |name: &str| {
+        groups
+            .security_groups()
+            .iter()
+            .find(|g| g.group_name() == Some(name))
+            .and_then(|g| g.group_id())
+            .unwrap()
+            .to_owned()
+    };
+    let (web, lbint) = (id_of("secg-web"), id_of("secg-lbint"));
+    sdk.ec2
+        .authorize_security_group_ingress()
+        .group_id(&web)
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .unwrap();
+    sdk.ec2
+        .revoke_security_group_ingress()
+        .group_id(&web)
+        .ip_permissions(
+            ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .user_id_group_pairs(ec2::types::UserIdGroupPair::builder().group_id(&lbint).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report: DriftReport = app.call(reqwest::Method::POST, "/stacks/moto-full/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::Drifted);
+    let sg = report.resources.iter().find(|r| r.resource == "sg/web").unwrap();
+    let diffs: Vec<_> = sg.differences.iter().map(|d| (d.kind, d.expected.clone(), d.actual.clone())).collect();
+    assert!(diffs.contains(&(DifferenceType::Add, None, Some("tcp/22 from 0.0.0.0/0".into()))), "{diffs:?}");
+    assert!(diffs.contains(&(DifferenceType::Remove, Some("tcp/80 from secg-lbint".into()), None)), "{diffs:?}");
+    assert_eq!(report.resources.iter().filter(|r| r.state != ResourceState::InSync).count(), 1);
 
     let started = Instant::now();
     let down = app.destroy(&token, "moto-full").await;

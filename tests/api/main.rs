@@ -8,6 +8,7 @@ mod aws;
 mod browser;
 mod builds;
 mod cli;
+mod drift;
 mod drills;
 mod guard;
 mod helpers;

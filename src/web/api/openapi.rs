@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::{accounts, builds, drills, ops, stacks};
+use super::{accounts, builds, drift, drills, ops, stacks};
 use crate::contract;
 
 #[derive(OpenApi)]
@@ -35,6 +35,8 @@ use crate::contract;
         drills::list,
         drills::show,
         drills::halt,
+        drift::last,
+        drift::check,
         accounts::list_users,
         accounts::create_user,
         accounts::update_user,
@@ -82,6 +84,12 @@ use crate::contract;
         contract::WafRequest,
         contract::WafState,
         contract::Role,
+        contract::DriftReport,
+        contract::DriftStatus,
+        contract::ResourceDrift,
+        contract::ResourceState,
+        contract::Difference,
+        contract::DifferenceType,
         contract::User,
         contract::NewUser,
         contract::UserSaved,
@@ -96,6 +104,7 @@ use crate::contract;
         (name = "operations", description = "Health of both tiers, the WAF switch, faults, node access"),
         (name = "drills", description = "Failover drills D1-D4"),
         (name = "accounts", description = "Users (admins) and API tokens"),
+        (name = "drift", description = "Whether AWS (or the lab) still matches the stack"),
     )
 )]
 pub struct ApiDoc;
@@ -133,6 +142,7 @@ mod tests {
             "/users/{name}",
             "/tokens",
             "/tokens/{id}",
+            "/stacks/{name}/drift",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }

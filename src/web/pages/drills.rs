@@ -57,6 +57,9 @@ pub struct StartForm {
     pub hold_ms: String,
     #[serde(default)]
     pub verify_ms: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    pub allow_drift: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -186,6 +189,7 @@ fn request(form: &StartForm) -> Result<DrillRequest, Error> {
         hold_ms: number("hold_ms", &form.hold_ms)?,
         verify_ms: number("verify_ms", &form.verify_ms)?,
         phase_timeout_ms: None,
+        allow_drift: form.allow_drift.is_some(),
     })
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 pub mod builds;
+pub mod drift;
 pub mod drills;
 mod login;
 pub mod ops;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/drills/{id}/report.json", get(drills::export_json))
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
+        .route("/stacks/{name}/drift", post(drift::check))
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))
         .route("/account/tokens", post(accounts::create_token))

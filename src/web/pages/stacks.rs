@@ -446,6 +446,7 @@ pub struct ShowPage {
     ops_external: String,
     ops_internal: String,
     ops_nodes: String,
+    drift_panel: String,
     ops_timeline: String,
     /// (what, address, is a link): DNS names, the lab site's URL, WAF consoles.
     endpoints: Vec<(String, String, bool)>,
@@ -550,6 +551,8 @@ async fn show_page(
     ];
     let can_operate = user.role >= crate::auth::Role::Operator;
     let ops = super::ops::ops(app, &s, can_operate, &user.csrf).await?;
+    let drift_panel =
+        if s.is_built() { super::drift::panel_html(app, name, can_operate, &user.csrf).await? } else { String::new() };
     let endpoints = endpoints(app, &s).await?;
     let internal = |e: askama::Error| Error::internal(e);
     let hc = d.health_check();
@@ -590,6 +593,7 @@ async fn show_page(
         ops_external: ops.tier_html(0).map_err(internal)?,
         ops_internal: ops.tier_html(1).map_err(internal)?,
         ops_nodes: ops.nodes_html().map_err(internal)?,
+        drift_panel,
         ops_timeline: ops.timeline_html().map_err(internal)?,
         endpoints,
     })

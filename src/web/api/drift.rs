@@ -1,0 +1,31 @@
+//! `/stacks/{name}/drift`: the last check, or one run now.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use crate::SharedApp;
+use crate::contract::{DriftReport, ErrorBody};
+use crate::drift::{self, Deps};
+use crate::web::error::{ApiError, Error};
+use crate::web::session::{Operator, Viewer};
+
+#[utoipa::path(get, path = "/stacks/{name}/drift", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The last check (status unknown if never checked)", body = DriftReport), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+pub async fn last(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<DriftReport>, ApiError> {
+    Ok(Json(drift::last(&app.store, &name).await.map_err(Error::from)?))
+}
+
+#[utoipa::path(post, path = "/stacks/{name}/drift", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "A check run now (within 60 s; calls that did not answer are listed in errors)", body = DriftReport), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Not built", body = ErrorBody), (status = 400, description = "The stack's provider cannot be used", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Compares what the provider reports with the definition and the builds'
+/// records, stores the report and answers it.
+pub async fn check(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+) -> Result<Json<DriftReport>, ApiError> {
+    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    Ok(Json(drift::check(deps, &name, &user.username).await.map_err(Error::from)?))
+}

@@ -1,0 +1,108 @@
+//! The drift panel of the stack page: status, last check, and each
+//! difference as expected against actual, in the manner of
+//! `terraform plan -refresh-only`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::SharedApp;
+use crate::auth::Role;
+use crate::contract::{DifferenceType, DriftReport, DriftStatus, ResourceState};
+use crate::drift::{self, Deps};
+use crate::web::error::{Error, PageError};
+use crate::web::session::Operator;
+
+pub struct Line {
+    pub sign: &'static str,
+    pub path: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+pub struct Changed {
+    pub resource: String,
+    pub name: String,
+    pub state: &'static str,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Template)]
+#[template(path = "stacks/drift.html")]
+struct Panel {
+    stack: String,
+    status: &'static str,
+    status_text: &'static str,
+    checked_at: Option<String>,
+    errors: Vec<String>,
+    changed: Vec<Changed>,
+    checked: usize,
+    can_operate: bool,
+    /// For the form without JavaScript; htmx sends the page's token as a header.
+    csrf: String,
+}
+
+fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
+    let changed = report
+        .resources
+        .iter()
+        .filter(|r| r.state != ResourceState::InSync)
+        .map(|r| Changed {
+            resource: r.resource.clone(),
+            name: r.name.clone(),
+            state: r.state.as_str(),
+            lines: r
+                .differences
+                .iter()
+                .map(|d| Line {
+                    sign: match d.kind {
+                        DifferenceType::Add => "+",
+                        DifferenceType::Remove => "-",
+                        DifferenceType::NotEqual => "~",
+                    },
+                    path: d.path.clone(),
+                    expected: d.expected.clone().unwrap_or_else(|| "–".into()),
+                    actual: d.actual.clone().unwrap_or_else(|| "–".into()),
+                })
+                .collect(),
+        })
+        .collect();
+    Panel {
+        stack: report.stack.clone(),
+        status: report.status.as_str(),
+        status_text: match report.status {
+            DriftStatus::InSync => "in sync",
+            DriftStatus::Drifted => "drifted",
+            DriftStatus::Unknown => "unknown",
+        },
+        checked_at: report.checked_at.as_ref().map(|t| t.replace('T', " ").chars().take(19).collect()),
+        errors: report.errors.clone(),
+        changed,
+        checked: report.resources.len(),
+        can_operate,
+        csrf: csrf.to_owned(),
+    }
+}
+
+/// The panel as the stack's last check left it.
+pub async fn panel_html(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<String, Error> {
+    let report = drift::last(&app.store, name).await?;
+    panel(&report, can_operate, csrf).render().map_err(Error::internal)
+}
+
+/// "Check now": runs a check; htmx gets the new panel, a plain form the page.
+pub async fn check(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let report = drift::check(deps, &name, &user.username).await.map_err(Error::from)?;
+    if headers.contains_key("hx-request") {
+        let html = panel(&report, user.role >= Role::Operator, &user.csrf).render().map_err(Error::internal)?;
+        return Ok(Html(html).into_response());
+    }
+    Ok(Redirect::to(&format!("/stacks/{name}")).into_response())
+}

@@ -1,0 +1,136 @@
+//! Drift on the lab (issue 14): changes made out of band through the lab's
+//! own resource API are found, with the right differences.
+
+use std::collections::BTreeMap;
+
+use hawaf::cloud::{Cloud, Filter, IngressRule, RuleSource, TAG_NAME, TAG_STACK};
+use hawaf::contract::{DifferenceType, DriftReport, DriftStatus, DrillRequest, ResourceState};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{NO_BODY, spawn_app};
+
+/// A difference as (type, path, expected, actual).
+type Diff = (DifferenceType, String, Option<String>, Option<String>);
+
+fn drifted(report: &DriftReport) -> BTreeMap<String, Vec<Diff>> {
+    report
+        .resources
+        .iter()
+        .filter(|r| r.state != ResourceState::InSync)
+        .map(|r| {
+            (
+                r.resource.clone(),
+                r.differences.iter().map(|d| (d.kind, d.path.clone(), d.expected.clone(), d.actual.clone())).collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_built_lab_stack_is_in_sync_and_out_of_band_changes_are_found() {
+    let app = spawn_app().await;
+    let token = app.built_stack("drifty").await;
+    let never: DriftReport = app.call(Method::GET, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
+    assert_eq!(never.status, DriftStatus::Unknown);
+    assert!(never.checked_at.is_none());
+
+    let report: DriftReport = app.call(Method::POST, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.resources.len() >= 16, "every resource is checked: {}", report.resources.len());
+
+    // Someone opens port 22 to the world "for a minute", and removes the rule
+    // that lets the internal LB reach the web servers.
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags([(TAG_STACK.to_owned(), "drifty".to_owned())].into());
+    let groups = lab.describe_security_groups(&ours).await.unwrap();
+    let web = groups.iter().find(|g| g.name == "secg-web").unwrap();
+    let lbint = groups.iter().find(|g| g.name == "secg-lbint").unwrap();
+    lab.authorize_ingress(&web.id, &[IngressRule::tcp_from_cidr(22, "0.0.0.0/0".parse().unwrap())]).await.unwrap();
+    lab.revoke_ingress(&web.id, &[IngressRule::tcp(80, RuleSource::Group(lbint.id.clone()))]).await.unwrap();
+    // … and takes a web server out of the internal load balancer.
+    let web_left = lab
+        .describe_instances(&ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == "ha-web-left"))
+        .unwrap();
+    lab.deregister_instances("ha-lbint", std::slice::from_ref(&web_left.id)).await.unwrap();
+
+    let report: DriftReport = app.call(Method::POST, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::Drifted);
+    let found = drifted(&report);
+    let sg = &found["sg/web"];
+    assert!(
+        sg.contains(&(DifferenceType::Add, "ingress".into(), None, Some("tcp/22 from 0.0.0.0/0".into()))),
+        "{sg:?}"
+    );
+    assert!(
+        sg.contains(&(DifferenceType::Remove, "ingress".into(), Some("tcp/80 from secg-lbint".into()), None)),
+        "{sg:?}"
+    );
+    let lb = &found["lb/internal"];
+    assert_eq!(lb, &vec![(DifferenceType::Remove, "instances".into(), Some(web_left.id.clone()), None)]);
+    assert_eq!(found.len(), 2, "nothing else drifted: {found:#?}");
+    let last: DriftReport = app.call(Method::GET, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
+    assert_eq!(last, report, "the last check is kept");
+
+    // A drill on a drifted stack would prove little: refused, unless asked for.
+    let req = json!({"scenario": "D1", "rate": 20, "baseline_ms": 500, "hold_ms": 500, "verify_ms": 500});
+    let (status, body) = app.api_json(Method::POST, "/stacks/drifty/drills", &token, Some(req)).await;
+    assert_eq!(status, 409, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("drifted") && message.contains("tcp/22 from 0.0.0.0/0"), "{message}");
+
+    // Put back by hand: in sync again; the status changes are audited and exported.
+    lab.revoke_ingress(&web.id, &[IngressRule::tcp_from_cidr(22, "0.0.0.0/0".parse().unwrap())]).await.unwrap();
+    lab.authorize_ingress(&web.id, &[IngressRule::tcp(80, RuleSource::Group(lbint.id.clone()))]).await.unwrap();
+    lab.register_instances("ha-lbint", std::slice::from_ref(&web_left.id)).await.unwrap();
+    let report: DriftReport = app.call(Method::POST, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
+    let audit: Vec<String> =
+        app.audit_actions().await.into_iter().filter(|a| a.1 == "stack.drift").map(|a| a.3).collect();
+    assert_eq!(audit.len(), 3, "in sync, drifted, in sync: {audit:?}");
+    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hawaf_stack_drifted{stack=\"drifty\"} 0"), "{metrics}");
+
+    // The drill's own check finds it in sync and the drill starts (once the
+    // re-registered server is back in service).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while lab
+        .describe_instance_health("ha-lbint", &[])
+        .await
+        .unwrap()
+        .iter()
+        .any(|h| h.state != hawaf::cloud::HealthState::InService)
+    {
+        assert!(std::time::Instant::now() < deadline, "ha-web-left comes back in service");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let req = DrillRequest {
+        scenario: "D1".into(),
+        rate: Some(20),
+        baseline_ms: Some(500),
+        hold_ms: Some(500),
+        verify_ms: Some(500),
+        ..Default::default()
+    };
+    let id = app.start_drill(&token, "drifty", &req).await;
+    app.wait_drill(&token, id).await;
+}
+
+#[tokio::test]
+async fn an_unbuilt_stack_has_no_drift_to_check_and_viewers_only_read() {
+    let app = spawn_app().await;
+    let ops = app.token(hawaf::auth::Role::Operator).await;
+    app.create_stack(&ops, "plain").await;
+    let (status, body) = app.api_json(Method::POST, "/stacks/plain/drift", &ops, None).await;
+    assert_eq!(status, 409, "{body}");
+    let viewer = app.token(hawaf::auth::Role::Viewer).await;
+    let (status, _) = app.api_json(Method::POST, "/stacks/plain/drift", &viewer, None).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.api_json(Method::GET, "/stacks/plain/drift", &viewer, None).await;
+    assert_eq!(status, 200);
+}
