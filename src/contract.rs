@@ -539,6 +539,16 @@ pub struct TokenCreated {
     pub expires_at: i64,
 }
 
+/// `202` to `POST /stacks/{name}/reconcile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReconcileAccepted {
+    /// The build that puts back what the definition says (only the steps
+    /// that own drifted resources).
+    pub build_id: i64,
+    /// Differences no step puts back, and why.
+    pub cannot_reconcile: Vec<String>,
+}
+
 /// `GET`/`POST /stacks/{name}/drift`: the stack against what the provider
 /// reports (the last check, or one run now).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -61,6 +61,7 @@ impl Application {
         crate::drill::restore::at_startup(&app).await?;
         tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
         tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
+        tokio::spawn(crate::drift::after_builds(app.clone()));
         Ok(Application { listener, app })
     }
 

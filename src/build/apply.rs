@@ -202,6 +202,7 @@ pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
     let vpc_id = ctx.id_of("vpc").await?;
     let mut ids = HashMap::new();
+    let mut found_rules: HashMap<SgRole, Vec<IngressRule>> = HashMap::new();
     for role in SgRole::ALL {
         let name = d.security_group(*role).as_str();
         let tags = ctx.tags(name);
@@ -221,10 +222,26 @@ pub async fn security_groups(ctx: &Ctx) -> Result<(), StepError> {
             }
         };
         ctx.record(&format!("sg/{}", role.as_str()), &sg.id, json!({"name": name})).await?;
-        ids.insert(*role, sg.id);
+        ids.insert(*role, sg.id.clone());
+        found_rules.insert(*role, sg.ingress);
     }
     for (role, wanted) in seed_rules(d, &ids) {
         let id = &ids[&role];
+        // These groups are hawaf's own: a rule added to one by hand (port 22
+        // to the world "for a minute") is drift, and a build removes it.
+        let extra: Vec<IngressRule> =
+            found_rules.remove(&role).unwrap_or_default().into_iter().filter(|r| !wanted.contains(r)).collect();
+        for rule in extra {
+            let label =
+                format!("{} tcp/{} from {}", d.security_group(role), rule.from_port, describe_source(&rule.source));
+            ctx.call_done_if(
+                "RevokeSecurityGroupIngress",
+                label,
+                &["InvalidPermission.NotFound"],
+                ctx.cloud.revoke_ingress(id, std::slice::from_ref(&rule)),
+            )
+            .await?;
+        }
         for rule in wanted {
             let label =
                 format!("{} tcp/{} from {}", d.security_group(role), rule.from_port, describe_source(&rule.source));

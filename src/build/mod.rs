@@ -139,7 +139,22 @@ pub async fn start_step(app: &SharedApp, stack_name: &str, step: u8, actor: &str
     if !(1..=8).contains(&step) {
         return Err(BuildError::NoSuchStep(step));
     }
-    begin(app, stack_name, Kind::Apply, actor, None, Some(step)).await
+    begin(app, stack_name, Kind::Apply, actor, None, Some(BTreeSet::from([step]))).await
+}
+
+/// Runs some apply steps (a reconcile: the steps that own drifted
+/// resources), each once its needs among them are done; what they need
+/// outside the set must exist.
+pub async fn start_steps(
+    app: &SharedApp,
+    stack_name: &str,
+    only: BTreeSet<u8>,
+    actor: &str,
+) -> Result<i64, BuildError> {
+    if let Some(bad) = only.iter().find(|s| !(1..=8).contains(*s)) {
+        return Err(BuildError::NoSuchStep(*bad));
+    }
+    begin(app, stack_name, Kind::Apply, actor, None, Some(only)).await
 }
 
 /// Continues an interrupted or failed build: a new build of the same kind
@@ -159,7 +174,7 @@ async fn begin(
     kind: Kind,
     actor: &str,
     resumed_from: Option<i64>,
-    only: Option<u8>,
+    only: Option<BTreeSet<u8>>,
 ) -> Result<i64, BuildError> {
     let stack = stack::load(&app.store, stack_name).await?;
     // A build (above all a teardown) would pull nodes out from under a drill's faults and restores.
@@ -189,8 +204,10 @@ async fn begin(
     if let Some(from) = resumed_from {
         detail.push_str(&format!(", resuming build {from}"));
     }
-    if let Some(step) = only {
-        detail.push_str(&format!(", step {step} only"));
+    match only.as_ref().map(|s| s.iter().map(u8::to_string).collect::<Vec<_>>()) {
+        Some(one) if one.len() == 1 => detail.push_str(&format!(", step {} only", one[0])),
+        Some(some) => detail.push_str(&format!(", steps {} only", some.join(", "))),
+        None => {}
     }
     app.store
         .audit(NewAudit {
@@ -275,7 +292,7 @@ fn step_future(ctx: Ctx, kind: Kind, number: u8) -> BoxFuture<'static, (u8, Resu
 
 /// Runs the step graph: every step whose needs are met starts at once; after
 /// a failure nothing new starts, what runs finishes, the rest is skipped.
-async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
+async fn run(ctx: Ctx, kind: Kind, only: Option<BTreeSet<u8>>, actor: String) {
     let specs = steps(kind);
     let mut done: BTreeSet<u8> = BTreeSet::new();
     let mut started: BTreeSet<u8> = BTreeSet::new();
@@ -288,8 +305,11 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<u8>, actor: String) {
                 if ctx.serial && !running.is_empty() {
                     break;
                 }
-                let ready = match only {
-                    Some(step) => spec.number == step,
+                let ready = match &only {
+                    Some(set) => {
+                        set.contains(&spec.number)
+                            && spec.needs.iter().filter(|n| set.contains(n)).all(|n| done.contains(n))
+                    }
                     None => spec.needs.iter().all(|n| done.contains(n)),
                 };
                 if !started.contains(&spec.number) && ready {

@@ -210,6 +210,97 @@ pub async fn last(store: &Store, name: &str) -> Result<DriftReport, DriftError> 
     }
 }
 
+/// The apply step that creates and owns a resource (by hawaf's name for it).
+fn owning_step(resource: &str) -> Option<u8> {
+    let kind = resource.split('/').next().unwrap_or(resource);
+    match (kind, resource) {
+        ("vpc" | "igw", _) | (_, "rtb/public") => Some(1),
+        ("subnet" | "nat", _) | (_, "rtb/private") => Some(2),
+        ("sg", _) => Some(3),
+        ("instance" | "eip", r) if r.contains("web-") => Some(4),
+        ("instance" | "eip", _) => Some(6),
+        (_, "lb/internal") => Some(5),
+        (_, "lb/external") => Some(7),
+        _ => None,
+    }
+}
+
+/// What a reconcile would do, from a report: the steps that own drifted
+/// resources, and the differences no step puts back (an instance's type or
+/// AMI: hawaf adopts a running instance rather than replace it; resources
+/// tagged as the stack's that no build made).
+pub fn plan(report: &DriftReport) -> (std::collections::BTreeSet<u8>, Vec<String>) {
+    let mut steps = std::collections::BTreeSet::new();
+    let mut cannot = Vec::new();
+    for r in report.resources.iter().filter(|r| r.state != ResourceState::InSync) {
+        match owning_step(&r.resource) {
+            Some(step) => {
+                steps.insert(step);
+                for d in r.differences.iter().filter(|d| {
+                    matches!(
+                        d.path.as_str(),
+                        "instance_type" | "image_id" | "private_ip" | "subnet" | "security_groups"
+                    ) && r.resource.starts_with("instance/")
+                }) {
+                    cannot.push(format!(
+                        "{} {}: replace the instance to change it (teardown and build)",
+                        r.resource, d.path
+                    ));
+                }
+            }
+            None => cannot.push(format!("{} ({}): not made by hawaf; remove it by hand", r.name, r.resource)),
+        }
+    }
+    (steps, cannot)
+}
+
+/// Puts back what the definition says: a fresh check, then a build of only
+/// the steps that own drifted resources (step 3 also removes rules added to
+/// hawaf's groups). Answers the build id and what no step can put back.
+pub async fn reconcile(app: &crate::SharedApp, name: &str, actor: &str) -> Result<(i64, Vec<String>), ReconcileError> {
+    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let report = check(deps, name, actor).await?;
+    let (steps, cannot) = plan(&report);
+    if steps.is_empty() {
+        return Err(ReconcileError::Nothing { stack: name.to_owned(), status: report.status, cannot });
+    }
+    let id = crate::build::start_steps(app, name, steps, actor).await?;
+    Ok((id, cannot))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Drift(#[from] DriftError),
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+    #[error("stack {stack} is {status}: no build step has anything to put back{}", if cannot.is_empty() { String::new() } else { format!(" ({})", cannot.join("; ")) })]
+    Nothing { stack: String, status: DriftStatus, cannot: Vec<String> },
+}
+
+/// After every apply build that ends, a check: the stack page and /metrics
+/// say at once whether the build (a reconcile above all) left it in sync.
+pub async fn after_builds(app: crate::SharedApp) {
+    let mut rx = app.bus.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(e) => {
+                if let Event::BuildFinished { stack, .. } = e.as_ref() {
+                    let built = stack::load(&app.store, stack).await.is_ok_and(|s| s.is_built());
+                    if built {
+                        let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+                        if let Err(err) = check(deps, stack, "hawaf").await {
+                            tracing::warn!(stack = %stack, error = %err, "drift check after a build failed");
+                        }
+                    }
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Checks every built stack every `every` (none when zero), the first time
 /// one period after start.
 pub async fn sweep(app: crate::SharedApp, every: Duration) {

@@ -322,6 +322,17 @@ impl From<crate::drift::DriftError> for Error {
     }
 }
 
+impl From<crate::drift::ReconcileError> for Error {
+    fn from(e: crate::drift::ReconcileError) -> Self {
+        use crate::drift::ReconcileError as R;
+        match e {
+            R::Drift(d) => d.into(),
+            R::Build(b) => b.into(),
+            R::Nothing { .. } => Error::Conflict(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::drill::DrillError> for Error {
     fn from(e: crate::drill::DrillError) -> Self {
         use crate::drill::DrillError as D;

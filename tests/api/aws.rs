@@ -29,8 +29,8 @@ use hawaf::auth::Role;
 use hawaf::cloud::aws::{AwsCloud, AwsTarget, AwsTuning};
 use hawaf::cloud::{Cloud, Filter, HealthCheck, IngressRule, InstanceState, RuleSource, Tags};
 use hawaf::contract::{
-    Build, BuildAccepted, BuildState, BuildStatus, DifferenceType, DriftReport, DriftStatus, ResourceState, StackView,
-    Step, StepStatus,
+    Build, BuildAccepted, BuildState, BuildStatus, DifferenceType, DriftReport, DriftStatus, ReconcileAccepted,
+    ResourceState, StackView, Step, StepStatus,
 };
 use serde_json::{Value, json};
 
@@ -408,6 +408,13 @@ async fn an_aws_stack_is_built_on_moto_read_back_rebuilt_without_change_and_torn
     assert!(diffs.contains(&(DifferenceType::Add, None, Some("tcp/22 from 0.0.0.0/0".into()))), "{diffs:?}");
     assert!(diffs.contains(&(DifferenceType::Remove, Some("tcp/80 from secg-lbint".into()), None)), "{diffs:?}");
     assert_eq!(report.resources.iter().filter(|r| r.state != ResourceState::InSync).count(), 1);
+    // Reconcile runs step 3 alone, which puts the rule back and takes the other away.
+    let accepted: ReconcileAccepted =
+        app.call(reqwest::Method::POST, "/stacks/moto-full/reconcile", &token, NO_BODY, 202).await;
+    let fix = app.wait_build(&token, accepted.build_id).await;
+    assert_eq!(fix.status, BuildStatus::Succeeded, "{fix:#?}");
+    let report: DriftReport = app.call(reqwest::Method::POST, "/stacks/moto-full/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{report:#?}");
 
     let started = Instant::now();
     let down = app.destroy(&token, "moto-full").await;

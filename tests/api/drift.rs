@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use hawaf::cloud::{Cloud, Filter, IngressRule, RuleSource, TAG_NAME, TAG_STACK};
-use hawaf::contract::{DifferenceType, DriftReport, DriftStatus, DrillRequest, ResourceState};
+use hawaf::contract::{
+    BuildStatus, DifferenceType, DriftReport, DriftStatus, DrillRequest, ReconcileAccepted, ResourceState, StepStatus,
+};
 use reqwest::Method;
 use serde_json::json;
 
@@ -31,10 +33,6 @@ fn drifted(report: &DriftReport) -> BTreeMap<String, Vec<Diff>> {
 async fn a_built_lab_stack_is_in_sync_and_out_of_band_changes_are_found() {
     let app = spawn_app().await;
     let token = app.built_stack("drifty").await;
-    let never: DriftReport = app.call(Method::GET, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
-    assert_eq!(never.status, DriftStatus::Unknown);
-    assert!(never.checked_at.is_none());
-
     let report: DriftReport = app.call(Method::POST, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
     assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -84,30 +82,47 @@ async fn a_built_lab_stack_is_in_sync_and_out_of_band_changes_are_found() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("drifted") && message.contains("tcp/22 from 0.0.0.0/0"), "{message}");
 
-    // Put back by hand: in sync again; the status changes are audited and exported.
-    lab.revoke_ingress(&web.id, &[IngressRule::tcp_from_cidr(22, "0.0.0.0/0".parse().unwrap())]).await.unwrap();
-    lab.authorize_ingress(&web.id, &[IngressRule::tcp(80, RuleSource::Group(lbint.id.clone()))]).await.unwrap();
-    lab.register_instances("ha-lbint", std::slice::from_ref(&web_left.id)).await.unwrap();
+    // Reconcile: a build of only the steps owning what drifted (3 and 5).
+    let accepted: ReconcileAccepted = app.call(Method::POST, "/stacks/drifty/reconcile", &token, NO_BODY, 202).await;
+    assert!(accepted.cannot_reconcile.is_empty(), "{:?}", accepted.cannot_reconcile);
+    let build = app.wait_build(&token, accepted.build_id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let ran: Vec<i64> = build.steps.iter().filter(|s| s.status == StepStatus::Succeeded).map(|s| s.number).collect();
+    assert_eq!(ran, [3, 5], "only the owning steps run");
+    let calls: Vec<&str> = build.steps.iter().flat_map(|s| s.calls.iter().map(|c| c.operation.as_str())).collect();
+    assert!(calls.contains(&"RevokeSecurityGroupIngress"), "{calls:?}");
+    assert!(calls.contains(&"RegisterInstancesWithLoadBalancer"), "{calls:?}");
+    let rules = lab.describe_security_groups(&Filter::ids([web.id.clone()])).await.unwrap().remove(0).ingress;
+    assert!(rules.contains(&IngressRule::tcp(80, RuleSource::Group(lbint.id.clone()))), "{rules:?}");
+    assert!(!rules.iter().any(|r| r.from_port == 22 && r.source == RuleSource::Cidr("0.0.0.0/0".parse().unwrap())));
     let report: DriftReport = app.call(Method::POST, "/stacks/drifty/drift", &token, NO_BODY, 200).await;
     assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
-    let audit: Vec<String> =
-        app.audit_actions().await.into_iter().filter(|a| a.1 == "stack.drift").map(|a| a.3).collect();
-    assert_eq!(audit.len(), 3, "in sync, drifted, in sync: {audit:?}");
+    let (status, body) = app.api_json(Method::POST, "/stacks/drifty/reconcile", &token, None).await;
+    assert_eq!(status, 409, "nothing to put back: {body}");
+    // Status changes are audited and exported.
+    let entries = app.app.store.audit_entries(Some("drifty"), 1000).await.unwrap();
+    let audit: Vec<String> = entries.into_iter().filter(|e| e.action == "stack.drift").map(|e| e.detail).collect();
+    assert_eq!(audit.iter().filter(|d| d.starts_with("drifted")).count(), 1, "{audit:?}");
+    assert!(audit.len() >= 3, "in sync, drifted, in sync: {audit:?}");
     let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hawaf_stack_drifted{stack=\"drifty\"} 0"), "{metrics}");
 
     // The drill's own check finds it in sync and the drill starts (once the
     // re-registered server is back in service).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while lab
-        .describe_instance_health("ha-lbint", &[])
-        .await
-        .unwrap()
-        .iter()
-        .any(|h| h.state != hawaf::cloud::HealthState::InService)
-    {
-        assert!(std::time::Instant::now() < deadline, "ha-web-left comes back in service");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Both tiers come back (without the rule from secg-lbint, the web tier
+    // was unreachable, so the WAF nodes failed their checks too).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for lb in ["ha-lbint", "ha-lbext"] {
+        while lab
+            .describe_instance_health(lb, &[])
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.state != hawaf::cloud::HealthState::InService)
+        {
+            assert!(std::time::Instant::now() < deadline, "{lb} comes back in service");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     let req = DrillRequest {
         scenario: "D1".into(),
@@ -131,6 +146,7 @@ async fn an_unbuilt_stack_has_no_drift_to_check_and_viewers_only_read() {
     let viewer = app.token(hawaf::auth::Role::Viewer).await;
     let (status, _) = app.api_json(Method::POST, "/stacks/plain/drift", &viewer, None).await;
     assert_eq!(status, 403);
-    let (status, _) = app.api_json(Method::GET, "/stacks/plain/drift", &viewer, None).await;
-    assert_eq!(status, 200);
+    let never: DriftReport = app.call(Method::GET, "/stacks/plain/drift", &viewer, NO_BODY, 200).await;
+    assert_eq!(never.status, DriftStatus::Unknown);
+    assert!(never.checked_at.is_none());
 }

@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use crate::SharedApp;
-use crate::contract::{DriftReport, ErrorBody};
+use axum::http::StatusCode;
+
+use crate::contract::{DriftReport, ErrorBody, ReconcileAccepted};
 use crate::drift::{self, Deps};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -28,4 +30,15 @@ pub async fn check(
 ) -> Result<Json<DriftReport>, ApiError> {
     let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
     Ok(Json(drift::check(deps, &name, &user.username).await.map_err(Error::from)?))
+}
+
+#[utoipa::path(post, path = "/stacks/{name}/reconcile", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 202, description = "A build putting back what drifted has started", body = ReconcileAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Not built, nothing to put back, or a build or drill is running", body = ErrorBody), (status = 400, description = "The stack's provider cannot be used", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Checks, then builds only the steps that own drifted resources.
+pub async fn reconcile(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<ReconcileAccepted>), ApiError> {
+    let (build_id, cannot) = drift::reconcile(&app, &name, &user.username).await.map_err(Error::from)?;
+    Ok((StatusCode::ACCEPTED, Json(ReconcileAccepted { build_id, cannot_reconcile: cannot })))
 }

@@ -91,6 +91,16 @@ pub async fn panel_html(app: &SharedApp, name: &str, can_operate: bool, csrf: &s
     panel(&report, can_operate, csrf).render().map_err(Error::internal)
 }
 
+/// "Reconcile": starts the build that puts back what drifted, and shows it.
+pub async fn reconcile(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    drift::reconcile(&app, &name, &user.username).await.map_err(Error::from)?;
+    Ok(Redirect::to(&format!("/stacks/{name}/build")).into_response())
+}
+
 /// "Check now": runs a check; htmx gets the new panel, a plain form the page.
 pub async fn check(
     State(app): State<SharedApp>,

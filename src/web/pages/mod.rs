@@ -40,6 +40,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
         .route("/stacks/{name}/drift", post(drift::check))
+        .route("/stacks/{name}/reconcile", post(drift::reconcile))
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))
         .route("/account/tokens", post(accounts::create_token))
