@@ -12,6 +12,7 @@ pub mod contract;
 pub mod drift;
 pub mod drill;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod lab;
 pub mod limits;

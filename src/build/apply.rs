@@ -360,7 +360,7 @@ async fn instance(ctx: &Ctx, role: InstanceRole, sg_id: &str) -> Result<String, 
 
 /// The seed's user data: install and start httpd, and an index.html that
 /// names the server, so a response tells which web server answered.
-fn web_user_data(name: &str) -> String {
+pub fn web_user_data(name: &str) -> String {
     format!(
         "#!/bin/bash\nyum -y install httpd\nsystemctl enable --now httpd || service httpd start\n\
          echo '<html><body>{name}</body></html>' > /var/www/html/index.html\n"

@@ -3,7 +3,7 @@
 //! as what they need is done, so independent work proceeds in parallel.
 
 mod apply;
-pub use apply::{lb_key, seed_rules};
+pub use apply::{lb_key, seed_rules, web_user_data};
 mod ctx;
 pub mod plan;
 mod teardown;

@@ -205,6 +205,16 @@ async fn not_found(uri: Uri) -> Response {
     }
 }
 
+/// A YAML file to save, named `file`.
+pub fn yaml_download(file: &str, yaml: String) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", file.replace('"', ""));
+    let mut response = ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], yaml).into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 /// What every page's layout needs: the title, the signed-in user and the
 /// section of the navigation to highlight.
 pub struct Layout {

@@ -15,6 +15,12 @@
 //! - DescribeTags keeps listing the tags of deleted resources;
 //! - DeleteVpc succeeds with a security group still in the VPC (AWS refuses);
 //! - health-check bounds are not enforced (the adapter checks them first, as AWS would);
+//! - CloudFormation instances take their groups from `SecurityGroups` and
+//!   ignore `SecurityGroupIds` (AWS requires the latter in a VPC): the
+//!   export test copies one to the other before deploying to moto, and
+//!   tags the Elastic IPs itself (moto leaves their template Tags out);
+//!   its classic ELBs get no subnets, groups or tags from the template, so
+//!   that test compares the rest of them (cfn-lint checks the template);
 //! - moto instances serve nothing, so step 8 (configuring the UTM
 //!   appliances over their REST API) cannot run: see the first test.
 
@@ -178,6 +184,18 @@ fn rules_of(group: &ec2::types::SecurityGroup, names: &BTreeMap<String, String>)
 
 /// Reads the built stack back with the SDK and compares it with the definition.
 async fn assert_matches_definition(sdk: &Sdk, stack: &str, def: &Value) {
+    assert_matches(sdk, stack, def, Placement::Checked).await
+}
+
+/// Whether a load balancer's VPC, subnets, group and tags are compared:
+/// moto's CloudFormation leaves them out of the ELBs it creates.
+#[derive(PartialEq)]
+enum Placement {
+    Checked,
+    NotByMotoCloudFormation,
+}
+
+async fn assert_matches(sdk: &Sdk, stack: &str, def: &Value, lb_placement: Placement) {
     // VPC
     let vpcs = sdk.ec2.describe_vpcs().filters(tag_filter(stack)).send().await.unwrap();
     assert_eq!(vpcs.vpcs().len(), 1, "one VPC: {vpcs:#?}");
@@ -266,11 +284,13 @@ async fn assert_matches_definition(sdk: &Sdk, stack: &str, def: &Value) {
         let out = sdk.elb.describe_load_balancers().load_balancer_names(name).send().await.unwrap();
         let lb = &out.load_balancer_descriptions()[0];
         assert_eq!(lb.scheme(), Some(scheme), "{name}");
-        assert_eq!(lb.vpc_id(), Some(vpc_id), "{name}");
-        let got: BTreeSet<_> = lb.subnets().iter().cloned().collect();
-        let want: BTreeSet<_> = subnets.iter().map(|s| subnet_ids[s].clone()).collect();
-        assert_eq!(got, want, "{name} subnets");
-        assert_eq!(lb.security_groups(), [group_id(group)], "{name} security group");
+        if lb_placement == Placement::Checked {
+            assert_eq!(lb.vpc_id(), Some(vpc_id), "{name}");
+            let got: BTreeSet<_> = lb.subnets().iter().cloned().collect();
+            let want: BTreeSet<_> = subnets.iter().map(|s| subnet_ids[s].clone()).collect();
+            assert_eq!(got, want, "{name} subnets");
+            assert_eq!(lb.security_groups(), [group_id(group)], "{name} security group");
+        }
         let listeners: Vec<_> = lb.listener_descriptions().iter().filter_map(|l| l.listener()).collect();
         assert_eq!(listeners.len(), 1);
         assert_eq!(
@@ -286,6 +306,9 @@ async fn assert_matches_definition(sdk: &Sdk, stack: &str, def: &Value) {
         let got: BTreeSet<_> = lb.instances().iter().map(|i| i.instance_id().unwrap().to_owned()).collect();
         let want: BTreeSet<_> = members.iter().map(|m| id(def["instances"][m]["name"].as_str().unwrap())).collect();
         assert_eq!(got, want, "{name} members");
+        if lb_placement != Placement::Checked {
+            continue;
+        }
         let tags = sdk.elb.describe_tags().load_balancer_names(name).send().await.unwrap();
         let tags: BTreeMap<_, _> = tags.tag_descriptions()[0]
             .tags()
@@ -764,4 +787,76 @@ async fn aws_endpoint_url_and_keys_from_the_environment_serve_stacks_that_name_n
     let down = server.build("from-env", "destroy").await;
     assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     assert_nothing_left(&sdk, "from-env").await;
+}
+
+/// Deploys a template to moto's CloudFormation with boto3 (moto's own
+/// dependency, in scripts/test's venv: `HAWAF_PYTHON`); answers the stack's
+/// final status and, on failure, its events.
+fn deploy_with_cloudformation(
+    python: &std::ffi::OsStr,
+    endpoint: &str,
+    region: &str,
+    name: &str,
+    template: &str,
+) -> String {
+    const SCRIPT: &str = r#"
+import json, sys, time, boto3, yaml
+endpoint, region, name, path = sys.argv[1:5]
+template = yaml.safe_load(open(path))
+# moto 5.2.5 reads an instance's groups from SecurityGroups (as ids) and
+# ignores SecurityGroupIds, which AWS requires in a VPC: moto only, copied.
+for r in template["Resources"].values():
+    if r["Type"] == "AWS::EC2::Instance":
+        r["Properties"]["SecurityGroups"] = r["Properties"]["SecurityGroupIds"]
+cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name=region)
+cfn.create_stack(StackName=name, TemplateBody=json.dumps(template, default=str))
+for _ in range(120):
+    status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    if not status.endswith("IN_PROGRESS"):
+        break
+    time.sleep(0.5)
+print(status)
+# moto 5.2.5 leaves an Elastic IP's Tags out ("TODO" in its source): put
+# them on as AWS would, from the template, moto only.
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region)
+for res in cfn.describe_stack_resources(StackName=name)["StackResources"]:
+    if res["ResourceType"] == "AWS::EC2::EIP":
+        tags = template["Resources"][res["LogicalResourceId"]]["Properties"].get("Tags", [])
+        found = ec2.describe_addresses(PublicIps=[res["PhysicalResourceId"]])["Addresses"]
+        if tags and found:
+            ec2.create_tags(Resources=[found[0]["AllocationId"]], Tags=tags)
+if status != "CREATE_COMPLETE":
+    for e in cfn.describe_stack_events(StackName=name)["StackEvents"]:
+        print(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.yaml");
+    std::fs::write(&file, template).unwrap();
+    let out = std::process::Command::new(python)
+        .args(["-c", SCRIPT, endpoint, region, name])
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn the_cloudformation_export_deploys_to_moto_as_the_same_resources_a_build_makes() {
+    let Some(endpoint) = moto("the CloudFormation export") else { return };
+    let Some(python) = std::env::var_os("HAWAF_PYTHON").filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: HAWAF_PYTHON is not set (scripts/test sets it to its venv's python with boto3)");
+        return;
+    };
+    let region = "ca-central-1";
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    let def = create_stack(&app, &token, aws_stack("cfn-export", region, &endpoint)).await;
+    let res = app.api(reqwest::Method::GET, "/stacks/cfn-export/export/cloudformation", &token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let template = res.text().await.unwrap();
+    let out = deploy_with_cloudformation(&python, &endpoint, region, "cfn-export", &template);
+    assert!(out.starts_with("CREATE_COMPLETE"), "moto's CloudFormation: {out}");
+    // What the template made, read back through the SDK, is what a hawaf
+    // build makes: the same check as the build test's.
+    assert_matches(&sdk(&endpoint, region), "cfn-export", &def, Placement::NotByMotoCloudFormation).await;
 }

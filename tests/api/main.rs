@@ -10,6 +10,7 @@ mod builds;
 mod cli;
 mod drift;
 mod drills;
+mod export;
 mod guard;
 mod helpers;
 mod openapi;

@@ -42,3 +42,16 @@ pub async fn reconcile(
     let (build_id, cannot) = drift::reconcile(&app, &name, &user.username).await.map_err(Error::from)?;
     Ok((StatusCode::ACCEPTED, Json(ReconcileAccepted { build_id, cannot_reconcile: cannot })))
 }
+
+#[utoipa::path(get, path = "/stacks/{name}/export/cloudformation", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack as a CloudFormation template (YAML)", content_type = "application/yaml", body = String), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// The stack as defined, as one CloudFormation template: the resources,
+/// names, rules and tags a hawaf build makes.
+pub async fn cloudformation(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let stack = crate::stack::load(&app.store, &name).await.map_err(Error::from)?;
+    let yaml = crate::export::cloudformation_yaml(&stack.definition).map_err(Error::internal)?;
+    Ok(crate::web::yaml_download(&format!("{name}.cloudformation.yaml"), yaml))
+}

@@ -38,6 +38,7 @@ use crate::contract;
         drift::last,
         drift::check,
         drift::reconcile,
+        drift::cloudformation,
         accounts::list_users,
         accounts::create_user,
         accounts::update_user,

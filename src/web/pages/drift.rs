@@ -101,6 +101,17 @@ pub async fn reconcile(
     Ok(Redirect::to(&format!("/stacks/{name}/build")).into_response())
 }
 
+/// The stack as a CloudFormation template, to download.
+pub async fn cloudformation(
+    State(app): State<SharedApp>,
+    crate::web::session::Viewer(_): crate::web::session::Viewer,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    let stack = crate::stack::load(&app.store, &name).await.map_err(Error::from)?;
+    let yaml = crate::export::cloudformation_yaml(&stack.definition).map_err(Error::internal)?;
+    Ok(crate::web::yaml_download(&format!("{name}.cloudformation.yaml"), yaml))
+}
+
 /// "Check now": runs a check; htmx gets the new panel, a plain form the page.
 pub async fn check(
     State(app): State<SharedApp>,

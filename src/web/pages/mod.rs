@@ -41,6 +41,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/audit", get(audit::page))
         .route("/stacks/{name}/drift", post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
+        .route("/stacks/{name}/cloudformation.yaml", get(drift::cloudformation))
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))
         .route("/account/tokens", post(accounts::create_token))
