@@ -549,6 +549,25 @@ pub struct ReconcileAccepted {
     pub cannot_reconcile: Vec<String>,
 }
 
+/// `POST /stacks/{name}/drift/accept`: which drifted resources' live values
+/// to take into a new version of the definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// Resource names from the last drift report, e.g. `instance/web-left`.
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AcceptAnswer {
+    /// The new version; None if nothing could be taken.
+    pub version: Option<i64>,
+    /// `field = value` taken into the definition.
+    pub accepted: Vec<String>,
+    /// Differences the definition cannot express, and why.
+    pub cannot_accept: Vec<String>,
+}
+
 /// `GET`/`POST /stacks/{name}/drift`: the stack against what the provider
 /// reports (the last check, or one run now).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

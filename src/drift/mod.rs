@@ -278,6 +278,83 @@ pub enum ReconcileError {
     Nothing { stack: String, status: DriftStatus, cannot: Vec<String> },
 }
 
+/// The definition field a live value can be taken into, if any.
+fn field_for(resource: &str, path: &str) -> Option<String> {
+    if let Some(role) = resource.strip_prefix("instance/") {
+        let field = match path {
+            "instance_type" => "instance_type",
+            "image_id" => "ami",
+            "private_ip" => "private_ip",
+            _ => return None,
+        };
+        return Some(format!("instances.{role}.{field}"));
+    }
+    if resource.starts_with("lb/") && path.starts_with("health_check.") {
+        return Some(path.to_owned());
+    }
+    None
+}
+
+/// What accepting did: the new version (None if nothing could be taken)
+/// and the differences left, with why.
+pub struct Accepted {
+    pub version: Option<i64>,
+    pub accepted: Vec<String>,
+    pub cannot: Vec<String>,
+}
+
+/// Takes the live values of the listed drifted resources into a new
+/// version of the definition, where the definition can say them (an
+/// instance's type, AMI or private IP; the health check). The rest is
+/// listed with the reason; reconcile puts those back instead.
+pub async fn accept(
+    store: &Store,
+    author: stack::Author<'_>,
+    name: &str,
+    resources: &[String],
+) -> Result<Accepted, AcceptError> {
+    let report = last(store, name).await?;
+    let current = stack::load(store, name).await?;
+    let mut draft = current.definition.to_draft();
+    let (mut accepted, mut cannot) = (Vec::new(), Vec::new());
+    for wanted in resources {
+        let Some(r) = report.resources.iter().find(|r| &r.resource == wanted) else {
+            return Err(AcceptError::UnknownResource(wanted.clone()));
+        };
+        if r.state != ResourceState::Modified {
+            cannot.push(format!("{wanted} is {}: only a modified resource's values can be taken", r.state));
+            continue;
+        }
+        for d in &r.differences {
+            match (field_for(wanted, &d.path), &d.actual) {
+                (Some(field), Some(actual)) => {
+                    draft.set(&field, actual.clone());
+                    accepted.push(format!("{field} = {actual}"));
+                }
+                _ => cannot.push(format!("{wanted} {}: the definition cannot say this; reconcile instead", d.path)),
+            }
+        }
+    }
+    if accepted.is_empty() {
+        return Ok(Accepted { version: None, accepted, cannot });
+    }
+    let saved = stack::update(store, author, name, current.row.current_version, &draft).await?;
+    let version = match saved {
+        stack::Updated::NewVersion(s) | stack::Updated::Unchanged(s) => s.row.current_version,
+    };
+    Ok(Accepted { version: Some(version), accepted, cannot })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error(transparent)]
+    Drift(#[from] DriftError),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("the last drift check has no resource {0}: check again, then name one it lists")]
+    UnknownResource(String),
+}
+
 /// After every apply build that ends, a check: the stack page and /metrics
 /// say at once whether the build (a reconcile above all) left it in sync.
 pub async fn after_builds(app: crate::SharedApp) {

@@ -333,6 +333,17 @@ impl From<crate::drift::ReconcileError> for Error {
     }
 }
 
+impl From<crate::drift::AcceptError> for Error {
+    fn from(e: crate::drift::AcceptError) -> Self {
+        use crate::drift::AcceptError as A;
+        match e {
+            A::Drift(d) => d.into(),
+            A::Stack(s) => s.into(),
+            A::UnknownResource(_) => Error::Invalid(vec![crate::stack::FieldError::new("resources", e.to_string())]),
+        }
+    }
+}
+
 impl From<crate::drill::DrillError> for Error {
     fn from(e: crate::drill::DrillError) -> Self {
         use crate::drill::DrillError as D;

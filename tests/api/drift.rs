@@ -150,3 +150,45 @@ async fn an_unbuilt_stack_has_no_drift_to_check_and_viewers_only_read() {
     assert_eq!(never.status, DriftStatus::Unknown);
     assert!(never.checked_at.is_none());
 }
+
+#[tokio::test]
+async fn accepting_drift_takes_live_values_the_definition_can_say_into_a_new_version() {
+    let app = spawn_app().await;
+    let token = app.built_stack("taken").await;
+    let lab = app.app.providers.lab();
+    // Someone slows both health checks down in the console, and opens a port.
+    let check = hawaf::cloud::HealthCheck {
+        target: "HTTP:80/index.html".into(),
+        interval: 10,
+        timeout: 5,
+        healthy_threshold: 3,
+        unhealthy_threshold: 2,
+    };
+    for lb in ["ha-lbext", "ha-lbint"] {
+        lab.configure_health_check(lb, check.clone()).await.unwrap();
+    }
+    let ours = Filter::tags([(TAG_STACK.to_owned(), "taken".to_owned())].into());
+    let web = lab.describe_security_groups(&ours).await.unwrap().into_iter().find(|g| g.name == "secg-web").unwrap();
+    lab.authorize_ingress(&web.id, &[IngressRule::tcp_from_cidr(8080, "0.0.0.0/0".parse().unwrap())]).await.unwrap();
+    let report: DriftReport = app.call(Method::POST, "/stacks/taken/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::Drifted);
+
+    let req = json!({"resources": ["lb/internal", "lb/external", "sg/web"]});
+    let (status, answer) = app.api_json(Method::POST, "/stacks/taken/drift/accept", &token, Some(req)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["version"], 2, "{answer}");
+    let accepted: Vec<&str> = answer["accepted"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(accepted.contains(&"health_check.interval = 10"), "{accepted:?}");
+    let cannot = answer["cannot_accept"].to_string();
+    assert!(cannot.contains("sg/web ingress"), "{cannot}");
+    let view = app.stack(&token, "taken").await;
+    assert_eq!(view.definition["health_check"]["interval"], 10);
+
+    // The health checks now match; the rule is still drift (reconcile removes it).
+    let report: DriftReport = app.call(Method::POST, "/stacks/taken/drift", &token, NO_BODY, 200).await;
+    assert_eq!(drifted(&report).keys().collect::<Vec<_>>(), ["sg/web"], "{:#?}", drifted(&report));
+    let (status, body) = app
+        .api_json(Method::POST, "/stacks/taken/drift/accept", &token, Some(json!({"resources": ["lb/nowhere"]})))
+        .await;
+    assert_eq!(status, 422, "{body}");
+}

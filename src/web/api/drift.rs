@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use crate::SharedApp;
 use axum::http::StatusCode;
 
-use crate::contract::{DriftReport, ErrorBody, ReconcileAccepted};
+use super::ApiJson;
+use crate::contract::{AcceptAnswer, AcceptRequest, DriftReport, ErrorBody, ReconcileAccepted};
 use crate::drift::{self, Deps};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -54,4 +55,18 @@ pub async fn cloudformation(
     let stack = crate::stack::load(&app.store, &name).await.map_err(Error::from)?;
     let yaml = crate::export::cloudformation_yaml(&stack.definition).map_err(Error::internal)?;
     Ok(crate::web::yaml_download(&format!("{name}.cloudformation.yaml"), yaml))
+}
+
+#[utoipa::path(post, path = "/stacks/{name}/drift/accept", tag = "drift", params(("name" = String, Path, description = "The stack's name")), request_body = AcceptRequest, responses((status = 200, description = "Live values taken into a new version where the definition can say them", body = AcceptAnswer), (status = 404, description = "No such stack", body = ErrorBody), (status = 422, description = "A resource the last check does not list, or an invalid value", body = ErrorBody), (status = 409, description = "Edited meanwhile", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Takes drifted resources' live values into the definition (an instance's
+/// type, AMI or private IP; the health check) and says what it cannot.
+pub async fn accept(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<AcceptRequest>,
+) -> Result<Json<AcceptAnswer>, ApiError> {
+    let author = user.author(&app.config.outbound);
+    let done = drift::accept(&app.store, author, &name, &req.resources).await.map_err(Error::from)?;
+    Ok(Json(AcceptAnswer { version: done.version, accepted: done.accepted, cannot_accept: done.cannot }))
 }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/health", get(ops::health))
         .route("/stacks/{name}/drift", get(drift::last).post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
+        .route("/stacks/{name}/drift/accept", post(drift::accept))
         .route("/stacks/{name}/export/cloudformation", get(drift::cloudformation))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::waf))
         .route("/stacks/{name}/faults", post(ops::fault))
