@@ -549,6 +549,12 @@ pub struct ReconcileAccepted {
     pub cannot_reconcile: Vec<String>,
 }
 
+/// `GET /stacks/{name}/export/cloudformation`: a CloudFormation template,
+/// sent as YAML (`AWSTemplateFormatVersion`, `Parameters`, `Resources`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct CloudFormationTemplate(pub Value);
+
 /// `POST /stacks/{name}/drift/accept`: which drifted resources' live values
 /// to take into a new version of the definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -16,7 +16,12 @@ pub struct ExportError(String);
 
 /// The template's logical name for a subnet, group, instance or LB.
 fn pascal(s: &str) -> String {
-    s.split(['-', '/']).map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+    s.split(['-', '/'])
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
 }
 
 fn subnet_ref(key: SubnetKey) -> Value {

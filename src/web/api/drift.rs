@@ -7,7 +7,7 @@ use crate::SharedApp;
 use axum::http::StatusCode;
 
 use super::ApiJson;
-use crate::contract::{AcceptAnswer, AcceptRequest, DriftReport, ErrorBody, ReconcileAccepted};
+use crate::contract::{AcceptAnswer, AcceptRequest, CloudFormationTemplate, DriftReport, ErrorBody, ReconcileAccepted};
 use crate::drift::{self, Deps};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -44,7 +44,7 @@ pub async fn reconcile(
     Ok((StatusCode::ACCEPTED, Json(ReconcileAccepted { build_id, cannot_reconcile: cannot })))
 }
 
-#[utoipa::path(get, path = "/stacks/{name}/export/cloudformation", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack as a CloudFormation template (YAML)", content_type = "application/yaml", body = String), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+#[utoipa::path(get, path = "/stacks/{name}/export/cloudformation", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack as a CloudFormation template (YAML)", content_type = "application/yaml", body = CloudFormationTemplate), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 /// The stack as defined, as one CloudFormation template: the resources,
 /// names, rules and tags a hawaf build makes.
 pub async fn cloudformation(

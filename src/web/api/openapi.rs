@@ -91,6 +91,7 @@ use crate::contract;
         contract::ReconcileAccepted,
         contract::AcceptRequest,
         contract::AcceptAnswer,
+        contract::CloudFormationTemplate,
         contract::DriftStatus,
         contract::ResourceDrift,
         contract::ResourceState,
