@@ -91,35 +91,37 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The `Host` values this server answers to: its loopback names and bind
-/// address with the port it listens on, and its public URL's. A page
-/// reached under any other name (DNS rebinding: an attacker's name that
-/// resolves to 127.0.0.1) is refused. None: bound to every address with no
-/// public URL, so any name may be right.
+/// The host names this server answers to: its loopback names, its bind
+/// address and its public URL's host. A page reached under any other name
+/// (DNS rebinding: an attacker's name that resolves to 127.0.0.1) is
+/// refused. The port is not compared: rebinding changes the name, and
+/// clients differ in whether they send a non-default port. None: bound to
+/// every address with no public URL, so any name may be right.
 fn allowed_hosts(app: &SharedApp, local: SocketAddr) -> Option<Arc<Vec<String>>> {
-    let port = local.port();
-    let with_port = |host: &str, port: u16, default: u16| {
-        if port == default { vec![host.to_owned(), format!("{host}:{port}")] } else { vec![format!("{host}:{port}")] }
-    };
-    let mut hosts: Vec<String> =
-        ["127.0.0.1", "localhost", "[::1]"].iter().flat_map(|h| with_port(h, port, 80)).collect();
+    let mut hosts: Vec<String> = ["127.0.0.1", "localhost", "[::1]"].map(str::to_owned).to_vec();
     if let Some(url) = app.config.public_url.as_deref().and_then(|u| url::Url::parse(u).ok())
         && let Some(host) = url.host_str()
     {
-        let default = if url.scheme() == "https" { 443 } else { 80 };
-        hosts.extend(with_port(&host.to_ascii_lowercase(), url.port_or_known_default().unwrap_or(default), default));
+        hosts.push(host.to_ascii_lowercase());
     } else if local.ip().is_unspecified() {
         tracing::warn!("bound to every address with no --public-url: the Host header is not checked");
         return None;
     }
     if !local.ip().is_unspecified() {
-        let ip = match local.ip() {
+        hosts.push(match local.ip() {
             std::net::IpAddr::V6(v6) => format!("[{v6}]"),
             v4 => v4.to_string(),
-        };
-        hosts.extend(with_port(&ip, port, 80));
+        });
     }
     Some(Arc::new(hosts))
+}
+
+/// A `Host` value's name, without its port (`[::1]:8080` -> `[::1]`).
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    }
 }
 
 #[derive(Clone)]
@@ -137,7 +139,7 @@ async fn front(State(front): State<Front>, req: axum::extract::Request, next: ax
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()))
             .map(str::to_ascii_lowercase);
-        if !host.as_deref().is_some_and(|h| hosts.iter().any(|allowed| allowed == h)) {
+        if !host.as_deref().is_some_and(|h| hosts.iter().any(|allowed| allowed == host_name(h))) {
             let message = format!(
                 "this server does not answer to the host {:?}: reach it by its own address, or start it with \
                  --public-url",
@@ -242,3 +244,17 @@ impl Layout {
 }
 
 pub use crate::clock::format_ms;
+
+#[cfg(test)]
+mod host_tests {
+    use super::host_name;
+
+    #[test]
+    fn a_host_is_compared_without_its_port() {
+        assert_eq!(host_name("127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+        assert_eq!(host_name("[::1]:8080"), "[::1]");
+        assert_eq!(host_name("[::1]"), "[::1]");
+        assert_eq!(host_name("evil.example:80"), "evil.example");
+    }
+}

@@ -44,6 +44,8 @@ async fn a_request_for_another_host_name_is_refused() {
     assert_eq!(res.status(), 421);
     let res = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
     assert_eq!(res.status(), 200, "its own address is fine");
+    let bare = reqwest::Client::new().get(app.url("/healthz")).header(header::HOST, "127.0.0.1").send().await.unwrap();
+    assert_eq!(bare.status(), 200, "with or without the port");
     assert!(res.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS over plain http");
 }
 
