@@ -137,9 +137,9 @@ async fn front(State(front): State<Front>, req: axum::extract::Request, next: ax
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .or_else(|| req.uri().authority().map(|a| a.as_str()))
-            .map(str::to_ascii_lowercase);
-        if !host.as_deref().is_some_and(|h| hosts.iter().any(|allowed| allowed == host_name(h))) {
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        // No allocation on the way through: this runs for every request.
+        if !host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host_name(h)))) {
             let message = format!(
                 "this server does not answer to the host {:?}: reach it by its own address, or start it with \
                  --public-url",
