@@ -30,6 +30,8 @@ pub enum DriftError {
     Stack(#[from] StackError),
     #[error("stack {0} is not built, so nothing can have drifted")]
     NotBuilt(String),
+    #[error("a build of {0} is running: what it has not made yet would look like drift; check once it ends")]
+    BuildRunning(String),
     #[error("{0}")]
     Provider(String),
     #[error("the stored drift report of {stack} cannot be read: {reason}")]
@@ -124,6 +126,9 @@ pub async fn check(deps: Deps<'_>, name: &str, actor: &str) -> Result<DriftRepor
     let stack = stack::load(deps.store, name).await?;
     if !stack.is_built() {
         return Err(DriftError::NotBuilt(name.to_owned()));
+    }
+    if deps.store.latest_build(stack.row.id).await?.is_some_and(|b| b.is_running()) {
+        return Err(DriftError::BuildRunning(name.to_owned()));
     }
     let cloud = deps.providers.cloud_for(&stack.definition).map_err(DriftError::Provider)?;
     let ids: HashMap<String, String> =
@@ -396,8 +401,9 @@ pub async fn sweep(app: crate::SharedApp, every: Duration) {
         };
         for s in stacks.into_iter().filter(|s| s.live_resources > 0) {
             let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
-            if let Err(e) = check(deps, &s.name, "hawaf").await {
-                tracing::warn!(stack = %s.name, error = %e, "drift check failed");
+            match check(deps, &s.name, "hawaf").await {
+                Ok(_) | Err(DriftError::BuildRunning(_)) => {}
+                Err(e) => tracing::warn!(stack = %s.name, error = %e, "drift check failed"),
             }
         }
     }

@@ -314,7 +314,7 @@ impl From<crate::drift::DriftError> for Error {
         use crate::drift::DriftError as D;
         match e {
             D::Stack(s) => s.into(),
-            D::NotBuilt(_) => Error::Conflict(e.to_string()),
+            D::NotBuilt(_) | D::BuildRunning(_) => Error::Conflict(e.to_string()),
             D::Provider(_) => Error::BadRequest(e.to_string()),
             D::Corrupt { .. } => Error::internal(e),
             D::Store(s) => s.into(),
