@@ -123,12 +123,17 @@ pub fn template(d: &StackDefinition) -> Value {
     // The seed's rules, written by the same function the build uses, with
     // each group's logical name standing in for its id.
     let logical: HashMap<SgRole, String> = SgRole::ALL.iter().map(|r| (*r, sg_logical(*r))).collect();
+    let admin = d.admin_cidr().net();
     for (role, rules) in crate::build::seed_rules(d, &logical) {
         let ingress: Vec<Value> = rules
             .iter()
             .map(|rule| {
                 let mut v = json!({"IpProtocol": rule.protocol, "FromPort": rule.from_port, "ToPort": rule.to_port});
                 match &rule.source {
+                    // The admin CIDR is a parameter; the external LB's rule is the internet's.
+                    RuleSource::Cidr(c) if *c == admin && role != SgRole::Lbext => {
+                        v["CidrIp"] = json!({"Ref": "AdminCidr"})
+                    }
                     RuleSource::Cidr(c) => v["CidrIp"] = json!(c.to_string()),
                     RuleSource::Group(g) => v["SourceSecurityGroupId"] = json!({"Ref": g}),
                 }
@@ -229,23 +234,7 @@ pub fn template(d: &StackDefinition) -> Value {
 
 /// The template as YAML.
 pub fn cloudformation_yaml(d: &StackDefinition) -> Result<String, ExportError> {
-    let mut t = template(d);
-    // The admin CIDR is a parameter: the rules take it from there.
-    replace_admin_cidr(&mut t, &d.admin_cidr().net().to_string());
-    yaml_serde::to_string(&t).map_err(|e| ExportError(e.to_string()))
-}
-
-fn replace_admin_cidr(v: &mut Value, cidr: &str) {
-    match v {
-        Value::Object(map) => {
-            if map.get("CidrIp").and_then(Value::as_str) == Some(cidr) {
-                map.insert("CidrIp".into(), json!({"Ref": "AdminCidr"}));
-            }
-            map.values_mut().for_each(|x| replace_admin_cidr(x, cidr));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|x| replace_admin_cidr(x, cidr)),
-        _ => {}
-    }
+    yaml_serde::to_string(&template(d)).map_err(|e| ExportError(e.to_string()))
 }
 
 #[cfg(test)]
