@@ -43,7 +43,7 @@ macro_rules! status_enum {
 
 status_enum!(
     /// What a build does.
-    BuildKind { Apply => "apply", Destroy => "destroy" }
+    BuildKind { Apply => "apply", Destroy => "destroy", Adopt => "adopt" }
 );
 
 status_enum!(
@@ -243,6 +243,10 @@ pub struct StackView {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// RFC 3339, when hawaf took the stack over from a build made by hand;
+    /// absent for a stack hawaf built. Its teardown asks for the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_at: Option<String>,
 }
 
 /// A message about one field of a definition (warnings and errors alike).
@@ -640,4 +644,72 @@ mod tests {
         assert!(v.get("error").is_none());
         assert_eq!(v["status"], "succeeded");
     }
+}
+
+/// `POST /stacks/{name}/destroy`: the name typed, which an adopted stack's
+/// teardown requires (it deletes what hawaf did not create).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestroyRequest {
+    pub confirm: Option<String>,
+}
+
+/// `POST /stacks/{name}/adopt`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptRequest {
+    /// The stack as it was built by hand, with the names used in the
+    /// console; omitted fields take the stack's current definition, or the
+    /// seed preset's for a new stack (whose names are the tutorial's).
+    #[schema(value_type = Option<Object>)]
+    pub definition: Option<Value>,
+    /// Only look (the default, unless `confirm` names the stack).
+    pub dry_run: Option<bool>,
+    /// The stack's name: tag what was found and record it as built.
+    pub confirm: Option<String>,
+}
+
+status_enum!(
+    /// What adoption found for one resource of the definition.
+    AdoptStatus {
+        Found => "found",
+        Missing => "missing",
+        Ambiguous => "ambiguous",
+        Owned => "owned",
+        Mismatch => "mismatch",
+    }
+);
+
+/// One resource of the definition, looked for by its console name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AdoptResource {
+    /// hawaf's name for it: `vpc`, `subnet/web-a`, `sg/web`, `instance/waf-left`, `lb/external`, …
+    pub resource: String,
+    /// CloudFormation type, e.g. `AWS::EC2::Subnet`.
+    pub kind: String,
+    /// How it was looked for: `Name tag ha-vpc`, `CIDR 10.0.0.0/24 in vpc-…`, …
+    pub looked_for: String,
+    pub status: AdoptStatus,
+    /// The one match (found, owned or mismatch).
+    pub id: Option<String>,
+    /// Every match, when more than one.
+    pub candidates: Vec<String>,
+    /// Why it cannot be adopted (owner, differing value), or what is noted.
+    pub detail: Option<String>,
+    /// The tags adoption writes on it (`key=value`).
+    pub tags: Vec<String>,
+}
+
+/// What adoption found, and, when confirmed, the build that records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AdoptAnswer {
+    pub stack: String,
+    pub dry_run: bool,
+    /// Every resource found exactly once, unowned, matching the definition.
+    pub adoptable: bool,
+    pub resources: Vec<AdoptResource>,
+    /// The adoption's build (kind `adopt`), when confirmed.
+    pub build_id: Option<i64>,
+    /// What adoption does not take over, and what to do about it.
+    pub notes: Vec<String>,
 }

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod adopt;
 pub mod auth;
 pub mod build;
 pub mod cli;

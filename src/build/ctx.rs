@@ -35,6 +35,13 @@ impl Timing {
         instance_running: Duration::from_secs(15 * 60),
         in_service_slack: Duration::from_secs(15 * 60),
     };
+
+    pub fn of(provider: crate::stack::Provider) -> Timing {
+        match provider {
+            crate::stack::Provider::Lab => Timing::LAB,
+            crate::stack::Provider::Aws => Timing::AWS,
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -2,6 +2,8 @@
 //! one version of a stack's definition (or destroys it); steps run as soon
 //! as what they need is done, so independent work proceeds in parallel.
 
+mod adopt;
+pub use adopt::{Take, adopt};
 mod apply;
 pub use apply::{lb_key, seed_rules, web_user_data};
 mod ctx;
@@ -117,6 +119,11 @@ pub enum BuildError {
          names are unique there (as on AWS), so rename this stack's load balancer or tear {other} down first"
     )]
     NameTaken { lb: String, other: String, place: String },
+    /// What would happen needs the stack's name typed to go ahead.
+    #[error("{0}")]
+    NeedsConfirm(String),
+    #[error("adoption build {build_id} failed: {message}")]
+    AdoptionFailed { build_id: i64, message: String },
     #[error("there is no step {0}: steps are numbered 1 to 8")]
     NoSuchStep(u8),
     #[error("there is no build {0}")]
@@ -131,6 +138,20 @@ pub enum BuildError {
 /// returns its id at once.
 pub async fn start(app: &SharedApp, stack_name: &str, kind: Kind, actor: &str) -> Result<i64, BuildError> {
     begin(app, stack_name, kind, actor, None, None).await
+}
+
+/// Starts a teardown. An adopted stack's deletes what hawaf did not create,
+/// so it needs the stack's name typed as `confirm`, as the console asks
+/// before deleting a VPC.
+pub async fn destroy(app: &SharedApp, stack_name: &str, confirm: Option<&str>, actor: &str) -> Result<i64, BuildError> {
+    let stack = stack::load(&app.store, stack_name).await?;
+    if stack.row.adopted_at.is_some() && confirm != Some(stack_name) {
+        return Err(BuildError::NeedsConfirm(format!(
+            "stack {stack_name} was adopted: its teardown deletes resources that were built by hand, \
+             not by hawaf; send confirm = \"{stack_name}\" to go ahead"
+        )));
+    }
+    start(app, stack_name, Kind::Destroy, actor).await
 }
 
 /// Runs one apply step alone (the wizard's per-step button). What it needs
@@ -185,10 +206,7 @@ async fn begin(
         names_are_free(app, &stack).await?;
     }
     let cloud = app.providers.cloud_for(&stack.definition).map_err(BuildError::Provider)?;
-    let timing = match stack.definition.provider() {
-        Provider::Lab => Timing::LAB,
-        Provider::Aws => Timing::AWS,
-    };
+    let timing = Timing::of(stack.definition.provider());
     let specs: Vec<(u8, &str)> = steps(kind).iter().map(|s| (s.number, s.title)).collect();
     let build_id = match app
         .store
@@ -363,7 +381,13 @@ async fn run(ctx: Ctx, kind: Kind, only: Option<BTreeSet<u8>>, actor: String) {
     // A built stack is watched from now on; a torn-down one no longer.
     match (kind, status) {
         (Kind::Apply, _) => crate::health::ensure(&ctx.app, &ctx.stack),
-        (Kind::Destroy, BuildStatus::Succeeded) => ctx.app.health.stop(&ctx.stack),
+        (Kind::Destroy, BuildStatus::Succeeded) => {
+            ctx.app.health.stop(&ctx.stack);
+            // Nothing adopted is left: a rebuild is hawaf's own.
+            if let Err(e) = store.set_adopted(ctx.stack_id, None).await {
+                tracing::error!(stack = %ctx.stack, error = %e, "cannot clear a stack's adoption mark");
+            }
+        }
         _ => {}
     }
     ctx.app.bus.publish(Event::BuildFinished {

@@ -310,6 +310,20 @@ pub enum StackCommand {
     },
     /// Both load-balancer tiers and the WAF switches, as the monitor sees them.
     Health { name: String },
+    /// Take over a stack built by hand: look for its resources by the names
+    /// used in the console (the seed's, or a JSON file's), and with --yes tag
+    /// them as the stack's and record them as built.
+    Adopt {
+        name: String,
+        /// Definition fields (as for `stack new`) naming what was built.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+        /// Adopt what was found; without it, only report.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -6,35 +6,63 @@ use serde_json::{Value, json};
 
 use super::client::{Client, NO_BODY};
 use super::{Failure, ProviderArg, StackArgs, StackCommand};
-use crate::contract::{Build, BuildAccepted, BuildState, BuildStatus, Health, StackView, StepStatus};
+use crate::contract::{
+    AdoptAnswer, AdoptRequest, Build, BuildAccepted, BuildState, BuildStatus, DestroyRequest, Health, StackView,
+    StepStatus,
+};
+
+/// A definition body: the file's fields (or none), named, with the provider.
+fn definition_body(
+    name: &str,
+    file: Option<std::path::PathBuf>,
+    provider: Option<ProviderArg>,
+) -> Result<Value, Failure> {
+    let mut body = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+            serde_json::from_str::<Value>(&text)
+                .map_err(|e| Failure::input(format!("{} is not valid JSON: {e}", path.display())))?
+        }
+        None => json!({}),
+    };
+    let Some(map) = body.as_object_mut() else {
+        return Err(Failure::input("the definition file must hold a JSON object"));
+    };
+    map.insert("name".into(), json!(name));
+    if let Some(p) = provider {
+        map.insert(
+            "provider".into(),
+            json!(match p {
+                ProviderArg::Lab => "lab",
+                ProviderArg::Aws => "aws",
+            }),
+        );
+    }
+    Ok(body)
+}
+
+fn print_adoption(a: &AdoptAnswer) {
+    out!("{:<20} {:<10} {:<24} LOOKED FOR", "RESOURCE", "STATUS", "ID");
+    for r in &a.resources {
+        let id =
+            if r.candidates.is_empty() { r.id.clone().unwrap_or_else(|| "-".into()) } else { r.candidates.join(",") };
+        out!("{:<20} {:<10} {:<24} {}", r.resource, r.status, id, r.looked_for);
+        if let Some(d) = &r.detail {
+            out!("{:<20} {:<10} {}", "", "", d);
+        }
+    }
+    for n in &a.notes {
+        out!("note: {n}");
+    }
+}
 
 pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
     let json_out = args.client.json;
     match args.command {
         StackCommand::New { name, file, provider } => {
-            let mut body = match file {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-                    serde_json::from_str::<Value>(&text)
-                        .map_err(|e| Failure::input(format!("{} is not valid JSON: {e}", path.display())))?
-                }
-                None => json!({}),
-            };
-            let Some(map) = body.as_object_mut() else {
-                return Err(Failure::input("the definition file must hold a JSON object"));
-            };
-            map.insert("name".into(), json!(name));
-            if let Some(p) = provider {
-                map.insert(
-                    "provider".into(),
-                    json!(match p {
-                        ProviderArg::Lab => "lab",
-                        ProviderArg::Aws => "aws",
-                    }),
-                );
-            }
+            let body = definition_body(&name, file, provider)?;
             let (raw, created): (_, StackView) = client.both(reqwest::Method::POST, "/stacks", Some(&body)).await?;
             if json_out {
                 out!("{raw:#}");
@@ -118,8 +146,32 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                     "a teardown deletes every resource of {name}: add --yes to confirm"
                 )));
             }
-            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), NO_BODY).await?;
+            // --yes is the typed name an adopted stack's teardown asks for.
+            let body = DestroyRequest { confirm: Some(name.clone()) };
+            let started = client.typed(reqwest::Method::POST, &format!("/stacks/{name}/destroy"), Some(&body)).await?;
             follow_build(&client, started, json_out).await?;
+        }
+        StackCommand::Adopt { name, file, provider, yes } => {
+            let definition = definition_body(&name, file, provider)?;
+            let body =
+                AdoptRequest { definition: Some(definition), dry_run: Some(!yes), confirm: yes.then(|| name.clone()) };
+            let (raw, answer): (_, AdoptAnswer) =
+                client.both(reqwest::Method::POST, &format!("/stacks/{name}/adopt"), Some(&body)).await?;
+            if json_out {
+                out!("{raw:#}");
+            } else {
+                print_adoption(&answer);
+            }
+            if !answer.adoptable {
+                return Err(Failure::failed(format!(
+                    "{name} cannot be adopted as defined: fix what is not found, then run again"
+                )));
+            }
+            if let Some(id) = answer.build_id {
+                out!("adopted {name}: build {id} recorded it; it is watched and checked for drift from now on");
+            } else {
+                out!("dry run: add --yes to adopt {name}");
+            }
         }
         StackCommand::Health { name } => {
             let (raw, h): (_, Health) =

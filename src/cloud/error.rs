@@ -47,6 +47,7 @@ pub enum ErrorCode {
     SubnetNotFound,
     InvalidSecurityGroup,
     Throttling,
+    TagLimitExceeded,
     /// The provider cannot do this at all (e.g. stop httpd through the EC2 API).
     UnsupportedOperation,
     Other(String),
@@ -80,6 +81,7 @@ impl ErrorCode {
             Self::InvalidAmiIdMalformed => "InvalidAMIID.Malformed",
             Self::CannotDelete => "CannotDelete",
             Self::LoadBalancerNotFound => "LoadBalancerNotFound",
+            Self::TagLimitExceeded => "TagLimitExceeded",
             Self::DuplicateLoadBalancerName => "DuplicateLoadBalancerName",
             Self::ValidationError => "ValidationError",
             Self::InvalidInstance => "InvalidInstance",
@@ -93,7 +95,7 @@ impl ErrorCode {
     }
 
     pub fn parse(code: &str) -> Self {
-        const ALL: [ErrorCode; 33] = [
+        const ALL: [ErrorCode; 34] = [
             ErrorCode::InvalidVpcRange,
             ErrorCode::InvalidSubnetRange,
             ErrorCode::InvalidSubnetConflict,
@@ -126,6 +128,7 @@ impl ErrorCode {
             ErrorCode::SubnetNotFound,
             ErrorCode::InvalidSecurityGroup,
             ErrorCode::Throttling,
+            ErrorCode::TagLimitExceeded,
             ErrorCode::UnsupportedOperation,
         ];
         ALL.into_iter().find(|c| c.as_str() == code).unwrap_or_else(|| ErrorCode::Other(code.to_string()))

@@ -491,6 +491,11 @@ pub trait Cloud: Send + Sync {
     /// Like AWS, deleting a load balancer that does not exist succeeds.
     async fn delete_load_balancer(&self, lb_name: &str) -> CloudResult<()>;
 
+    /// Adds (or overwrites) tags on one resource: EC2's CreateTags, or
+    /// AddTags for a load balancer (named by its name). How adoption marks
+    /// what a stack built by hand is made of.
+    async fn create_tags(&self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()>;
+
     /// Ids (names for load balancers) of the resources of `kind` that carry
     /// every tag in `tags`; how the engine finds what a previous run made.
     async fn find_by_tags(&self, kind: ResourceKind, tags: &Tags) -> CloudResult<Vec<String>> {

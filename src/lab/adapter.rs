@@ -8,8 +8,8 @@ use ipnet::Ipv4Net;
 use super::Lab;
 use crate::cloud::{
     Address, Cloud, CloudResult, CreateLoadBalancerRequest, Faults, Filter, HealthCheck, IngressRule, Instance,
-    InstanceHealth, InternetGateway, LoadBalancer, NatGateway, RouteTable, RouteTarget, RunInstanceRequest,
-    SecurityGroup, Subnet, Tags, Vpc,
+    InstanceHealth, InternetGateway, LoadBalancer, NatGateway, ResourceKind, RouteTable, RouteTarget,
+    RunInstanceRequest, SecurityGroup, Subnet, Tags, Vpc,
 };
 
 #[async_trait]
@@ -179,6 +179,9 @@ impl Cloud for Lab {
     }
     async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
         self.read(|w| w.describe_load_balancers(names))
+    }
+    async fn create_tags(&self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()> {
+        self.mutate(|w| w.create_tags(kind, id, tags))
     }
     async fn delete_load_balancer(&self, lb_name: &str) -> CloudResult<()> {
         self.mutate(|w| {

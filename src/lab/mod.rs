@@ -9,8 +9,8 @@
 //!   unique within a `Lab`.
 //! - Roles: an instance's tag `hawaf:role` = `web` (httpd on port 80) or
 //!   `waf` (UTM 9 node: REST API on 4444, reverse proxy + WAF on the ports of
-//!   its enabled frontends). Without the tag, user data mentioning `httpd`
-//!   makes a web server; anything else runs nothing.
+//!   its enabled frontends). Without the tag (launched by hand), an image of
+//!   [`UTM9_IMAGES`] runs a UTM, user data naming `httpd` a web server.
 //! - Load balancers: one node per LB, with a private IP taken from its first
 //!   subnet; DNS names `[internal-]NAME-N.REGION.elb.localhost` resolve inside
 //!   the lab (`Lab::resolve`), and `Lab::lb_url` gives the URL for a browser.
@@ -51,6 +51,7 @@ use crate::cloud::{CloudError, CloudResult, ErrorCode, InstanceState, TAG_NAME, 
 use net::{Gate, ListenerHandle, Peer, PeerNode};
 pub use state::LabSnapshot;
 use state::{InstanceRec, Role};
+pub use utm::UTM9_IMAGES;
 
 /// Lab settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -831,3 +831,23 @@ async fn a_node_that_cannot_start_reports_it_and_the_rest_still_runs() {
     assert!(status.error.as_deref().is_some_and(|e| e.contains("4444")), "{status:?}");
     assert!(lab.node_status(&ids[1]).unwrap().listeners.contains_key(&80));
 }
+
+#[tokio::test]
+async fn create_tags_keeps_to_aws_limits_and_names_what_is_missing() {
+    let lab = Lab::new(LabConfig::default());
+    let vpc = lab.create_vpc("10.9.0.0/16".parse().unwrap(), Tags::new()).await.unwrap();
+    lab.create_tags(ResourceKind::Vpc, &vpc.id, &t("by-hand")).await.unwrap();
+    let found = lab.describe_vpcs(&Filter::ids([vpc.id.clone()])).await.unwrap();
+    assert_eq!(found[0].tags, t("by-hand"));
+
+    let reserved = Tags::from([("aws:cloudformation:stack-name".to_owned(), "x".to_owned())]);
+    let err = lab.create_tags(ResourceKind::Vpc, &vpc.id, &reserved).await.unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let many: Tags = (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let err = lab.create_tags(ResourceKind::Vpc, &vpc.id, &many).await.unwrap_err();
+    assert_eq!(err.code, "TagLimitExceeded", "2 + 49 tags is over 50");
+    let err = lab.create_tags(ResourceKind::Subnet, "subnet-0000", &t("x")).await.unwrap_err();
+    assert_eq!(err.code, "InvalidSubnetID.NotFound");
+    let err = lab.create_tags(ResourceKind::LoadBalancer, "nope", &t("x")).await.unwrap_err();
+    assert_eq!(err.code, "LoadBalancerNotFound");
+}

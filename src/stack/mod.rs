@@ -36,4 +36,4 @@ pub use validate::parse;
 
 mod service;
 pub use outbound::Outbound;
-pub use service::{Author, Stack, StackError, Updated, create, delete, diff, list, load, update, versions};
+pub use service::{Author, Stack, StackError, Updated, check, create, delete, diff, list, load, update, versions};

@@ -47,6 +47,20 @@ impl Author<'_> {
     }
 }
 
+/// Validates `draft` as `author` would save it on top of `before`, without
+/// saving: what a dry run (adoption's) needs to say the definition is good.
+pub fn check(
+    author: Author<'_>,
+    before: Option<&StackDefinition>,
+    draft: &Draft,
+) -> Result<StackDefinition, StackError> {
+    let definition = parse(draft).map_err(StackError::Invalid)?;
+    match author.refusal(before, &definition) {
+        Some(refusal) => Err(refusal),
+        None => Ok(definition),
+    }
+}
+
 /// A stack as stored, with its current definition parsed.
 #[derive(Debug, Clone)]
 pub struct Stack {

@@ -58,6 +58,14 @@ mod preset_and_round_trips {
     }
 
     #[test]
+    fn the_lab_boots_the_seed_utm_ami_as_a_utm_node() {
+        // An instance launched by hand (no hawaf:role tag) from the preset's
+        // UTM AMI must run a UTM on the lab, or adopting it would find a node
+        // that serves nothing.
+        assert!(crate::lab::UTM9_IMAGES.contains(&SEED_UTM_AMI));
+    }
+
+    #[test]
     fn the_preset_drops_host_bits_from_the_operator_address() {
         let definition = seed_definition("192.168.1.20/24".parse().unwrap());
         assert_eq!(definition.admin_cidr().to_string(), "192.168.1.0/24");

@@ -389,4 +389,47 @@ mod tests {
             tokio::time::timeout(std::time::Duration::from_secs(20), t).await.expect("no stall").unwrap();
         }
     }
+
+    /// Migration 0009 rebuilds the build tables: what a database already
+    /// holds keeps its rows, and deleting a stack still removes its builds'
+    /// steps and calls.
+    #[tokio::test]
+    async fn the_adoption_migration_keeps_builds_steps_and_calls() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        let all = sqlx::migrate!("./migrations");
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.migrations.iter().filter(|m| m.version < 9).cloned().collect()),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO stacks (id, name, current_version, created_by, created_at, updated_at) VALUES (1, 's', 1, 't', 1, 1)",
+            "INSERT INTO builds (id, stack_id, version, kind, status, started_by, started_at) VALUES (1, 1, 1, 'apply', 'failed', 't', 1)",
+            "INSERT INTO builds (id, stack_id, version, kind, status, started_by, started_at, resumed_from) VALUES (2, 1, 1, 'apply', 'succeeded', 't', 2, 1)",
+            "INSERT INTO build_steps (build_id, number, title, status) VALUES (1, 1, 'VPC', 'failed'), (2, 1, 'VPC', 'succeeded')",
+            "INSERT INTO api_calls (build_id, step, at, operation, target, outcome, duration_ms) VALUES (2, 1, 2, 'CreateVpc', 'v', 'ok', 3)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+
+        let store = Store::open(&path).await.unwrap();
+        let b = store.build(2).await.unwrap().unwrap();
+        assert_eq!((b.kind.as_str(), b.resumed_from), ("apply", Some(1)));
+        assert_eq!(store.build_steps(1).await.unwrap().len(), 1);
+        assert_eq!(store.build_calls(2).await.unwrap()[0].operation, "CreateVpc");
+        let adopt = store.create_build(1, 1, "adopt", "t", &[(1, "VPC")], None).await.unwrap();
+        assert!(adopt.is_ok(), "the new kind is allowed");
+        assert!(store.delete_stack(1).await.unwrap());
+        let left: i64 =
+            sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM build_steps) + (SELECT COUNT(*) FROM api_calls)")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(left, 0, "steps and calls still go with their builds");
+    }
 }

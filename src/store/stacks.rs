@@ -11,6 +11,9 @@ pub struct StackRow {
     pub updated_at: i64,
     pub definition: String,
     pub live_resources: i64,
+    /// When hawaf took the stack over from a build made by hand (None: hawaf
+    /// built it, or the adopted stack was torn down since).
+    pub adopted_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,7 +25,7 @@ pub struct StackVersionRow {
 }
 
 const STACK_SELECT: &str = "SELECT s.id, s.name, s.current_version, s.created_by, s.created_at, s.updated_at,
-        v.definition,
+        s.adopted_at, v.definition,
         (SELECT COUNT(*) FROM resources r WHERE r.stack_id = s.id AND r.deleted_at IS NULL) AS live_resources
      FROM stacks s JOIN stack_versions v ON v.stack_id = s.id AND v.version = s.current_version";
 
@@ -73,7 +76,18 @@ impl Store {
             updated_at: now,
             definition: definition.to_owned(),
             live_resources: 0,
+            adopted_at: None,
         })
+    }
+
+    /// Marks the stack adopted (at `at`) or, with None, built by hawaf again.
+    pub async fn set_adopted(&self, stack_id: i64, at: Option<i64>) -> Result<()> {
+        sqlx::query("UPDATE stacks SET adopted_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(stack_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     pub async fn stacks(&self) -> Result<Vec<StackRow>> {

@@ -29,6 +29,10 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with one entry per thing in the way (resources that
+    /// cannot be adopted), listed like invalid fields.
+    #[error("{message}")]
+    ConflictList { message: String, items: Vec<FieldMessage> },
     #[error("{0}")]
     BadRequest(String),
     #[error("{}", invalid_summary(.0))]
@@ -89,7 +93,7 @@ impl Error {
             Error::Unauthenticated | Error::SessionExpired => StatusCode::UNAUTHORIZED,
             Error::Forbidden { .. } | Error::Csrf | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::ConflictList { .. } => StatusCode::CONFLICT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Invalid(_) | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
@@ -108,7 +112,7 @@ impl Error {
             Error::Forbidden { .. } | Error::NotAllowed(_) => "forbidden",
             Error::Csrf => "csrf",
             Error::NotFound(_) => "not_found",
-            Error::Conflict(_) => "conflict",
+            Error::Conflict(_) | Error::ConflictList { .. } => "conflict",
             Error::BadRequest(_) => "bad_request",
             Error::Invalid(_) | Error::Unprocessable(_) => "invalid",
             Error::Upstream { .. } => "upstream",
@@ -215,6 +219,7 @@ impl IntoResponse for ApiError {
                         .map(|f| FieldMessage { field: f.field.clone(), message: f.message.clone() })
                         .collect(),
                 ),
+                Error::ConflictList { items, .. } => Some(items.clone()),
                 _ => None,
             },
         };
@@ -281,7 +286,10 @@ impl From<crate::build::BuildError> for Error {
         use crate::build::BuildError as B;
         match e {
             B::Stack(s) => s.into(),
-            B::AlreadyRunning { .. } | B::DrillRunning { .. } | B::NameTaken { .. } => Error::Conflict(e.to_string()),
+            B::AlreadyRunning { .. } | B::DrillRunning { .. } | B::NameTaken { .. } | B::NeedsConfirm(_) => {
+                Error::Conflict(e.to_string())
+            }
+            B::AdoptionFailed { .. } => Error::Upstream { message: e.to_string(), source: None },
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
             B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
             B::Store(s) => s.into(),
@@ -305,6 +313,42 @@ impl From<crate::node::NodeError> for Error {
             N::Cloud { .. } | N::Waf { .. } => Error::upstream(e),
             N::Provider(_) => Error::BadRequest(e.to_string()),
             N::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::adopt::AdoptError> for Error {
+    fn from(e: crate::adopt::AdoptError) -> Self {
+        use crate::adopt::AdoptError as A;
+        match e {
+            A::Stack(s) => s.into(),
+            A::Build(b) => b.into(),
+            A::AlreadyBuilt(_) => Error::Conflict(e.to_string()),
+            A::Confirm { .. } => Error::Invalid(vec![crate::stack::FieldError::new("confirm", e.to_string())]),
+            A::Provider(_) => Error::BadRequest(e.to_string()),
+            A::Look { .. } => Error::Upstream { message: e.to_string(), source: None },
+            A::NotAdoptable(ref answer) => {
+                let items = answer
+                    .resources
+                    .iter()
+                    .filter(|r| r.status != crate::contract::AdoptStatus::Found)
+                    .map(|r| FieldMessage {
+                        field: r.resource.clone(),
+                        message: format!(
+                            "{} ({}){}{}",
+                            r.status,
+                            r.looked_for,
+                            r.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+                            if r.candidates.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" [{}]", r.candidates.join(", "))
+                            }
+                        ),
+                    })
+                    .collect();
+                Error::ConflictList { message: e.to_string(), items }
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ use serde_json::{Value, json};
 use crate::helpers::{NO_BODY, TestApp, operations, spawn_app, spawn_app_with};
 
 /// moto's URL, or `None` after saying the test is skipped.
-fn moto(test: &str) -> Option<String> {
+pub(crate) fn moto(test: &str) -> Option<String> {
     match std::env::var("HAWAF_MOTO_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -54,7 +54,7 @@ fn moto(test: &str) -> Option<String> {
 }
 
 /// The seed definition on AWS in `region`, pointed at moto.
-fn aws_stack(name: &str, region: &str, endpoint: &str) -> Value {
+pub(crate) fn aws_stack(name: &str, region: &str, endpoint: &str) -> Value {
     let az = |zone: &str| json!({"az": format!("{region}{zone}")});
     json!({
         "name": name,
@@ -76,12 +76,12 @@ async fn create_stack(app: &TestApp, token: &str, definition: Value) -> Value {
 
 /// SDK clients of the test's own, for reading AWS state back independently
 /// of the code under test.
-struct Sdk {
-    ec2: ec2::Client,
-    elb: elb::Client,
+pub(crate) struct Sdk {
+    pub(crate) ec2: ec2::Client,
+    pub(crate) elb: elb::Client,
 }
 
-fn sdk(endpoint: &str, region: &str) -> Sdk {
+pub(crate) fn sdk(endpoint: &str, region: &str) -> Sdk {
     let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "hawaf-tests");
     let http = aws_smithy_http_client::Builder::new().build_http();
     let ec2 = ec2::Config::builder()
@@ -328,7 +328,7 @@ async fn assert_matches(sdk: &Sdk, stack: &str, def: &Value, lb_placement: Place
 /// moto differs from AWS: its DescribeTags keeps listing the tags of deleted
 /// VPCs, subnets, groups, gateways, route tables and addresses, so the check
 /// asks each Describe call (with the stack's tag as filter) instead.
-async fn assert_nothing_left(sdk: &Sdk, stack: &str) {
+pub(crate) async fn assert_nothing_left(sdk: &Sdk, stack: &str) {
     let ec2 = &sdk.ec2;
     let vpcs = ec2.describe_vpcs().filters(tag_filter(stack)).send().await.unwrap();
     assert!(vpcs.vpcs().is_empty(), "VPCs left: {vpcs:#?}");
@@ -560,7 +560,7 @@ async fn aws_faults_isolate_through_a_quarantine_group_and_stop_instances_but_no
     assert!(err.message.contains("stop-instance or isolate"), "{}", err.message);
 }
 
-fn target(endpoint: &str, region: &str) -> AwsTarget {
+pub(crate) fn target(endpoint: &str, region: &str) -> AwsTarget {
     AwsTarget { region: region.to_owned(), profile: None, endpoint_url: Some(endpoint.to_owned()) }
 }
 

@@ -2,12 +2,14 @@
 //! server, started on an ephemeral port with a fresh database.
 
 mod accounts;
+mod adopt;
 mod api;
 mod auth;
 mod aws;
 mod browser;
 mod builds;
 mod cli;
+mod console;
 mod drift;
 mod drills;
 mod export;

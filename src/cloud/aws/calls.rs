@@ -8,7 +8,7 @@ impl Cloud for AwsCloud {
         let out = (self.ec2().await)
             .create_vpc()
             .cidr_block(cidr_block.to_string())
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Vpc, &tags))
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::Vpc, &tags))
             .send()
             .await
             .map_err(|e| self.error("CreateVpc", e))?;
@@ -46,7 +46,7 @@ impl Cloud for AwsCloud {
             .vpc_id(vpc_id)
             .cidr_block(cidr_block.to_string())
             .availability_zone(availability_zone)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Subnet, &tags));
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::Subnet, &tags));
         let out = self.eventually("CreateSubnet", || request.clone().send()).await?;
         to_subnet(out.subnet().ok_or_else(|| missing("CreateSubnet", "a subnet"))?)
     }
@@ -78,7 +78,7 @@ impl Cloud for AwsCloud {
     async fn create_internet_gateway(&self, tags: Tags) -> CloudResult<InternetGateway> {
         let out = (self.ec2().await)
             .create_internet_gateway()
-            .tag_specifications(tag_spec(ec2::types::ResourceType::InternetGateway, &tags))
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::InternetGateway, &tags))
             .send()
             .await
             .map_err(|e| self.error("CreateInternetGateway", e))?;
@@ -130,7 +130,7 @@ impl Cloud for AwsCloud {
         let out = (self.ec2().await)
             .create_route_table()
             .vpc_id(vpc_id)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::RouteTable, &tags))
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::RouteTable, &tags))
             .send()
             .await
             .map_err(|e| self.error("CreateRouteTable", e))?;
@@ -200,7 +200,7 @@ impl Cloud for AwsCloud {
         let out = (self.ec2().await)
             .allocate_address()
             .domain(ec2::types::DomainType::Vpc)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::ElasticIp, &tags))
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::ElasticIp, &tags))
             .send()
             .await
             .map_err(|e| self.error("AllocateAddress", e))?;
@@ -259,7 +259,7 @@ impl Cloud for AwsCloud {
             .create_nat_gateway()
             .subnet_id(subnet_id)
             .allocation_id(allocation_id)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Natgateway, &tags));
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::Natgateway, &tags));
         let out = self.eventually("CreateNatGateway", || request.clone().send()).await?;
         Ok(to_nat(out.nat_gateway().ok_or_else(|| missing("CreateNatGateway", "a NAT gateway"))?))
     }
@@ -300,7 +300,7 @@ impl Cloud for AwsCloud {
             .vpc_id(vpc_id)
             .group_name(name)
             .description(description)
-            .tag_specifications(tag_spec(ec2::types::ResourceType::SecurityGroup, &tags));
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::SecurityGroup, &tags));
         let out = self.eventually("CreateSecurityGroup", || request.clone().send()).await?;
         Ok(SecurityGroup {
             id: out.group_id().map(str::to_owned).ok_or_else(|| missing("CreateSecurityGroup", "a group id"))?,
@@ -369,7 +369,7 @@ impl Cloud for AwsCloud {
             // RunInstances takes user data base64-encoded; the SDK does not encode it.
             .set_user_data(request.user_data.as_ref().map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
             .set_client_token(request.client_token.clone())
-            .tag_specifications(tag_spec(ec2::types::ResourceType::Instance, &request.tags));
+            .set_tag_specifications(tag_spec(ec2::types::ResourceType::Instance, &request.tags));
         let out = self.eventually("RunInstances", || call.clone().send()).await?;
         out.instances().first().map(to_instance).ok_or_else(|| missing("RunInstances", "an instance"))
     }
@@ -453,7 +453,8 @@ impl Cloud for AwsCloud {
             .set_listeners(Some(listeners))
             .set_subnets(Some(request.subnets.clone()))
             .set_security_groups(Some(request.security_groups.clone()))
-            .set_tags(Some(tags));
+            // AWS wants at least one tag when Tags is given.
+            .set_tags((!tags.is_empty()).then_some(tags));
         self.eventually("CreateLoadBalancer", || call.clone().send()).await?;
         // CreateLoadBalancer answers with the DNS name only; the engine
         // wants the whole description (subnets, instances, tags).
@@ -572,6 +573,32 @@ impl Cloud for AwsCloud {
             .send()
             .await
             .map_err(|e| self.error("DeleteLoadBalancer", e))?;
+        Ok(())
+    }
+
+    async fn create_tags(&self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()> {
+        if kind == ResourceKind::LoadBalancer {
+            let mut list = Vec::new();
+            for (k, v) in tags {
+                list.push(built(elb::types::Tag::builder().key(k).value(v).build())?);
+            }
+            (self.elb().await)
+                .add_tags()
+                .load_balancer_names(id)
+                .set_tags(Some(list))
+                .send()
+                .await
+                .map_err(|e| self.error("AddTags", e))?;
+            return Ok(());
+        }
+        let list = tags.iter().map(|(k, v)| ec2::types::Tag::builder().key(k).value(v).build()).collect();
+        (self.ec2().await)
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(list))
+            .send()
+            .await
+            .map_err(|e| self.error("CreateTags", e))?;
         Ok(())
     }
 }

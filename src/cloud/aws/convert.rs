@@ -10,12 +10,18 @@ pub(super) fn ec2_ids(filter: &Filter) -> Option<Vec<String>> {
     (!filter.ids.is_empty()).then(|| filter.ids.clone())
 }
 
-pub(super) fn tag_spec(kind: ec2::types::ResourceType, tags: &Tags) -> ec2::types::TagSpecification {
+/// The TagSpecifications of a create call; none when there are no tags,
+/// since AWS refuses a specification without one ("Tag specification must
+/// have at least one tag").
+pub(super) fn tag_spec(kind: ec2::types::ResourceType, tags: &Tags) -> Option<Vec<ec2::types::TagSpecification>> {
+    if tags.is_empty() {
+        return None;
+    }
     let mut spec = ec2::types::TagSpecification::builder().resource_type(kind);
     for (k, v) in tags {
         spec = spec.tags(ec2::types::Tag::builder().key(k).value(v).build());
     }
-    spec.build()
+    Some(vec![spec.build()])
 }
 
 pub(super) fn from_ec2_tags(tags: &[ec2::types::Tag]) -> Tags {

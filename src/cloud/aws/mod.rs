@@ -35,8 +35,8 @@ use errors::*;
 use super::{
     Address, Cloud, CloudError, CloudResult, CreateLoadBalancerRequest, ErrorCode, Faults, Filter, HealthCheck,
     HealthState, IngressRule, Instance, InstanceHealth, InstanceState, InternetGateway, LoadBalancer, NatGateway,
-    QUARANTINE_GROUP, Route, RouteTable, RouteTableAssociation, RouteTarget, RuleSource, RunInstanceRequest, Scheme,
-    SecurityGroup, Subnet, TAG_NAME, TAG_STACK, Tags, Vpc,
+    QUARANTINE_GROUP, ResourceKind, Route, RouteTable, RouteTableAssociation, RouteTarget, RuleSource,
+    RunInstanceRequest, Scheme, SecurityGroup, Subnet, TAG_NAME, TAG_STACK, Tags, Vpc,
 };
 
 /// Instance tag that remembers an isolated instance's own security groups,

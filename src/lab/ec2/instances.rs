@@ -217,6 +217,7 @@ impl World {
                     format!("Invalid value '{other}' for tag {TAG_ROLE}: expected web or waf"),
                 ));
             }
+            None if crate::lab::UTM9_IMAGES.contains(&req.image_id.as_str()) => Role::Waf,
             None if req.user_data.as_deref().is_some_and(|u| u.contains("httpd")) => Role::Web,
             None => Role::None,
         };

@@ -15,8 +15,8 @@ use super::state::{InstanceRec, Role, VpcRec, WafNode, new_id};
 use super::{World, instance_not_found, net};
 use crate::cloud::{
     Address, CloudError, CloudResult, ErrorCode, Filter, IngressRule, Instance, InstanceState, InternetGateway,
-    NatGateway, Route, RouteTable, RouteTableAssociation, RouteTarget, RuleSource, RunInstanceRequest, SecurityGroup,
-    Subnet, TAG_ROLE, Tags, Vpc,
+    NatGateway, ResourceKind, Route, RouteTable, RouteTableAssociation, RouteTarget, RuleSource, RunInstanceRequest,
+    SecurityGroup, Subnet, TAG_ROLE, Tags, Vpc,
 };
 
 fn e(code: ErrorCode, msg: impl Into<String>) -> CloudError {
@@ -547,6 +547,76 @@ impl World {
         .into_iter()
         .cloned()
         .collect())
+    }
+
+    /// CreateTags (AddTags for a load balancer), with AWS's limits: keys up
+    /// to 128 characters and not `aws:`, values up to 256, 50 tags per
+    /// resource.
+    pub(crate) fn create_tags(&mut self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()> {
+        for (k, v) in tags {
+            if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+                return Err(e(
+                    ErrorCode::InvalidParameterValue,
+                    format!("Tag key must be 1 to 128 characters and its value at most 256: {k}"),
+                ));
+            }
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                return Err(e(
+                    ErrorCode::InvalidParameterValue,
+                    format!("Tag keys starting with 'aws:' are reserved for internal use: {k}"),
+                ));
+            }
+        }
+        let not_found = |what: &str, code: ErrorCode| e(code, format!("The {what} ID '{id}' does not exist"));
+        let target: &mut Tags = match kind {
+            ResourceKind::Vpc => &mut self.snap.vpcs.get_mut(id).ok_or_else(|| vpc_not_found(id))?.vpc.tags,
+            ResourceKind::Subnet => &mut self.snap.subnets.get_mut(id).ok_or_else(|| subnet_not_found(id))?.tags,
+            ResourceKind::InternetGateway => {
+                &mut self.snap.internet_gateways.get_mut(id).ok_or_else(|| igw_not_found(id))?.tags
+            }
+            ResourceKind::RouteTable => &mut self.snap.route_tables.get_mut(id).ok_or_else(|| rtb_not_found(id))?.tags,
+            ResourceKind::SecurityGroup => {
+                &mut self.snap.security_groups.get_mut(id).ok_or_else(|| group_not_found(id))?.tags
+            }
+            ResourceKind::Instance => {
+                &mut self
+                    .snap
+                    .instances
+                    .get_mut(id)
+                    .ok_or_else(|| not_found("instance", ErrorCode::InvalidInstanceIdNotFound))?
+                    .instance
+                    .tags
+            }
+            ResourceKind::Address => &mut self.snap.addresses.get_mut(id).ok_or_else(|| alloc_not_found(id))?.tags,
+            ResourceKind::NatGateway => {
+                &mut self
+                    .snap
+                    .nat_gateways
+                    .get_mut(id)
+                    .ok_or_else(|| {
+                        e(ErrorCode::InvalidNatGatewayIdNotFound, format!("The Nat Gateway {id} was not found"))
+                    })?
+                    .tags
+            }
+            ResourceKind::LoadBalancer => {
+                &mut self
+                    .snap
+                    .load_balancers
+                    .get_mut(id)
+                    .ok_or_else(|| e(ErrorCode::LoadBalancerNotFound, format!("Cannot find Load Balancer {id}")))?
+                    .lb
+                    .tags
+            }
+        };
+        let added = tags.keys().filter(|k| !target.contains_key(*k)).count();
+        if target.len() + added > 50 {
+            return Err(e(
+                ErrorCode::TagLimitExceeded,
+                format!("The maximum number of tags (50) for resource {id} has been reached."),
+            ));
+        }
+        target.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(())
     }
 
     pub(crate) fn delete_nat_gateway(&mut self, id: &str) -> CloudResult<()> {

@@ -18,6 +18,12 @@ mod nodes;
 mod reply;
 mod schema;
 
+/// The images the lab knows as Sophos UTM 9: its stand-in for the
+/// Marketplace listing, so an instance launched from one without hawaf's
+/// role tag still boots a UTM, as it would on AWS. The seed preset's UTM AMI
+/// is one of them.
+pub const UTM9_IMAGES: &[&str] = &["ami-0123456789abcdef0"];
+
 use std::sync::Arc;
 use std::time::Duration;
 

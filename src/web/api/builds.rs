@@ -2,10 +2,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use super::OptionalApiJson;
 use crate::SharedApp;
 use crate::build::{self, Kind};
-use crate::contract::ErrorBody;
 use crate::contract::{self, BuildAccepted, BuildKind, BuildStatus, StepStatus};
+use crate::contract::{DestroyRequest, ErrorBody};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
 
@@ -22,13 +23,14 @@ pub async fn apply(
     Ok(accepted(build::start(&app, &name, Kind::Apply, &user.username).await?))
 }
 
-#[utoipa::path(post, path = "/stacks/{name}/destroy", tag = "builds", params(("name" = String, Path, description = "The stack's name")), responses((status = 202, description = "Started", body = BuildAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "A build or drill runs", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+#[utoipa::path(post, path = "/stacks/{name}/destroy", tag = "builds", params(("name" = String, Path, description = "The stack's name")), request_body(content = Option<DestroyRequest>, description = "Optional; an adopted stack needs confirm = its name"), responses((status = 202, description = "Started", body = BuildAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "A build or drill runs, or an adopted stack without confirm", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn destroy(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path(name): Path<String>,
+    OptionalApiJson(req): OptionalApiJson<DestroyRequest>,
 ) -> Result<(StatusCode, Json<BuildAccepted>), ApiError> {
-    Ok(accepted(build::start(&app, &name, Kind::Destroy, &user.username).await?))
+    Ok(accepted(build::destroy(&app, &name, req.confirm.as_deref(), &user.username).await?))
 }
 
 #[utoipa::path(post, path = "/builds/{id}/resume", tag = "builds", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Resumed", body = BuildAccepted), (status = 404, description = "No such build", body = ErrorBody), (status = 409, description = "Not resumable", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]

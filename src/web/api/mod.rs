@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 (bearer tokens).
 
 mod accounts;
+mod adopt;
 mod builds;
 mod drift;
 mod drills;
@@ -12,7 +13,7 @@ mod stacks;
 use axum::Router;
 use axum::routing::{delete, get, patch, post};
 
-pub use json::ApiJson;
+pub use json::{ApiJson, OptionalApiJson};
 pub use openapi::{ApiDoc, document as openapi_document};
 
 pub fn routes() -> Router<super::WebState> {
@@ -22,6 +23,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}", get(stacks::show).put(stacks::update).delete(stacks::delete))
         .route("/stacks/{name}/apply", post(builds::apply))
         .route("/stacks/{name}/destroy", post(builds::destroy))
+        .route("/stacks/{name}/adopt", post(adopt::adopt))
         .route("/stacks/{name}/health", get(ops::health))
         .route("/stacks/{name}/drift", get(drift::last).post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::{accounts, builds, drift, drills, ops, stacks};
+use super::{accounts, adopt, builds, drift, drills, ops, stacks};
 use crate::contract;
 
 #[derive(OpenApi)]
@@ -40,6 +40,7 @@ use crate::contract;
         drift::reconcile,
         drift::accept,
         drift::cloudformation,
+        adopt::adopt,
         accounts::list_users,
         accounts::create_user,
         accounts::update_user,
@@ -51,6 +52,11 @@ use crate::contract;
     components(schemas(
         contract::AccessRequest,
         contract::AccessSaved,
+        contract::AdoptAnswer,
+        contract::AdoptRequest,
+        contract::AdoptResource,
+        contract::AdoptStatus,
+        contract::DestroyRequest,
         contract::Build,
         contract::BuildAccepted,
         contract::BuildKind,

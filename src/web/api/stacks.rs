@@ -45,10 +45,11 @@ fn view(app: &SharedApp, s: &Stack) -> StackView {
         created_by: s.row.created_by.clone(),
         created_at: rfc3339(s.row.created_at),
         updated_at: rfc3339(s.row.updated_at),
+        adopted_at: s.row.adopted_at.map(rfc3339),
     }
 }
 
-fn caller_cidr(ext: &Extensions) -> Ipv4Net {
+pub(super) fn caller_cidr(ext: &Extensions) -> Ipv4Net {
     match ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
         Some(IpAddr::V4(v4)) => Ipv4Net::from(v4),
         _ => Ipv4Net::from(std::net::Ipv4Addr::LOCALHOST),

@@ -332,7 +332,7 @@ pub async fn destroy(
     let result = if form.confirm.trim() != name {
         Err(BuildError::Refused(format!("type the stack's name, {name}, to confirm the teardown")))
     } else {
-        build::start(&app, &name, Kind::Destroy, &user.username).await
+        build::destroy(&app, &name, Some(form.confirm.trim()), &user.username).await
     };
     answer(&headers, &name, result, "Teardown")
 }
