@@ -63,11 +63,25 @@ pub struct Adopter<'a> {
     pub preset: StackDefinition,
 }
 
+/// The definition to adopt as: the API's JSON fields (over the stack's
+/// current definition or the preset), or the page's complete form.
+pub enum Proposal {
+    Json(Option<Value>),
+    Form(Draft),
+}
+
+impl From<&AdoptRequest> for Proposal {
+    fn from(req: &AdoptRequest) -> Self {
+        Proposal::Json(req.definition.clone())
+    }
+}
+
 /// Looks for the stack `name` as defined (dry run), or takes it over.
 pub async fn adopt(
     app: &SharedApp,
     who: Adopter<'_>,
     name: &str,
+    proposal: Proposal,
     req: AdoptRequest,
 ) -> Result<AdoptAnswer, AdoptError> {
     let existing = match stack::load(&app.store, name).await {
@@ -79,7 +93,10 @@ pub async fn adopt(
         return Err(AdoptError::AlreadyBuilt(name.to_owned()));
     }
     let base = existing.as_ref().map_or(&who.preset, |s| &s.definition);
-    let draft = draft_for(name, req.definition, base)?;
+    let draft = match proposal {
+        Proposal::Json(body) => draft_for(name, body, base)?,
+        Proposal::Form(draft) => draft,
+    };
     let definition = stack::check(who.author, existing.as_ref().map(|s| &s.definition), &draft)?;
     let dry_run = req.dry_run.unwrap_or(req.confirm.is_none());
     if !dry_run && req.confirm.as_deref() != Some(name) {

@@ -106,6 +106,10 @@ impl StackName {
         if value.ends_with('-') {
             return Err("a stack name must not end with a hyphen".into());
         }
+        // /stacks/new and /stacks/adopt are pages: a stack so named could not be shown.
+        if matches!(value, "new" | "adopt") {
+            return Err(format!("`{value}` names a page of the dashboard (/stacks/{value}): choose another name"));
+        }
         Ok(StackName(value.to_owned()))
     }
 }

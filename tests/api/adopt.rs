@@ -257,3 +257,57 @@ async fn a_stack_built_by_hand_on_moto_is_adopted_and_shows_health_and_drift() {
     assert_eq!(gone.status, BuildStatus::Succeeded, "{gone:#?}");
     crate::aws::assert_nothing_left(&sdk, "tokyo").await;
 }
+
+/// The "Adopt an existing stack" page: the new-stack form, a look, then the
+/// name typed; a wrong name is refused with everything typed kept.
+#[tokio::test]
+async fn the_adopt_page_looks_then_adopts_with_the_name_typed() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    assert!(app.page("/stacks/new").await.contains("href=\"/stacks/adopt\""), "the new-stack page offers it");
+    let page = app.page("/stacks/adopt").await;
+    assert!(page.contains("Adopt an existing stack") && page.contains("Look for it"), "{page}");
+
+    let d = tutorial("handmade");
+    console::build(app.app.providers.lab(), &d).await;
+    let mut fields = crate::helpers::preset_form(&app, "handmade").await;
+    for f in fields.iter_mut() {
+        if f.0 == "provider" {
+            f.1 = "lab".into();
+        }
+        if f.0 == "admin_cidr" {
+            f.1 = "127.0.0.1/32".into();
+        }
+    }
+    let form = |extra: &[(&str, &str)]| {
+        let mut all: Vec<(String, String)> = fields.clone();
+        all.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        all
+    };
+    let with = |pairs: Vec<(String, String)>| pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let post = |pairs: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let csrf = app.csrf().await;
+            let mut pairs = pairs;
+            pairs.push(("csrf_token".into(), csrf));
+            app.browser.post(app.url("/stacks/adopt")).form(&pairs).send().await.unwrap()
+        }
+    };
+    let res = post(with(form(&[("go", "look")]))).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("everything, once") && html.contains("value=\"adopt\""), "{html}");
+    assert!(html.contains("adopt-found"), "{html}");
+
+    let res = post(with(form(&[("go", "adopt"), ("confirm", "handmad")]))).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("exactly to adopt it") && html.contains("value=\"handmad\""), "the typed name is kept");
+
+    let res = post(with(form(&[("go", "adopt"), ("confirm", "handmade")]))).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/stacks/handmade/build");
+    let show = app.page("/stacks/handmade").await;
+    assert!(show.contains(">adopted</span>"), "{show}");
+}

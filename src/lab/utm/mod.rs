@@ -18,12 +18,6 @@ mod nodes;
 mod reply;
 mod schema;
 
-/// The images the lab knows as Sophos UTM 9: its stand-in for the
-/// Marketplace listing, so an instance launched from one without hawaf's
-/// role tag still boots a UTM, as it would on AWS. The seed preset's UTM AMI
-/// is one of them.
-pub const UTM9_IMAGES: &[&str] = &["ami-0123456789abcdef0"];
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +37,12 @@ use schema::{BUILTIN_REFS, TYPES, build};
 use super::http::{self, Body};
 use super::state::WafNode;
 use super::{Shared, reconcile};
+
+/// The images the lab knows as Sophos UTM 9: its stand-in for the
+/// Marketplace listing, so an instance launched from one without hawaf's
+/// role tag still boots a UTM, as it would on AWS. The seed preset's UTM AMI
+/// is one of them.
+pub const UTM9_IMAGES: &[&str] = &["ami-0123456789abcdef0"];
 
 /// The WebAdmin / REST port of a UTM node.
 pub const ADMIN_PORT: u16 = 4444;

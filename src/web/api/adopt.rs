@@ -26,5 +26,6 @@ pub async fn adopt(
         author: user.author(&app.config.outbound),
         preset: crate::stack::seed_definition(super::stacks::caller_cidr(&ext)),
     };
-    Ok(Json(adopt::adopt(&app, who, &name, req).await.map_err(Error::from)?))
+    let proposal = adopt::Proposal::from(&req);
+    Ok(Json(adopt::adopt(&app, who, &name, proposal, req).await.map_err(Error::from)?))
 }

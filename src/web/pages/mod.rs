@@ -1,6 +1,7 @@
 //! Browser pages, one file per group.
 
 mod accounts;
+mod adopt;
 mod audit;
 pub mod builds;
 pub mod drift;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/logout", post(login::logout))
         .route("/stacks", get(stacks::list).post(stacks::create))
         .route("/stacks/new", get(stacks::new_form))
+        .route("/stacks/adopt", get(adopt::form).post(adopt::submit))
         .route("/stacks/{name}", get(stacks::show).post(stacks::update))
         .route("/stacks/{name}/edit", get(stacks::edit_form))
         .route("/stacks/{name}/delete", post(stacks::delete))

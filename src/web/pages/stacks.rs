@@ -108,6 +108,17 @@ pub struct FormPage {
     sections: Vec<Section>,
     errors: Vec<FieldError>,
     problem: Option<String>,
+    /// Set on the "adopt an existing stack" page: what was found so far.
+    adopt: Option<super::adopt::Panel>,
+}
+
+impl FormPage {
+    /// The same form on the adoption page, with what it found.
+    pub(super) fn adopting(mut self, panel: super::adopt::Panel) -> FormPage {
+        self.layout.title = "Adopt an existing stack".to_owned();
+        self.adopt = Some(panel);
+        self
+    }
 }
 
 struct FormState<'a> {
@@ -281,7 +292,7 @@ fn sections(s: &FormState<'_>) -> Vec<Section> {
     ]
 }
 
-fn form_page(
+pub(super) fn form_page(
     user: Principal,
     editing: Option<String>,
     based_on: i64,
@@ -297,12 +308,20 @@ fn form_page(
         Some(name) => format!("Edit {name}"),
         None => "New stack".to_owned(),
     };
-    FormPage { layout: Layout::new(title, "stacks", Some(user)), editing, based_on, sections, errors, problem }
+    FormPage {
+        layout: Layout::new(title, "stacks", Some(user)),
+        editing,
+        based_on,
+        sections,
+        errors,
+        problem,
+        adopt: None,
+    }
 }
 
 /// The operator's own address as a /32: the seed opens 22 and 4444 to the
 /// world, hawaf starts from "only me".
-fn operator_cidr(ext: &Extensions) -> Ipv4Net {
+pub(super) fn operator_cidr(ext: &Extensions) -> Ipv4Net {
     let ip = match ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
         Some(IpAddr::V4(v4)) => v4,
         Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
@@ -318,7 +337,7 @@ pub async fn new_form(Operator(user): Operator, ext: Extensions) -> FormPage {
 
 type Pairs = Form<Vec<(String, String)>>;
 
-fn admin_only(fields: &[&'static str]) -> Vec<FieldError> {
+pub(super) fn admin_only(fields: &[&'static str]) -> Vec<FieldError> {
     fields
         .iter()
         .map(|f| FieldError::new(*f, "only an admin may set or change this: it aims the server's AWS calls"))
@@ -439,6 +458,8 @@ pub struct ShowPage {
     versions: Vec<VersionLine>,
     built: bool,
     live_resources: i64,
+    /// When it was taken over from a build made by hand (UTC, to the minute).
+    adopted_at: Option<String>,
     notice: Option<String>,
     problem: Option<String>,
     confirm_value: String,
@@ -586,6 +607,7 @@ async fn show_page(
         versions,
         built: s.is_built(),
         live_resources: s.row.live_resources,
+        adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
         notice,
         problem,
         confirm_value,
