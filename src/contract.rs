@@ -553,6 +553,21 @@ pub struct ReconcileAccepted {
     pub cannot_reconcile: Vec<String>,
 }
 
+/// `GET /stacks/{name}/reconcile`: what a reconcile would do, read from the
+/// last drift check (a reconcile checks again first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReconcilePlan {
+    pub stack: String,
+    pub status: DriftStatus,
+    pub checked_at: Option<String>,
+    /// The apply steps it would run.
+    pub steps: Vec<u8>,
+    /// The calls that put each difference back, tags first.
+    pub calls: Vec<String>,
+    /// Differences no step puts back, and why.
+    pub cannot_reconcile: Vec<String>,
+}
+
 /// `GET /stacks/{name}/export/cloudformation`: a CloudFormation template,
 /// sent as YAML (`AWSTemplateFormatVersion`, `Parameters`, `Resources`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -336,6 +336,12 @@ async fn instance(ctx: &Ctx, role: InstanceRole, sg_id: &str) -> Result<String, 
     let existing =
         found.into_iter().find(|i| !matches!(i.state, InstanceState::Terminated | InstanceState::ShuttingDown));
     let inst = match existing {
+        // Stopped by someone else (hawaf's own stops are holds, settled by
+        // drills and faults): the definition says it runs.
+        Some(i) if i.state == InstanceState::Stopped && !held(ctx, &i.id, "instance-stopped").await? => {
+            ctx.call("StartInstances", &i.id, ctx.cloud.start_instance(&i.id)).await?;
+            i
+        }
         Some(i) => i,
         None => {
             let mut tags = tags;
@@ -354,8 +360,23 @@ async fn instance(ctx: &Ctx, role: InstanceRole, sg_id: &str) -> Result<String, 
             ctx.call("RunInstances", name, ctx.cloud.run_instance(request)).await?
         }
     };
+    // Its groups swapped by hand (hawaf's own isolation is a hold): put back.
+    if inst.security_groups != [sg_id] && !held(ctx, &inst.id, "isolated").await? {
+        ctx.call(
+            "ModifyInstanceAttribute",
+            format!("{} groups {sg_id}", inst.id),
+            ctx.cloud.modify_instance_security_groups(&inst.id, &[sg_id.to_owned()]),
+        )
+        .await?;
+    }
     ctx.record(&logical, &inst.id, json!({"name": name, "private_ip": inst.private_ip.to_string()})).await?;
     Ok(inst.id)
+}
+
+/// Whether hawaf itself holds the instance so (a drill's or a fault's).
+async fn held(ctx: &Ctx, instance_id: &str, hold: &str) -> Result<bool, StepError> {
+    let holds = ctx.app.store.holds(ctx.stack_id).await?;
+    Ok(holds.iter().any(|h| h.instance_id == instance_id && h.hold == hold))
 }
 
 /// The seed's user data: install and start httpd, and an index.html that
@@ -478,6 +499,17 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let mut members = Vec::new();
     for member in d.lb_members(role) {
         members.push(ctx.id_of(&format!("instance/{}", member.as_str())).await?);
+    }
+    // Instances registered by hand are not the definition's: this load
+    // balancer is hawaf's own, as its security groups are.
+    let extra: Vec<String> = lb.instances.iter().filter(|i| !members.contains(i)).cloned().collect();
+    if !extra.is_empty() {
+        ctx.call(
+            "DeregisterInstancesFromLoadBalancer",
+            format!("{name} -x- {}", extra.join(", ")),
+            ctx.cloud.deregister_instances(&name, &extra),
+        )
+        .await?;
     }
     if members.iter().any(|m| !lb.instances.contains(m)) {
         ctx.call(

@@ -6,6 +6,7 @@
 //! and every `--drift-every` minutes for each built stack.
 
 pub mod compare;
+pub mod plan;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -14,10 +15,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::cloud::{Cloud, CloudError, Filter, TAG_STACK, Tags};
-use crate::contract::{DriftReport, DriftStatus, ResourceState};
+use crate::contract::{Difference, DifferenceType, DriftReport, DriftStatus, ResourceDrift, ResourceState};
 use crate::events::{Bus, Event};
 use crate::providers::Providers;
-use crate::stack::{self, LbRole, Stack, StackError};
+use crate::stack::{self, InstanceRole, LbRole, Stack, StackError};
 use crate::store::{NewAudit, Store, StoreError};
 use compare::{Held, Live};
 
@@ -40,12 +41,20 @@ pub enum DriftError {
     Store(#[from] StoreError),
 }
 
-/// What a check needs: the store, the providers, the bus. No more.
+/// What a check needs: the store, the providers, the bus, and the key that
+/// opens the WAF nodes' API tokens. No more.
 #[derive(Clone, Copy)]
 pub struct Deps<'a> {
     pub store: &'a Store,
     pub providers: &'a Providers,
     pub bus: &'a Bus,
+    pub secrets: &'a crate::secret::SecretBox,
+}
+
+impl<'a> Deps<'a> {
+    pub fn of(app: &'a crate::App) -> Self {
+        Deps { store: &app.store, providers: &app.providers, bus: &app.bus, secrets: &app.secrets }
+    }
 }
 
 /// Calls made under one deadline; a failure or a timeout is noted, not fatal.
@@ -110,6 +119,91 @@ async fn gather(cloud: &dyn Cloud, stack: &Stack, ids: &HashMap<String, String>,
     live
 }
 
+/// Step 8's objects on each reachable WAF node, compared with what step 8
+/// would set now. A node is read where hawaf can reach it: running, not
+/// held down by a drill or fault, and (on AWS) with its API token entered.
+async fn utm_objects(
+    deps: Deps<'_>,
+    stack: &Stack,
+    rows: &[crate::store::ResourceRow],
+    live: &Live,
+    held: &Held,
+    b: &mut Bounded,
+) -> Vec<ResourceDrift> {
+    use crate::waf::LbTarget;
+    let d = &stack.definition;
+    let dns = |role: LbRole| -> Option<LbTarget> {
+        let row = rows.iter().find(|r| r.logical_id == format!("lb/{}", crate::build::lb_key(role)))?;
+        let attrs: serde_json::Value = serde_json::from_str(&row.attributes).ok()?;
+        Some(LbTarget::new(d.load_balancer(role).as_str(), attrs["dns_name"].as_str()?))
+    };
+    let (Some(internal), Some(external)) = (dns(LbRole::Internal), dns(LbRole::External)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
+        let logical = format!("instance/{}", role.as_str());
+        let Some(id) = rows.iter().find(|r| r.logical_id == logical).map(|r| r.physical_id.as_str()) else { continue };
+        let running = live.instances.iter().any(|i| i.id == id && i.state == crate::cloud::InstanceState::Running);
+        if !running || held.stopped.contains(id) || held.isolated.contains(id) {
+            continue;
+        }
+        let node = d.instance(role).name().to_string();
+        if d.provider() != stack::Provider::Lab
+            && deps.store.waf_node(stack.row.id, &node).await.ok().flatten().is_none()
+        {
+            continue;
+        }
+        let client =
+            match crate::node::waf_client_from(deps.store, deps.secrets, deps.providers, stack.row.id, d, &node, id)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    b.errors.push(format!("UTM objects on {node}: {e}"));
+                    continue;
+                }
+            };
+        let objects = match tokio::time::timeout_at(b.deadline, client.inspect(&internal, &external)).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => {
+                b.errors.push(format!("UTM objects on {node}: {e}"));
+                continue;
+            }
+            Err(_) => {
+                b.errors.push(format!("UTM objects on {node}: no answer within {} s", CHECK_LIMIT.as_secs()));
+                continue;
+            }
+        };
+        for o in objects {
+            let differences: Vec<Difference> = o
+                .differences
+                .into_iter()
+                .map(|(path, expected, actual)| Difference {
+                    path,
+                    expected: Some(expected),
+                    actual: Some(actual),
+                    kind: DifferenceType::NotEqual,
+                })
+                .collect();
+            let state = match (&o.reference, differences.is_empty()) {
+                (None, _) => ResourceState::Deleted,
+                (Some(_), true) => ResourceState::InSync,
+                (Some(_), false) => ResourceState::Modified,
+            };
+            out.push(ResourceDrift {
+                resource: format!("utm/{}/{}", role.as_str(), o.label.replace(' ', "-")),
+                kind: format!("UTM {} on {node}", o.label),
+                name: o.name,
+                physical_id: o.reference,
+                state,
+                differences,
+            });
+        }
+    }
+    out
+}
+
 fn status_of(report: &DriftReport) -> DriftStatus {
     if report.resources.iter().any(|r| r.state != ResourceState::InSync) {
         DriftStatus::Drifted
@@ -131,8 +225,8 @@ pub async fn check(deps: Deps<'_>, name: &str, actor: &str) -> Result<DriftRepor
         return Err(DriftError::BuildRunning(name.to_owned()));
     }
     let cloud = deps.providers.cloud_for(&stack.definition).map_err(DriftError::Provider)?;
-    let ids: HashMap<String, String> =
-        deps.store.live_resources(stack.row.id).await?.into_iter().map(|r| (r.logical_id, r.physical_id)).collect();
+    let rows = deps.store.live_resources(stack.row.id).await?;
+    let ids: HashMap<String, String> = rows.iter().map(|r| (r.logical_id.clone(), r.physical_id.clone())).collect();
     let mut held = Held::default();
     for h in deps.store.holds(stack.row.id).await? {
         match h.hold.as_str() {
@@ -144,6 +238,7 @@ pub async fn check(deps: Deps<'_>, name: &str, actor: &str) -> Result<DriftRepor
     let mut bounded = Bounded { deadline: Instant::now() + CHECK_LIMIT, errors: Vec::new() };
     let live = gather(cloud.as_ref(), &stack, &ids, &mut bounded).await;
     let mut resources = compare::compare(&stack.definition, &ids, &live, &held);
+    resources.extend(utm_objects(deps, &stack, &rows, &live, &held, &mut bounded).await);
     // Drifted first, in the order checked.
     resources.sort_by_key(|r| r.state == ResourceState::InSync);
     let checked_at = crate::store::now_ms();
@@ -215,62 +310,51 @@ pub async fn last(store: &Store, name: &str) -> Result<DriftReport, DriftError> 
     }
 }
 
-/// The apply step that creates and owns a resource (by hawaf's name for it).
-fn owning_step(resource: &str) -> Option<u8> {
-    let kind = resource.split('/').next().unwrap_or(resource);
-    match (kind, resource) {
-        ("vpc" | "igw", _) | (_, "rtb/public") => Some(1),
-        ("subnet" | "nat", _) | (_, "rtb/private") => Some(2),
-        ("sg", _) => Some(3),
-        ("instance" | "eip", r) if r.contains("web-") => Some(4),
-        ("instance" | "eip", _) => Some(6),
-        (_, "lb/internal") => Some(5),
-        (_, "lb/external") => Some(7),
-        _ => None,
-    }
-}
-
-/// What a reconcile would do, from a report: the steps that own drifted
-/// resources, and the differences no step puts back (an instance's type or
-/// AMI: hawaf adopts a running instance rather than replace it; resources
-/// tagged as the stack's that no build made).
-pub fn plan(report: &DriftReport) -> (std::collections::BTreeSet<u8>, Vec<String>) {
-    let mut steps = std::collections::BTreeSet::new();
-    let mut cannot = Vec::new();
-    for r in report.resources.iter().filter(|r| r.state != ResourceState::InSync) {
-        match owning_step(&r.resource) {
-            Some(step) => {
-                steps.insert(step);
-                for d in r.differences.iter().filter(|d| {
-                    matches!(
-                        d.path.as_str(),
-                        "instance_type" | "image_id" | "private_ip" | "subnet" | "security_groups"
-                    ) && r.resource.starts_with("instance/")
-                }) {
-                    cannot.push(format!(
-                        "{} {}: replace the instance to change it (teardown and build)",
-                        r.resource, d.path
-                    ));
-                }
-            }
-            None => cannot.push(format!("{} ({}): not made by hawaf; remove it by hand", r.name, r.resource)),
-        }
-    }
-    (steps, cannot)
+/// What a reconcile of `name` would do, from its last check.
+pub async fn preview(store: &Store, name: &str) -> Result<crate::contract::ReconcilePlan, DriftError> {
+    let report = last(store, name).await?;
+    let p = plan::plan(&report);
+    Ok(crate::contract::ReconcilePlan {
+        stack: report.stack.clone(),
+        status: report.status,
+        checked_at: report.checked_at.clone(),
+        steps: p.steps.into_iter().collect(),
+        calls: p.calls,
+        cannot_reconcile: p.cannot,
+    })
 }
 
 /// Puts back what the definition says: a fresh check, then a build of only
 /// the steps that own drifted resources (step 3 also removes rules added to
 /// hawaf's groups). Answers the build id and what no step can put back.
 pub async fn reconcile(app: &crate::SharedApp, name: &str, actor: &str) -> Result<(i64, Vec<String>), ReconcileError> {
-    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let deps = Deps::of(app);
     let report = check(deps, name, actor).await?;
-    let (steps, cannot) = plan(&report);
-    if steps.is_empty() {
-        return Err(ReconcileError::Nothing { stack: name.to_owned(), status: report.status, cannot });
+    let plan = plan::plan(&report);
+    if plan.steps.is_empty() && plan.retag.is_empty() {
+        return Err(ReconcileError::Nothing { stack: name.to_owned(), status: report.status, cannot: plan.cannot });
     }
-    let id = crate::build::start_steps(app, name, steps, actor).await?;
-    Ok((id, cannot))
+    // Tags first: the steps find what they own by its Name and stack tags,
+    // and would make a second one of anything whose tag was taken away.
+    if !plan.retag.is_empty() {
+        let stack = stack::load(&app.store, name).await.map_err(DriftError::from)?;
+        let cloud = app.providers.cloud_for(&stack.definition).map_err(DriftError::Provider)?;
+        let mut done = Vec::new();
+        for t in &plan.retag {
+            cloud
+                .create_tags(t.kind, &t.id, &t.tags)
+                .await
+                .map_err(|e| DriftError::Provider(format!("re-tagging {} ({}) failed: {e}", t.resource, t.id)))?;
+            done.push(format!("{} ({})", t.resource, t.id));
+        }
+        let detail = format!("re-tagged {}", done.join(", "));
+        app.store
+            .audit(NewAudit { actor, action: "stack.reconcile", target: name, outcome: "ok", detail })
+            .await
+            .map_err(DriftError::from)?;
+    }
+    let id = crate::build::start_steps(app, name, plan.steps, actor).await?;
+    Ok((id, plan.cannot))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +382,18 @@ fn field_for(resource: &str, path: &str) -> Option<String> {
         return Some(path.to_owned());
     }
     None
+}
+
+/// The modified resources whose live values the definition can take (at
+/// least one of their differences), for the panel's "take live values".
+pub fn acceptable(report: &DriftReport) -> Vec<String> {
+    report
+        .resources
+        .iter()
+        .filter(|r| r.state == ResourceState::Modified)
+        .filter(|r| r.differences.iter().any(|d| field_for(&r.resource, &d.path).is_some()))
+        .map(|r| r.resource.clone())
+        .collect()
 }
 
 /// What accepting did: the new version (None if nothing could be taken)
@@ -370,7 +466,7 @@ pub async fn after_builds(app: crate::SharedApp) {
                 if let Event::BuildFinished { stack, .. } = e.as_ref() {
                     let built = stack::load(&app.store, stack).await.is_ok_and(|s| s.is_built());
                     if built {
-                        let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+                        let deps = Deps::of(&app);
                         if let Err(err) = check(deps, stack, "hawaf").await {
                             tracing::warn!(stack = %stack, error = %err, "drift check after a build failed");
                         }
@@ -400,7 +496,7 @@ pub async fn sweep(app: crate::SharedApp, every: Duration) {
             }
         };
         for s in stacks.into_iter().filter(|s| s.live_resources > 0) {
-            let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+            let deps = Deps::of(&app);
             match check(deps, &s.name, "hawaf").await {
                 Ok(_) | Err(DriftError::BuildRunning(_)) => {}
                 Err(e) => tracing::warn!(stack = %s.name, error = %e, "drift check failed"),

@@ -159,7 +159,7 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
         return Err(DrillError::BuildRunning(stack_name.to_owned()));
     }
     // Before every drill: what it would prove depends on the stack being what it says.
-    let deps = crate::drift::Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let deps = crate::drift::Deps::of(app);
     let report = crate::drift::check(deps, stack_name, actor).await?;
     if report.status == crate::contract::DriftStatus::Drifted && !req.allow_drift {
         return Err(DrillError::Drifted { stack: stack_name.to_owned(), differences: crate::drift::summary(&report) });

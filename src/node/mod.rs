@@ -173,10 +173,23 @@ pub async fn waf_client(
     node: &str,
     instance_id: &str,
 ) -> Result<UtmClient, NodeError> {
+    waf_client_from(&app.store, &app.secrets, &app.providers, stack_id, def, node, instance_id).await
+}
+
+/// `waf_client` from the parts it uses, for callers without the whole core
+/// (the drift check).
+pub async fn waf_client_from(
+    store: &Store,
+    secrets: &crate::secret::SecretBox,
+    providers: &crate::providers::Providers,
+    stack_id: i64,
+    def: &StackDefinition,
+    node: &str,
+    instance_id: &str,
+) -> Result<UtmClient, NodeError> {
     let no_access = |message: String| NodeError::NoAccess { node: node.to_owned(), message };
-    if let Some(row) = app.store.waf_node(stack_id, node).await? {
-        let token = app
-            .secrets
+    if let Some(row) = store.waf_node(stack_id, node).await? {
+        let token = secrets
             .open_for(&row.token_enc, &token_context(stack_id, node))
             .map_err(|e| no_access(format!("cannot read its stored API token: {e}")))?;
         let pin: Fingerprint =
@@ -191,15 +204,14 @@ pub async fn waf_client(
                 .into(),
         ));
     }
-    let admin = app
-        .providers
+    let admin = providers
         .lab()
         .waf_admin(instance_id)
         .ok_or_else(|| no_access(format!("the lab has no WAF node {instance_id}")))?;
     let base = admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned();
     let fingerprint = Fingerprint::of_der(&admin.certificate_der);
-    let sealed = app.secrets.seal_for(&admin.token, &token_context(stack_id, node));
-    app.store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
+    let sealed = secrets.seal_for(&admin.token, &token_context(stack_id, node));
+    store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
     UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
 }
 

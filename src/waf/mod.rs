@@ -10,12 +10,14 @@
 mod client;
 mod configure;
 mod error;
+mod inspect;
 mod objects;
 mod pin;
 
 pub use client::{BaseUrl, Timeouts, UtmClient, Version};
 pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, WAF_SWITCH, frontend_name};
 pub use error::{UtmMessage, WafError};
+pub use inspect::ObjectState;
 pub use objects::{Backend, DnsHost, Frontend, Location, Profile, UsedBy, UtmObject, WAFMODE_BLOCK, WAFMODE_DETECT};
 pub use pin::{BadFingerprint, Fingerprint, PROBE_TIMEOUT, Pin, probe_fingerprint, probe_fingerprint_within};
 

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use hawaf::cloud::{Cloud, Filter, IngressRule, RuleSource, TAG_NAME, TAG_STACK};
 use hawaf::contract::{
-    BuildStatus, DifferenceType, DriftReport, DriftStatus, DrillRequest, ReconcileAccepted, ResourceState, StepStatus,
+    BuildStatus, DifferenceType, DriftReport, DriftStatus, DrillRequest, ReconcileAccepted, ReconcilePlan,
+    ResourceState, StepStatus,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -81,6 +82,14 @@ async fn a_built_lab_stack_is_in_sync_and_out_of_band_changes_are_found() {
     assert_eq!(status, 409, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("drifted") && message.contains("tcp/22 from 0.0.0.0/0"), "{message}");
+
+    // Before: the plan says which calls put each difference back.
+    let plan: ReconcilePlan = app.call(Method::GET, "/stacks/drifty/reconcile", &token, NO_BODY, 200).await;
+    assert_eq!(plan.steps, [3, 5]);
+    assert!(plan.calls.contains(&"RevokeSecurityGroupIngress secg-web tcp/22 from 0.0.0.0/0".to_owned()), "{plan:#?}");
+    assert!(plan.calls.contains(&"AuthorizeSecurityGroupIngress secg-web tcp/80 from secg-lbint".to_owned()));
+    assert!(plan.calls.contains(&format!("RegisterInstancesWithLoadBalancer ha-lbint <- {}", web_left.id)));
+    assert!(plan.cannot_reconcile.is_empty(), "{plan:#?}");
 
     // Reconcile: a build of only the steps owning what drifted (3 and 5).
     let accepted: ReconcileAccepted = app.call(Method::POST, "/stacks/drifty/reconcile", &token, NO_BODY, 202).await;
@@ -191,4 +200,136 @@ async fn accepting_drift_takes_live_values_the_definition_can_say_into_a_new_ver
         .api_json(Method::POST, "/stacks/taken/drift/accept", &token, Some(json!({"resources": ["lb/nowhere"]})))
         .await;
     assert_eq!(status, 422, "{body}");
+}
+
+/// What else people do in the console: take a tag off, stop an instance,
+/// swap its security group, register a stray instance. Reconcile puts each
+/// back, tags first (the steps find what they own by its tags, and would
+/// otherwise make a second VPC), and leaves nothing duplicated.
+#[tokio::test]
+async fn reconcile_restores_tags_state_groups_and_registrations_without_making_duplicates() {
+    let app = spawn_app().await;
+    let token = app.built_stack("fiddled").await;
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags([(TAG_STACK.to_owned(), "fiddled".to_owned())].into());
+    let vpc = lab.describe_vpcs(&ours).await.unwrap().remove(0);
+    let instances = lab.describe_instances(&ours).await.unwrap();
+    let named = |n: &str| instances.iter().find(|i| i.tags.get(TAG_NAME).is_some_and(|v| v == n)).unwrap().clone();
+    let (web_right, waf_left, web_left) = (named("ha-web-right"), named("ha-utm-left"), named("ha-web-left"));
+    let groups = lab.describe_security_groups(&ours).await.unwrap();
+    let lbext = groups.iter().find(|g| g.name == "secg-lbext").unwrap();
+
+    lab.create_tags(
+        hawaf::cloud::ResourceKind::Vpc,
+        &vpc.id,
+        &[(TAG_STACK.to_owned(), "someone-else".to_owned())].into(),
+    )
+    .await
+    .unwrap();
+    lab.stop_instance(&web_right.id).await.unwrap();
+    lab.modify_instance_security_groups(&waf_left.id, std::slice::from_ref(&lbext.id)).await.unwrap();
+    lab.register_instances("ha-lbext", std::slice::from_ref(&web_left.id)).await.unwrap();
+
+    let report: DriftReport = app.call(Method::POST, "/stacks/fiddled/drift", &token, NO_BODY, 200).await;
+    let found = drifted(&report);
+    assert!(found["vpc"].iter().any(|d| d.1 == "tags.hawaf:stack"), "{found:#?}");
+    assert!(found["instance/web-right"].iter().any(|d| d.1 == "state"), "{found:#?}");
+    assert!(found["instance/waf-left"].iter().any(|d| d.1 == "security_groups"), "{found:#?}");
+    assert!(found["lb/external"].iter().any(|d| d.0 == DifferenceType::Add && d.1 == "instances"), "{found:#?}");
+    let plan: ReconcilePlan = app.call(Method::GET, "/stacks/fiddled/reconcile", &token, NO_BODY, 200).await;
+    for call in [
+        format!("CreateTags {} hawaf:stack=fiddled", vpc.id),
+        format!("StartInstances {}", web_right.id),
+        format!("ModifyInstanceAttribute {} groups", waf_left.id),
+        format!("DeregisterInstancesFromLoadBalancer ha-lbext -x- {}", web_left.id),
+    ] {
+        assert!(plan.calls.contains(&call), "{call} in {plan:#?}");
+    }
+
+    let accepted: ReconcileAccepted = app.call(Method::POST, "/stacks/fiddled/reconcile", &token, NO_BODY, 202).await;
+    let build = app.wait_build(&token, accepted.build_id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    assert_eq!(lab.describe_vpcs(&Filter::all()).await.unwrap().len(), 1, "no second VPC");
+    let report: DriftReport = app.call(Method::POST, "/stacks/fiddled/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
+}
+
+/// The drift panel on the stack page: the reconcile's calls before it
+/// runs, and "take live values" for what the definition can say.
+#[tokio::test]
+async fn the_drift_panel_previews_reconcile_and_takes_live_values() {
+    let app = spawn_app().await;
+    let token = app.built_stack("paneled").await;
+    app.sign_in_admin().await;
+    let lab = app.app.providers.lab();
+    let check = hawaf::cloud::HealthCheck {
+        target: "HTTP:80/index.html".into(),
+        interval: 12,
+        timeout: 5,
+        healthy_threshold: 3,
+        unhealthy_threshold: 2,
+    };
+    lab.configure_health_check("ha-lbint", check).await.unwrap();
+    let res = app.post_form("/stacks/paneled/drift", &[]).await;
+    assert_eq!(res.status(), 303);
+    let page = app.page("/stacks/paneled").await;
+    assert!(page.contains("What Reconcile will do") && page.contains("ConfigureHealthCheck ha-lbint"), "{page}");
+    assert!(page.contains("Take live values"), "{page}");
+
+    let res = app.post_form("/stacks/paneled/drift/accept", &[("resource", "lb/internal")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/stacks/paneled?done=accepted");
+    let view = app.stack(&token, "paneled").await;
+    assert_eq!((view.version, view.definition["health_check"]["interval"].as_i64()), (2, Some(12)));
+}
+
+/// Step 8's objects on the WAF nodes are part of the check: someone sets a
+/// node's firewall profile to detect-only in WebAdmin (through its REST
+/// API here); the check names the object and field, and reconcile's step 8
+/// puts it back.
+#[tokio::test]
+async fn a_utm_object_changed_on_a_node_is_drift_and_reconcile_puts_it_back() {
+    use hawaf::waf::{Pin, Profile, UtmClient, WAFMODE_DETECT};
+    let app = spawn_app().await;
+    let token = app.built_stack("utmdrift").await;
+    let report: DriftReport = app.call(Method::POST, "/stacks/utmdrift/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
+    let utm: Vec<&str> =
+        report.resources.iter().filter(|r| r.resource.starts_with("utm/")).map(|r| r.resource.as_str()).collect();
+    assert_eq!(utm.len(), 10, "five objects on each node: {utm:?}");
+
+    let lab = app.app.providers.lab();
+    let ours = Filter::tags([(TAG_STACK.to_owned(), "utmdrift".to_owned())].into());
+    let node = lab
+        .describe_instances(&ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == "ha-utm-right"))
+        .unwrap();
+    let admin = lab.waf_admin(&node.id).unwrap();
+    let client = UtmClient::new(
+        &admin.api_url,
+        hawaf::secret::Secret::new(admin.token),
+        Pin(admin.fingerprint_sha256.parse().unwrap()),
+    )
+    .unwrap();
+    let profile = client.find_by_name::<Profile>("hawaf default").await.unwrap().unwrap();
+    client.patch::<Profile>(&profile.reference, &json!({"wafmode": WAFMODE_DETECT})).await.unwrap();
+
+    let report: DriftReport = app.call(Method::POST, "/stacks/utmdrift/drift", &token, NO_BODY, 200).await;
+    let found = drifted(&report);
+    assert_eq!(
+        found["utm/waf-right/firewall-profile"],
+        vec![(DifferenceType::NotEqual, "wafmode".into(), Some("deny".into()), Some("detect".into()))],
+        "{found:#?}"
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let accepted: ReconcileAccepted = app.call(Method::POST, "/stacks/utmdrift/reconcile", &token, NO_BODY, 202).await;
+    let build = app.wait_build(&token, accepted.build_id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let ran: Vec<i64> = build.steps.iter().filter(|s| s.status == StepStatus::Succeeded).map(|s| s.number).collect();
+    assert_eq!(ran, [8]);
+    let report: DriftReport = app.call(Method::POST, "/stacks/utmdrift/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{:#?}", drifted(&report));
 }

@@ -7,7 +7,9 @@ use crate::SharedApp;
 use axum::http::StatusCode;
 
 use super::ApiJson;
-use crate::contract::{AcceptAnswer, AcceptRequest, CloudFormationTemplate, DriftReport, ErrorBody, ReconcileAccepted};
+use crate::contract::{
+    AcceptAnswer, AcceptRequest, CloudFormationTemplate, DriftReport, ErrorBody, ReconcileAccepted, ReconcilePlan,
+};
 use crate::drift::{self, Deps};
 use crate::web::error::{ApiError, Error};
 use crate::web::session::{Operator, Viewer};
@@ -29,8 +31,18 @@ pub async fn check(
     Operator(user): Operator,
     Path(name): Path<String>,
 ) -> Result<Json<DriftReport>, ApiError> {
-    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let deps = Deps::of(&app);
     Ok(Json(drift::check(deps, &name, &user.username).await.map_err(Error::from)?))
+}
+
+#[utoipa::path(get, path = "/stacks/{name}/reconcile", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "What a reconcile would do, from the last check", body = ReconcilePlan), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// The steps, calls and leftovers of a reconcile, before starting one.
+pub async fn preview(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<ReconcilePlan>, ApiError> {
+    Ok(Json(drift::preview(&app.store, &name).await.map_err(Error::from)?))
 }
 
 #[utoipa::path(post, path = "/stacks/{name}/reconcile", tag = "drift", params(("name" = String, Path, description = "The stack's name")), responses((status = 202, description = "A build putting back what drifted has started", body = ReconcileAccepted), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Not built, nothing to put back, or a build or drill is running", body = ErrorBody), (status = 400, description = "The stack's provider cannot be used", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]

@@ -26,7 +26,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/adopt", post(adopt::adopt))
         .route("/stacks/{name}/health", get(ops::health))
         .route("/stacks/{name}/drift", get(drift::last).post(drift::check))
-        .route("/stacks/{name}/reconcile", post(drift::reconcile))
+        .route("/stacks/{name}/reconcile", get(drift::preview).post(drift::reconcile))
         .route("/stacks/{name}/drift/accept", post(drift::accept))
         .route("/stacks/{name}/export/cloudformation", get(drift::cloudformation))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::waf))

@@ -26,6 +26,8 @@ pub struct Changed {
     pub name: String,
     pub state: &'static str,
     pub lines: Vec<Line>,
+    /// Some of its live values can be taken into the definition.
+    pub acceptable: bool,
 }
 
 #[derive(Template)]
@@ -38,12 +40,17 @@ struct Panel {
     errors: Vec<String>,
     changed: Vec<Changed>,
     checked: usize,
+    /// What a reconcile would do, and what it cannot.
+    calls: Vec<String>,
+    cannot: Vec<String>,
     can_operate: bool,
     /// For the form without JavaScript; htmx sends the page's token as a header.
     csrf: String,
 }
 
 fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
+    let acceptable = drift::acceptable(report);
+    let plan = drift::plan::plan(report);
     let changed = report
         .resources
         .iter()
@@ -66,6 +73,7 @@ fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
                     actual: d.actual.clone().unwrap_or_else(|| "–".into()),
                 })
                 .collect(),
+            acceptable: acceptable.contains(&r.resource),
         })
         .collect();
     Panel {
@@ -80,6 +88,8 @@ fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
         errors: report.errors.clone(),
         changed,
         checked: report.resources.len(),
+        calls: plan.calls,
+        cannot: plan.cannot,
         can_operate,
         csrf: csrf.to_owned(),
     }
@@ -119,11 +129,31 @@ pub async fn check(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let deps = Deps { store: &app.store, providers: &app.providers, bus: &app.bus };
+    let deps = Deps::of(&app);
     let report = drift::check(deps, &name, &user.username).await.map_err(Error::from)?;
     if headers.contains_key("hx-request") {
         let html = panel(&report, user.role >= Role::Operator, &user.csrf).render().map_err(Error::internal)?;
         return Ok(Html(html).into_response());
     }
     Ok(Redirect::to(&format!("/stacks/{name}")).into_response())
+}
+
+/// "Take live values": a new version of the definition with what the
+/// provider has now for one drifted resource, where the definition can say it.
+pub async fn accept(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<AcceptForm>,
+) -> Result<Response, PageError> {
+    let author = user.author(&app.config.outbound);
+    let done =
+        drift::accept(&app.store, author, &name, std::slice::from_ref(&form.resource)).await.map_err(Error::from)?;
+    let to = if done.version.is_some() { "accepted" } else { "unchanged" };
+    Ok(Redirect::to(&format!("/stacks/{name}?done={to}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct AcceptForm {
+    resource: String,
 }

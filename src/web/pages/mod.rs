@@ -43,6 +43,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/audit", get(audit::page))
         .route("/stacks/{name}/drift", post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
+        .route("/stacks/{name}/drift/accept", post(drift::accept))
         .route("/stacks/{name}/cloudformation.yaml", get(drift::cloudformation))
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))

@@ -47,6 +47,9 @@ fn notice_text(done: Option<&str>, name: &str) -> Option<String> {
         "saved" => Some(format!("Saved a new version of {name}.")),
         "unchanged" => Some("Nothing changed, so no new version was made.".into()),
         "deleted" => Some("Stack deleted.".into()),
+        "accepted" => {
+            Some(format!("Took the live values into a new version of {name}: check drift again to see it in sync."))
+        }
         _ => None,
     }
 }
