@@ -64,6 +64,11 @@ status_enum!(
 );
 
 status_enum!(
+    /// What started a drill: the dashboard, the API (and CLI), or a schedule.
+    DrillTrigger { Manual => "manual", Api => "api", Schedule => "schedule" }
+);
+
+status_enum!(
     /// Where a drill stands.
     DrillStatus { Running => "running", Finished => "finished", Halted => "halted", Aborted => "aborted" }
 );
@@ -163,6 +168,7 @@ pub struct DrillSummary {
     pub scenario: String,
     pub status: DrillStatus,
     pub verdict: Option<Verdict>,
+    pub trigger: DrillTrigger,
     pub started_by: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
@@ -336,6 +342,8 @@ pub struct Drill {
     pub scenario: String,
     pub status: DrillStatus,
     pub verdict: Option<Verdict>,
+    /// What started it; `started_by` says who (or which schedule).
+    pub trigger: DrillTrigger,
     pub started_by: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
@@ -727,4 +735,33 @@ pub struct AdoptAnswer {
     pub build_id: Option<i64>,
     /// What adoption does not take over, and what to do about it.
     pub notes: Vec<String>,
+}
+
+/// `GET /safety-lever`: whether drills may run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SafetyLever {
+    pub engaged: bool,
+    /// Why it was engaged (empty when released).
+    pub reason: String,
+    pub changed_by: Option<String>,
+    /// RFC 3339; None when it was never set.
+    pub since: Option<String>,
+}
+
+/// `POST /safety-lever`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetyLeverRequest {
+    pub engaged: bool,
+    /// Required to engage.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /safety-lever`'s answer: the new state and the drills it halted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SafetyLeverChanged {
+    #[serde(flatten)]
+    pub lever: SafetyLever,
+    pub halted_drills: Vec<i64>,
 }

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::contract::{DrillStatus, Verdict};
 
+pub mod lever;
 pub use runner::{DrillError, DrillRequest, halt, start};
 pub use scenario::{Expectation, Scenario};
 

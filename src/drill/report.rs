@@ -291,6 +291,8 @@ pub fn answer(d: &super::Loaded) -> Drill {
         scenario: row.scenario.clone(),
         status: d.status,
         verdict: d.verdict,
+        // The column's CHECK allows these three only.
+        trigger: crate::contract::DrillTrigger::parse(&row.trigger).unwrap_or(crate::contract::DrillTrigger::Api),
         started_by: row.started_by.clone(),
         started_at: row.started_at,
         finished_at: row.finished_at,

@@ -16,11 +16,11 @@ use super::scenario::{Injection, Scenario};
 use super::{Budget, Expectation, MarkKind, PhaseKind, PhaseSpan, RoundInfo, Settings, Timeline};
 use crate::SharedApp;
 use crate::cloud::{Cloud, HealthState};
-use crate::contract::{DrillStatus, Verdict};
+use crate::contract::{DrillStatus, DrillTrigger, Verdict};
 use crate::events::Event;
 use crate::node::{self, NodeError};
 use crate::stack::{self, InstanceRole, LbRole, Provider, StackError};
-use crate::store::{NewAudit, StoreError, now_ms};
+use crate::store::{NewAudit, NewDrill, StoreError, now_ms};
 
 pub use crate::contract::DrillRequest;
 
@@ -53,6 +53,8 @@ pub enum DrillError {
     Drift(#[from] crate::drift::DriftError),
     #[error("{scenario} takes every WAF node of {stack} down and stops the site: type the stack's name to confirm")]
     NeedsConfirmation { scenario: String, stack: String },
+    #[error("the safety lever is engaged (by {actor}: {reason}): no drill runs until it is released")]
+    LeverEngaged { reason: String, actor: String },
     #[error("there is no drill {0}")]
     NoSuchDrill(i64),
     #[error("drill {id} is not running (it is {status})")]
@@ -124,9 +126,15 @@ async fn steady_state(
 }
 
 /// Checks, plans and starts a drill; returns its id. Refusals are audited too.
-pub async fn start(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &str) -> Result<i64, DrillError> {
+pub async fn start(
+    app: &SharedApp,
+    stack_name: &str,
+    req: DrillRequest,
+    actor: &str,
+    trigger: DrillTrigger,
+) -> Result<i64, DrillError> {
     let scenario = req.scenario.clone();
-    let result = prepare(app, stack_name, req, actor).await;
+    let result = prepare(app, stack_name, req, actor, trigger).await;
     let (outcome, detail) = match &result {
         Ok(id) => ("ok", format!("drill {id} ({scenario}) started")),
         Err(e) => ("refused", format!("{scenario}: {e}")),
@@ -138,7 +146,16 @@ pub async fn start(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: 
     result
 }
 
-async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &str) -> Result<i64, DrillError> {
+async fn prepare(
+    app: &SharedApp,
+    stack_name: &str,
+    req: DrillRequest,
+    actor: &str,
+    trigger: DrillTrigger,
+) -> Result<i64, DrillError> {
+    if let Some(lever) = app.store.lever().await?.filter(|l| l.engaged) {
+        return Err(DrillError::LeverEngaged { reason: lever.reason, actor: lever.actor });
+    }
     let scenario = Scenario::builtin(&req.scenario).ok_or_else(|| DrillError::UnknownScenario(req.scenario.clone()))?;
     let rate = setting("rate", req.rate.map(u64::from), u64::from(DEFAULT_RATE), 1..=50)? as u32;
     let baseline_ms = setting("baseline_ms", req.baseline_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
@@ -260,9 +277,10 @@ async fn prepare(app: &SharedApp, stack_name: &str, req: DrillRequest, actor: &s
         target_url: url,
     };
     let settings_json = serde_json::to_string(&settings).map_err(|e| DrillError::Provider(e.to_string()))?;
-    let id = match app.store.create_drill(stack.row.id, &scenario.id, actor, &settings_json).await {
-        Ok(Ok(id)) => id,
-        Ok(Err(id)) => return Err(DrillError::AlreadyRunning { stack: stack_name.to_owned(), id }),
+    let id = match app.store.create_drill(stack.row.id, &scenario.id, actor, trigger.as_str(), &settings_json).await {
+        Ok(NewDrill::Created(id)) => id,
+        Ok(NewDrill::Running(id)) => return Err(DrillError::AlreadyRunning { stack: stack_name.to_owned(), id }),
+        Ok(NewDrill::LeverEngaged { reason, actor }) => return Err(DrillError::LeverEngaged { reason, actor }),
         // Lost a race with another start: the unique index caught it.
         Err(StoreError::Duplicate(_)) => {
             return Err(DrillError::AlreadyRunning { stack: stack_name.to_owned(), id: 0 });

@@ -23,6 +23,20 @@ pub struct DrillRow {
     pub reasons: String,
     /// Free text added after the fact, e.g. a restore carried out at start-up.
     pub note: String,
+    /// `manual` (the dashboard), `api` (the API and CLI) or `schedule`.
+    pub trigger: String,
+}
+
+/// What `create_drill` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewDrill {
+    Created(i64),
+    /// The stack already has this drill running.
+    Running(i64),
+    LeverEngaged {
+        reason: String,
+        actor: String,
+    },
 }
 
 /// One request the prober made.
@@ -52,7 +66,7 @@ pub struct PendingRestoreRow {
 }
 
 const DRILL_SELECT: &str = "SELECT d.id, d.stack_id, s.name AS stack, d.scenario, d.status, d.verdict, d.started_by,
-        d.started_at, d.finished_at, d.settings, d.timeline, d.reasons, d.note
+        d.started_at, d.finished_at, d.settings, d.timeline, d.reasons, d.note, d.trigger
      FROM drills d JOIN stacks s ON s.id = d.stack_id";
 
 /// Rows per INSERT: well below SQLite's 32766 bound parameters (8 per row).
@@ -67,31 +81,43 @@ impl DrillRow {
 impl Store {
     /// Starts a drill record, unless the stack already has one running (then
     /// returns that one's id as the error value).
+    /// Starts a drill record, unless the stack already has one running or
+    /// the safety lever is engaged: checked in the same transaction, so an
+    /// engaging lever and a starting drill cannot pass each other.
     pub async fn create_drill(
         &self,
         stack_id: i64,
         scenario: &str,
         actor: &str,
+        trigger: &str,
         settings: &str,
-    ) -> Result<std::result::Result<i64, i64>> {
+    ) -> Result<NewDrill> {
         let mut tx = self.writer.begin().await?;
+        let lever: Option<(String, String)> =
+            sqlx::query_as("SELECT reason, actor FROM safety_lever WHERE id = 1 AND engaged = 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((reason, actor)) = lever {
+            return Ok(NewDrill::LeverEngaged { reason, actor });
+        }
         let running: Option<i64> =
             sqlx::query_scalar("SELECT id FROM drills WHERE stack_id = ? AND status = 'running' LIMIT 1")
                 .bind(stack_id)
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(id) = running {
-            return Ok(Err(id));
+            return Ok(NewDrill::Running(id));
         }
         let inserted = sqlx::query(
-            "INSERT INTO drills (stack_id, scenario, status, started_by, started_at, settings)
-             VALUES (?, ?, 'running', ?, ?, ?)",
+            "INSERT INTO drills (stack_id, scenario, status, started_by, started_at, settings, trigger)
+             VALUES (?, ?, 'running', ?, ?, ?, ?)",
         )
         .bind(stack_id)
         .bind(scenario)
         .bind(actor)
         .bind(now_ms())
         .bind(settings)
+        .bind(trigger)
         .execute(&mut *tx)
         .await;
         let id = match inserted {
@@ -100,7 +126,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         tx.commit().await?;
-        Ok(Ok(id))
+        Ok(NewDrill::Created(id))
     }
 
     pub async fn set_drill_timeline(&self, id: i64, timeline: &str) -> Result<()> {

@@ -7,6 +7,7 @@ mod drills;
 mod health;
 mod holds;
 mod lab;
+mod practice;
 mod recent;
 mod stacks;
 mod users;
@@ -19,9 +20,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
-pub use drills::{DrillRow, PendingRestoreRow, ProbeRow};
+pub use drills::{DrillRow, NewDrill, PendingRestoreRow, ProbeRow};
 pub use health::{HealthEventRow, NewHealthEvent};
 pub use holds::{HoldRow, NewHold};
+pub use practice::{LeverRow, ScheduleRow, ScheduleRunRow};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, Changed, SessionRow, TokenRow, UserChange, UserRow};
 

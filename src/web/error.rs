@@ -403,6 +403,7 @@ impl From<crate::drill::DrillError> for Error {
             | D::BuildRunning(_)
             | D::NeedsConfirmation { .. }
             | D::Drifted { .. }
+            | D::LeverEngaged { .. }
             | D::NotRunning { .. } => Error::Conflict(e.to_string()),
             D::Drift(d) => d.into(),
             D::NoSuchDrill(_) => Error::NotFound(e.to_string()),

@@ -230,7 +230,10 @@ async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
         "expect":{"kind":"continuity"},"servers":["ha-web-left","ha-web-right"],
         "rounds":[{"nodes":["ha-web-left"],"web":true}],"budget":{"window_ms":2300,"allowed_failures":23},
         "target_url":"http://127.0.0.1:9/"}"#;
-    let id = first.app.store.create_drill(stack_id, "D2", "test", settings).await.unwrap().unwrap();
+    let id = match first.app.store.create_drill(stack_id, "D2", "test", "api", settings).await.unwrap() {
+        hawaf::store::NewDrill::Created(id) => id,
+        other => panic!("{other:?}"),
+    };
     first.app.store.add_pending_restore(Some(id), "crash", "ha-web-left", "stop-httpd").await.unwrap();
     hawaf::node::inject(&first.app, "crash", "ha-web-left", Fault::StopHttpd, Authority::operator(None), "test")
         .await

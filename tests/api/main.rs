@@ -18,5 +18,6 @@ mod helpers;
 mod openapi;
 mod ops;
 mod pages;
+mod practice;
 mod restart;
 mod utm;

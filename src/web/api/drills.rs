@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 
 use super::ApiJson;
 use crate::SharedApp;
-use crate::contract::{Drill, ErrorBody};
-use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, Verdict};
+use crate::contract::{Drill, ErrorBody, SafetyLever, SafetyLeverChanged, SafetyLeverRequest};
+use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, DrillTrigger, Verdict};
 use crate::drill::{self, DrillRequest};
 use crate::stack;
 use crate::web::error::{ApiError, Error};
@@ -18,7 +18,7 @@ pub async fn start(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<DrillRequest>,
 ) -> Result<(StatusCode, Json<DrillAccepted>), ApiError> {
-    let drill_id = drill::start(&app, &name, req, &user.username).await?;
+    let drill_id = drill::start(&app, &name, req, &user.username, crate::contract::DrillTrigger::Api).await?;
     Ok((StatusCode::ACCEPTED, Json(DrillAccepted { drill_id })))
 }
 
@@ -42,6 +42,7 @@ pub async fn list(
                     None => None,
                     Some(v) => Some(Verdict::parse(v).ok_or_else(|| unknown("verdict", v))?),
                 },
+                trigger: DrillTrigger::parse(&d.trigger).ok_or_else(|| unknown("drill trigger", &d.trigger))?,
                 drill_id: d.id,
                 scenario: d.scenario,
                 started_by: d.started_by,
@@ -72,4 +73,21 @@ pub async fn halt(
 ) -> Result<(StatusCode, Json<Drill>), ApiError> {
     drill::halt(&app, id, &user.username).await?;
     Ok((StatusCode::ACCEPTED, Json(drill::load(&app.store, id).await?.answer())))
+}
+
+#[utoipa::path(get, path = "/safety-lever", tag = "drills", responses((status = 200, description = "Whether drills may run", body = SafetyLever), (status = 401, description = "No or unknown token", body = ErrorBody)))]
+/// The safety lever: engaged, it halts every drill and refuses new ones.
+pub async fn lever(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<SafetyLever>, ApiError> {
+    Ok(Json(drill::lever::state(&app.store).await?))
+}
+
+#[utoipa::path(post, path = "/safety-lever", tag = "drills", request_body = SafetyLeverRequest, responses((status = 200, description = "The new state, and the drills it halted", body = SafetyLeverChanged), (status = 422, description = "Engaging without a reason", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Engages (halting every running drill) or releases the safety lever.
+pub async fn set_lever(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    ApiJson(req): ApiJson<SafetyLeverRequest>,
+) -> Result<Json<SafetyLeverChanged>, ApiError> {
+    let (lever, halted_drills) = drill::lever::set(&app, req.engaged, &req.reason, &user.username).await?;
+    Ok(Json(SafetyLeverChanged { lever, halted_drills }))
 }

@@ -37,6 +37,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
         .route("/drills/{id}", get(drills::show))
         .route("/drills/{id}/halt", post(drills::halt))
+        .route("/safety-lever", get(drills::lever).post(drills::set_lever))
         .route("/users", get(accounts::list_users).post(accounts::create_user))
         .route("/users/{name}", patch(accounts::update_user).delete(accounts::delete_user))
         .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))

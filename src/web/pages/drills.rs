@@ -202,7 +202,9 @@ pub async fn start(
     Form(form): Form<StartForm>,
 ) -> Result<Response, PageError> {
     let result = match request(&form) {
-        Ok(req) => drill::start(&app, &name, req, &user.username).await.map_err(Error::from),
+        Ok(req) => drill::start(&app, &name, req, &user.username, crate::contract::DrillTrigger::Manual)
+            .await
+            .map_err(Error::from),
         Err(e) => Err(e),
     };
     match result {

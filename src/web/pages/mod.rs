@@ -8,6 +8,7 @@ pub mod drift;
 pub mod drills;
 mod login;
 pub mod ops;
+mod practice;
 mod stacks;
 
 use axum::Router;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<super::WebState> {
         .route("/drills/{id}/report.json", get(drills::export_json))
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
+        .route("/safety-lever", get(practice::lever).post(practice::set_lever))
         .route("/stacks/{name}/drift", post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
         .route("/stacks/{name}/drift/accept", post(drift::accept))
