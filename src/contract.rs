@@ -338,7 +338,7 @@ pub struct WafSwitch {
 pub struct Drill {
     pub drill_id: i64,
     pub stack: String,
-    /// `D1` … `D4`.
+    /// `D1` … `D5`.
     pub scenario: String,
     pub status: DrillStatus,
     pub verdict: Option<Verdict>,
@@ -443,7 +443,7 @@ pub struct DrillCheck {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrillRequest {
-    /// `D1` … `D4`.
+    /// `D1` … `D5`.
     pub scenario: String,
     /// The stack's name, for a scenario that stops the site (D4).
     #[serde(default)]
@@ -764,4 +764,69 @@ pub struct SafetyLeverChanged {
     #[serde(flatten)]
     pub lever: SafetyLever,
     pub halted_drills: Vec<i64>,
+}
+
+/// A window in which a schedule must not start a drill (UTC). `days` are
+/// `mon` … `sun` (empty: every day); `to` before `from` spans midnight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Blackout {
+    #[serde(default)]
+    pub days: Vec<String>,
+    /// `HH:MM`.
+    pub from: String,
+    /// `HH:MM`.
+    pub to: String,
+}
+
+/// `POST /stacks/{name}/schedules`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// `D1` … `D3`, `D5` (D4 stops the site and is never scheduled).
+    pub scenario: String,
+    /// Five fields (minute hour day-of-month month day-of-week), UTC.
+    pub cron: String,
+    #[serde(default)]
+    pub blackouts: Vec<Blackout>,
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+/// `PATCH /schedules/{id}`: what is given changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulePatch {
+    pub cron: Option<String>,
+    pub blackouts: Option<Vec<Blackout>>,
+    pub suspended: Option<bool>,
+}
+
+/// One slot a schedule reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleRun {
+    pub at: String,
+    /// `started` or `skipped`.
+    pub outcome: String,
+    pub drill_id: Option<i64>,
+    /// Why it skipped (unhealthy, drifted, a drill running, the lever, a blackout).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Schedule {
+    pub id: i64,
+    pub stack: String,
+    pub scenario: String,
+    pub cron: String,
+    /// The cron expression in words.
+    pub description: String,
+    pub blackouts: Vec<Blackout>,
+    pub suspended: bool,
+    /// The next slots (RFC 3339, UTC) outside the blackouts; none while suspended.
+    pub next_runs: Vec<String>,
+    /// The latest slots reached, newest first.
+    pub recent: Vec<ScheduleRun>,
+    pub created_by: String,
+    pub created_at: String,
 }

@@ -62,6 +62,7 @@ impl Application {
         tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
         tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
         tokio::spawn(crate::drift::after_builds(app.clone()));
+        tokio::spawn(crate::drill::schedule::run(app.clone()));
         Ok(Application { listener, app })
     }
 

@@ -85,7 +85,7 @@ pub enum DrillCommand {
     /// Run a drill and follow it to the end: exit 0 on pass, 1 otherwise.
     Run {
         name: String,
-        /// D1 balance, D2 web node down, D3 each WAF node down, D4 both WAFs down.
+        /// D1 balance, D2 web node down, D3 each WAF node down, D4 both WAFs down, D5 AZ evacuation.
         scenario: String,
         /// Confirm a drill that takes every WAF node down (D4).
         #[arg(long)]

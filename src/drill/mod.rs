@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use crate::contract::{DrillStatus, Verdict};
 
 pub mod lever;
+pub mod schedule;
 pub use runner::{DrillError, DrillRequest, halt, start};
 pub use scenario::{Expectation, Scenario};
 

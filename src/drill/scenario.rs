@@ -30,6 +30,10 @@ pub enum Action {
     WebDown,
     /// The UTM's Disable switch (through its REST API, on both providers).
     WafOff,
+    /// Take the node out as losing its availability zone would: on the lab
+    /// a WAF node's WAF is switched off and a web server's httpd stopped;
+    /// on AWS the instance is stopped.
+    ZoneOut,
     /// A specific fault, for custom drills.
     Fault(Fault),
 }
@@ -102,6 +106,9 @@ impl Step {
         match (self.action, provider) {
             (Action::WebDown, Provider::Lab) => Injection::Fault(Fault::StopHttpd),
             (Action::WebDown, Provider::Aws) => Injection::Fault(Fault::StopInstance),
+            (Action::ZoneOut, Provider::Lab) if self.target.is_waf() => Injection::Waf { enabled: false },
+            (Action::ZoneOut, Provider::Lab) => Injection::Fault(Fault::StopHttpd),
+            (Action::ZoneOut, Provider::Aws) => Injection::Fault(Fault::StopInstance),
             (Action::WafOff, _) => Injection::Waf { enabled: false },
             (Action::Fault(f), _) => Injection::Fault(f),
         }
@@ -129,7 +136,7 @@ mod role_key {
     }
 }
 
-pub const BUILTIN: [&str; 4] = ["D1", "D2", "D3", "D4"];
+pub const BUILTIN: [&str; 5] = ["D1", "D2", "D3", "D4", "D5"];
 
 impl Scenario {
     pub fn builtin(id: &str) -> Option<Scenario> {
@@ -167,6 +174,17 @@ impl Scenario {
                     ],
                 }],
             ),
+            "D5" => (
+                "AZ evacuation",
+                "Take availability zone a out of both tiers at once (ha-utm-left and ha-web-left): zone b alone serves.",
+                Expectation::Continuity,
+                vec![Round {
+                    steps: vec![
+                        step(InstanceRole::WafLeft, Action::ZoneOut),
+                        step(InstanceRole::WebLeft, Action::ZoneOut),
+                    ],
+                }],
+            ),
             _ => return None,
         };
         Some(Scenario {
@@ -180,6 +198,21 @@ impl Scenario {
 
     pub fn all_builtin() -> Vec<Scenario> {
         BUILTIN.iter().filter_map(|id| Scenario::builtin(id)).collect()
+    }
+
+    /// The largest share of requests a round's faults break before the load
+    /// balancers notice: the requests that meet a faulty node in either tier
+    /// (one of two WAF nodes: half; one WAF node and one web server: three
+    /// quarters).
+    pub fn failing_share(&self, provider: Provider) -> f64 {
+        let tier_share = |r: &Round, in_tier: fn(InstanceRole) -> bool| {
+            let down = r.steps.iter().filter(|s| in_tier(s.target) && s.injection(provider).takes_down()).count();
+            (down as f64 / 2.0).min(1.0)
+        };
+        self.rounds
+            .iter()
+            .map(|r| 1.0 - (1.0 - tier_share(r, InstanceRole::is_waf)) * (1.0 - tier_share(r, InstanceRole::is_web)))
+            .fold(0.5, f64::max)
     }
 
     /// A round that takes every node of a tier down (both WAF nodes, or
@@ -248,6 +281,18 @@ mod tests {
         let s = Step { target: InstanceRole::WebLeft, action: Action::WebDown };
         assert_eq!(s.injection(Provider::Lab), Injection::Fault(Fault::StopHttpd));
         assert_eq!(s.injection(Provider::Aws), Injection::Fault(Fault::StopInstance));
+    }
+
+    #[test]
+    fn d5_takes_zone_a_out_of_both_tiers_without_confirmation() {
+        let d5 = Scenario::builtin("D5").unwrap();
+        assert!(!d5.needs_confirmation(Provider::Lab));
+        let lab: Vec<Injection> = d5.rounds[0].steps.iter().map(|s| s.injection(Provider::Lab)).collect();
+        assert_eq!(lab, [Injection::Waf { enabled: false }, Injection::Fault(Fault::StopHttpd)]);
+        let aws: Vec<Injection> = d5.rounds[0].steps.iter().map(|s| s.injection(Provider::Aws)).collect();
+        assert_eq!(aws, [Injection::Fault(Fault::StopInstance); 2]);
+        assert_eq!(d5.failing_share(Provider::Lab), 0.75);
+        assert_eq!(Scenario::builtin("D3").unwrap().failing_share(Provider::Lab), 0.5);
     }
 
     #[test]

@@ -353,6 +353,19 @@ impl From<crate::adopt::AdoptError> for Error {
     }
 }
 
+impl From<crate::drill::schedule::ScheduleError> for Error {
+    fn from(e: crate::drill::schedule::ScheduleError) -> Self {
+        use crate::drill::schedule::ScheduleError as S;
+        match e {
+            S::Stack(s) => s.into(),
+            S::Invalid(fields) => Error::Invalid(fields),
+            S::NotFound(_) => Error::NotFound(e.to_string()),
+            S::Corrupt { .. } => Error::internal(e),
+            S::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::drift::DriftError> for Error {
     fn from(e: crate::drift::DriftError) -> Self {
         use crate::drift::DriftError as D;

@@ -103,3 +103,110 @@ async fn the_header_switch_engages_and_releases_the_lever() {
     assert_eq!(res.status(), 303);
     assert!(app.page("/safety-lever").await.contains("Engage"));
 }
+
+#[tokio::test]
+async fn d5_takes_zone_a_out_of_both_tiers_and_zone_b_alone_serves() {
+    let app = spawn_app().await;
+    let token = app.built_stack("evacuated").await;
+    let id = app.start_drill(&token, "evacuated", &fast("D5")).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.verdict, Some(hawaf::contract::Verdict::Pass), "{:#?}", d.checks);
+    assert!(d.restored);
+    let hold = d.phases.iter().find(|p| p.name.starts_with("hold")).expect("a hold phase");
+    assert_eq!(hold.figures.split.get("ha-web-left").copied().unwrap_or(0), 0, "only zone b served: {hold:#?}");
+    assert!(hold.figures.split.get("ha-web-right").copied().unwrap_or(0) > 0);
+}
+
+#[tokio::test]
+async fn schedules_are_validated_whole_and_a_minutely_d1_starts_on_its_own() {
+    use hawaf::contract::Schedule;
+    let app = spawn_app().await;
+    let token = app.built_stack("scheduled").await;
+    for (body, field) in [
+        (json!({"scenario": "D1", "cron": "*/5 * * * * *"}), "cron"),
+        (json!({"scenario": "D1", "cron": "0 0 30 2 *"}), "cron"),
+        (json!({"scenario": "D4", "cron": "0 3 * * *"}), "scenario"),
+        (
+            json!({"scenario": "D1", "cron": "0 3 * * *", "blackouts": [{"days": ["caturday"], "from": "00:00", "to": "06:00"}]}),
+            "blackouts[0].days",
+        ),
+        (
+            json!({"scenario": "D1", "cron": "0 3 * * *", "blackouts": [{"from": "9am", "to": "06:00"}]}),
+            "blackouts[0].from",
+        ),
+    ] {
+        let (status, answer) = app.api_json(Method::POST, "/stacks/scheduled/schedules", &token, Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    let none: Vec<Schedule> = app.call(Method::GET, "/stacks/scheduled/schedules", &token, NO_BODY, 200).await;
+    assert!(none.is_empty(), "nothing half-stored");
+
+    let s: Schedule = app
+        .call(
+            Method::POST,
+            "/stacks/scheduled/schedules",
+            &token,
+            Some(&json!({"scenario": "d1", "cron": "* * * * *"})),
+            201,
+        )
+        .await;
+    assert_eq!((s.scenario.as_str(), s.next_runs.len()), ("D1", 3));
+    // The real loop: within the minute and a tick, a D1 runs, marked as the schedule's.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let drill = loop {
+        let list: Vec<DrillSummary> = app.call(Method::GET, "/stacks/scheduled/drills", &token, NO_BODY, 200).await;
+        if let Some(d) = list.into_iter().find(|d| d.trigger == DrillTrigger::Schedule) {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "no scheduled drill within 90 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(drill.started_by, format!("schedule {}", s.id));
+    app.wait_drill(&token, drill.drill_id).await;
+    let after: Vec<Schedule> = app.call(Method::GET, "/stacks/scheduled/schedules", &token, NO_BODY, 200).await;
+    assert_eq!(after[0].recent[0].outcome, "started");
+    assert_eq!(after[0].recent[0].drill_id, Some(drill.drill_id));
+
+    // Suspended: no next runs. Deleted: gone.
+    let suspended: Schedule =
+        app.call(Method::PATCH, &format!("/schedules/{}", s.id), &token, Some(&json!({"suspended": true})), 200).await;
+    assert!(suspended.suspended && suspended.next_runs.is_empty());
+    let (status, _) = app.api_json(Method::PATCH, "/schedules/999999", &token, Some(json!({"suspended": true}))).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.api_json(Method::DELETE, &format!("/schedules/{}", s.id), &token, None).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn a_slot_under_the_lever_or_missed_while_down_is_skipped_with_the_reason() {
+    use hawaf::contract::Schedule;
+    let app = spawn_app().await;
+    let token = app.built_stack("skipping").await;
+    let s: Schedule = app
+        .call(
+            Method::POST,
+            "/stacks/skipping/schedules",
+            &token,
+            // Yearly: the real loop cannot reach a slot while the test runs.
+            Some(&json!({"scenario": "D1", "cron": "0 0 1 1 *"})),
+            201,
+        )
+        .await;
+    let slot = chrono::DateTime::parse_from_rfc3339(&s.next_runs[0]).unwrap().timestamp_millis();
+    let _: SafetyLeverChanged =
+        app.call(Method::POST, "/safety-lever", &token, Some(&json!({"engaged": true, "reason": "freeze"})), 200).await;
+    hawaf::drill::schedule::tick(&app.app, slot + 1000).await.unwrap();
+    let _: SafetyLeverChanged =
+        app.call(Method::POST, "/safety-lever", &token, Some(&json!({"engaged": false})), 200).await;
+    // The next slot, found three minutes late (the server was down): not run late.
+    let next = chrono::DateTime::parse_from_rfc3339(&s.next_runs[1]).unwrap().timestamp_millis();
+    hawaf::drill::schedule::tick(&app.app, next + 180_000).await.unwrap();
+    let after: Vec<Schedule> = app.call(Method::GET, "/stacks/skipping/schedules", &token, NO_BODY, 200).await;
+    let recent: Vec<(&str, &str)> = after[0].recent.iter().map(|r| (r.outcome.as_str(), r.reason.as_str())).collect();
+    assert_eq!(recent.len(), 2, "{recent:?}");
+    assert!(recent[0].0 == "skipped" && recent[0].1.starts_with("missed"), "{recent:?}");
+    assert!(recent[1].0 == "skipped" && recent[1].1.contains("freeze"), "{recent:?}");
+    let list: Vec<DrillSummary> = app.call(Method::GET, "/stacks/skipping/drills", &token, NO_BODY, 200).await;
+    assert!(list.is_empty(), "nothing ran: {list:#?}");
+}

@@ -4,7 +4,9 @@ use axum::http::StatusCode;
 
 use super::ApiJson;
 use crate::SharedApp;
-use crate::contract::{Drill, ErrorBody, SafetyLever, SafetyLeverChanged, SafetyLeverRequest};
+use crate::contract::{
+    Drill, ErrorBody, SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest,
+};
 use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, DrillTrigger, Verdict};
 use crate::drill::{self, DrillRequest};
 use crate::stack;
@@ -90,4 +92,46 @@ pub async fn set_lever(
 ) -> Result<Json<SafetyLeverChanged>, ApiError> {
     let (lever, halted_drills) = drill::lever::set(&app, req.engaged, &req.reason, &user.username).await?;
     Ok(Json(SafetyLeverChanged { lever, halted_drills }))
+}
+
+#[utoipa::path(get, path = "/stacks/{name}/schedules", tag = "drills", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack's drill schedules, with next runs and latest slots", body = Vec<Schedule>), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody)))]
+pub async fn schedules(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<Schedule>>, ApiError> {
+    Ok(Json(drill::schedule::list(&app.store, &name).await?))
+}
+
+#[utoipa::path(post, path = "/stacks/{name}/schedules", tag = "drills", params(("name" = String, Path, description = "The stack's name")), request_body = ScheduleRequest, responses((status = 201, description = "Created", body = Schedule), (status = 404, description = "No such stack", body = ErrorBody), (status = 422, description = "Invalid scenario, cron or blackout, by field", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// A drill on a schedule: five-field cron (UTC), blackout windows, suspended.
+pub async fn create_schedule(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<ScheduleRequest>,
+) -> Result<(StatusCode, Json<Schedule>), ApiError> {
+    Ok((StatusCode::CREATED, Json(drill::schedule::create(&app.store, &name, req, &user.username).await?)))
+}
+
+#[utoipa::path(patch, path = "/schedules/{id}", tag = "drills", params(("id" = i64, Path, description = "The schedule")), request_body = SchedulePatch, responses((status = 200, description = "Changed", body = Schedule), (status = 404, description = "No such schedule", body = ErrorBody), (status = 422, description = "Invalid cron or blackout", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Changes a schedule's cron, blackouts or suspension; a resumed schedule
+/// counts from now.
+pub async fn update_schedule(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(id): Path<i64>,
+    ApiJson(patch): ApiJson<SchedulePatch>,
+) -> Result<Json<Schedule>, ApiError> {
+    Ok(Json(drill::schedule::update(&app.store, id, patch, &user.username).await?))
+}
+
+#[utoipa::path(delete, path = "/schedules/{id}", tag = "drills", params(("id" = i64, Path, description = "The schedule")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such schedule", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+pub async fn delete_schedule(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    drill::schedule::delete(&app.store, id, &user.username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
