@@ -39,6 +39,67 @@ pub enum Command {
     Fault(FaultArgs),
     /// Failover drills, through a running server's API.
     Drill(DrillArgs),
+    /// Drill schedules, through a running server's API.
+    Schedule(ScheduleArgs),
+    /// The safety lever: stop every drill, or allow them again.
+    Lever(LeverArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: ScheduleCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScheduleCommand {
+    /// A stack's schedules with their next runs and latest slots.
+    List {
+        name: String,
+    },
+    /// Run SCENARIO on NAME at CRON (five fields, UTC), e.g. `0 3 * * mon-fri`.
+    Add {
+        name: String,
+        scenario: String,
+        cron: String,
+        /// A window with no runs, e.g. `sat,sun 00:00-23:59` or `22:00-06:00` (UTC); repeatable.
+        #[arg(long = "blackout")]
+        blackouts: Vec<String>,
+        /// Add it suspended.
+        #[arg(long)]
+        suspended: bool,
+    },
+    Suspend {
+        id: i64,
+    },
+    /// Resume; it counts from now (missed slots are not run).
+    Resume {
+        id: i64,
+    },
+    Delete {
+        id: i64,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LeverArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: LeverCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LeverCommand {
+    /// Whether drills may run.
+    Show,
+    /// Halt every running drill and refuse new ones until released.
+    Engage {
+        reason: String,
+    },
+    Release,
 }
 
 #[derive(Args, Debug)]

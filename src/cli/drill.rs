@@ -5,8 +5,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::client::{Client, NO_BODY};
-use super::{DrillArgs, DrillCommand, Failure};
-use crate::contract::{Drill, DrillAccepted, DrillRequest, DrillStatus, DrillSummary, Verdict};
+use super::{DrillArgs, DrillCommand, Failure, LeverArgs, LeverCommand, ScheduleArgs, ScheduleCommand};
+use crate::contract::{
+    Blackout, Drill, DrillAccepted, DrillRequest, DrillStatus, DrillSummary, SafetyLever, SafetyLeverChanged,
+    SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest, Verdict,
+};
 
 pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
@@ -100,14 +103,15 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
             if json_out {
                 out!("{raw:#}");
             } else {
-                out!("{:<6} {:<9} {:<9} {:<8} BY", "ID", "SCENARIO", "STATUS", "VERDICT");
+                out!("{:<6} {:<9} {:<9} {:<8} {:<9} BY", "ID", "SCENARIO", "STATUS", "VERDICT", "TRIGGER");
                 for d in &list {
                     out!(
-                        "{:<6} {:<9} {:<9} {:<8} {}",
+                        "{:<6} {:<9} {:<9} {:<8} {:<9} {}",
                         d.drill_id,
                         d.scenario,
                         d.status,
                         d.verdict.map_or("-", |v| v.as_str()),
+                        d.trigger,
                         d.started_by
                     );
                 }
@@ -158,4 +162,96 @@ pub(super) fn print_drill(raw: &Value, d: &Drill, json_out: bool) {
     if !d.note.is_empty() {
         out!("note: {}", d.note);
     }
+}
+
+pub(super) async fn schedule(args: ScheduleArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let json_out = args.client.json;
+    let show = |s: &Schedule| {
+        let state = if s.suspended { "suspended" } else { "active" };
+        out!("{:<5} {:<4} {:<16} {:<9} {}", s.id, s.scenario, s.cron, state, s.description);
+        if let Some(next) = s.next_runs.first() {
+            out!("      next {next}");
+        }
+        for b in &s.blackouts {
+            let days = if b.days.is_empty() { "every day".to_owned() } else { b.days.join(",") };
+            out!("      blackout {days} {}-{} UTC", b.from, b.to);
+        }
+        for r in s.recent.iter().take(3) {
+            let what = r.drill_id.map_or(r.reason.clone(), |id| format!("drill {id}"));
+            out!("      {} {} {}", r.at, r.outcome, what);
+        }
+    };
+    let patch = |id: i64, suspended: bool| {
+        let client = &client;
+        async move {
+            let body = SchedulePatch { suspended: Some(suspended), ..Default::default() };
+            client.both::<Schedule>(reqwest::Method::PATCH, &format!("/schedules/{id}"), Some(&body)).await
+        }
+    };
+    match args.command {
+        ScheduleCommand::List { name } => {
+            let (raw, list): (_, Vec<Schedule>) =
+                client.both(reqwest::Method::GET, &format!("/stacks/{name}/schedules"), NO_BODY).await?;
+            if json_out {
+                out!("{raw:#}");
+            } else {
+                out!("{:<5} {:<4} {:<16} {:<9} WHEN", "ID", "RUN", "CRON", "STATE");
+                list.iter().for_each(show);
+            }
+        }
+        ScheduleCommand::Add { name, scenario, cron, blackouts, suspended } => {
+            let blackouts = blackouts
+                .iter()
+                .map(|b| b.parse::<Blackout>().map_err(Failure::input))
+                .collect::<Result<Vec<_>, _>>()?;
+            let body = ScheduleRequest { scenario, cron, blackouts, suspended };
+            let (raw, s): (_, Schedule) =
+                client.both(reqwest::Method::POST, &format!("/stacks/{name}/schedules"), Some(&body)).await?;
+            if json_out { out!("{raw:#}") } else { show(&s) }
+        }
+        ScheduleCommand::Suspend { id } => {
+            let (raw, s) = patch(id, true).await?;
+            if json_out { out!("{raw:#}") } else { show(&s) }
+        }
+        ScheduleCommand::Resume { id } => {
+            let (raw, s) = patch(id, false).await?;
+            if json_out { out!("{raw:#}") } else { show(&s) }
+        }
+        ScheduleCommand::Delete { id } => {
+            client.call(reqwest::Method::DELETE, &format!("/schedules/{id}"), NO_BODY).await?;
+            out!("deleted schedule {id}");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn lever(args: LeverArgs) -> Result<(), Failure> {
+    let client = Client::new(&args.client)?;
+    let (raw, lever): (Value, SafetyLever) = match args.command {
+        LeverCommand::Show => client.both(reqwest::Method::GET, "/safety-lever", NO_BODY).await?,
+        LeverCommand::Engage { reason } => {
+            let body = SafetyLeverRequest { engaged: true, reason };
+            let (raw, changed): (Value, SafetyLeverChanged) =
+                client.both(reqwest::Method::POST, "/safety-lever", Some(&body)).await?;
+            for id in &changed.halted_drills {
+                out!("halted drill {id}");
+            }
+            (raw, changed.lever)
+        }
+        LeverCommand::Release => {
+            let body = SafetyLeverRequest { engaged: false, reason: String::new() };
+            let (raw, changed): (Value, SafetyLeverChanged) =
+                client.both(reqwest::Method::POST, "/safety-lever", Some(&body)).await?;
+            (raw, changed.lever)
+        }
+    };
+    if args.client.json {
+        out!("{raw:#}");
+    } else if lever.engaged {
+        out!("engaged by {}: {}", lever.changed_by.unwrap_or_default(), lever.reason);
+    } else {
+        out!("released: drills may run");
+    }
+    Ok(())
 }

@@ -87,6 +87,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Waf(args) => ops::waf(args).await,
         Command::Fault(args) => ops::fault(args).await,
         Command::Drill(args) => drill::drill(args).await,
+        Command::Schedule(args) => drill::schedule(args).await,
+        Command::Lever(args) => drill::lever(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -166,3 +166,46 @@ async fn the_cli_adopts_a_stack_built_by_hand_after_a_dry_run() {
     assert_eq!(code, 0);
     assert!(out.lines().any(|l| l.starts_with("bycli") && l.contains("built")), "{out}");
 }
+
+#[tokio::test]
+async fn the_cli_manages_schedules_and_the_safety_lever() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    app.create_stack(&token, "timed").await;
+    let client = |args: &[&str]| {
+        let mut c = hawaf();
+        c.args(args).env("HAWAF_URL", &app.base).env("HAWAF_TOKEN", &token);
+        c
+    };
+    let (code, _, err) = run(client(&["schedule", "add", "timed", "D1", "* * * *"])).await;
+    assert_eq!(code, 2, "bad input exits 2");
+    assert!(err.contains("cron: a cron expression has five fields"), "{err}");
+    let (code, _, err) =
+        run(client(&["schedule", "add", "timed", "D1", "0 3 * * *", "--blackout", "sat,sun 0-6"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("blackouts[0].from"), "{err}");
+    let (code, out, err) =
+        run(client(&["schedule", "add", "timed", "D2", "0 3 * * mon-fri", "--blackout", "fri 00:00-23:59"])).await;
+    assert_eq!(code, 0, "{err}");
+    let id: i64 = out.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(out.contains("next ") && out.contains("blackout fri 00:00-23:59"), "{out}");
+    let (code, out, _) = run(client(&["schedule", "suspend", &id.to_string()])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("suspended"), "{out}");
+    let (code, out, _) = run(client(&["schedule", "list", "timed", "--json"])).await;
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["suspended"], true);
+    let (code, out, _) = run(client(&["schedule", "delete", &id.to_string()])).await;
+    assert_eq!(code, 0, "{out}");
+
+    let (code, out, err) = run(client(&["lever", "engage", "change freeze"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("engaged by") && out.contains("change freeze"), "{out}");
+    let (code, out, _) = run(client(&["lever", "show"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("change freeze"));
+    let (code, out, _) = run(client(&["lever", "release"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("released"), "{out}");
+}
