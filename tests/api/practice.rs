@@ -210,3 +210,44 @@ async fn a_slot_under_the_lever_or_missed_while_down_is_skipped_with_the_reason(
     let list: Vec<DrillSummary> = app.call(Method::GET, "/stacks/skipping/drills", &token, NO_BODY, 200).await;
     assert!(list.is_empty(), "nothing ran: {list:#?}");
 }
+
+#[tokio::test]
+async fn the_drills_page_adds_suspends_and_deletes_schedules() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let token = app.token(Role::Operator).await;
+    app.create_stack(&token, "paged").await;
+    let page = app.page("/stacks/paged/drills").await;
+    assert!(page.contains("id=\"schedules\"") && page.contains("Add schedule"), "{page}");
+    assert!(!page.contains("<option>D4</option>"), "D4 cannot be scheduled");
+
+    let res = app
+        .post_form(
+            "/stacks/paged/schedules",
+            &[("scenario", "D3"), ("cron", "0 3 * *"), ("blackouts", "sat,sun 00:00-23:59")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("five fields") && html.contains("value=\"0 3 * *\"") && html.contains("sat,sun 00:00-23:59"),
+        "kept as typed"
+    );
+
+    let res = app
+        .post_form(
+            "/stacks/paged/schedules",
+            &[("scenario", "D3"), ("cron", "0 3 * * mon-fri"), ("blackouts", "fri 00:00-23:59")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = app.page("/stacks/paged/drills").await;
+    assert!(page.contains("0 3 * * mon-fri") && page.contains("not fri 00:00–23:59"), "{page}");
+    let id = app.app.store.all_schedules().await.unwrap()[0].id;
+    let res = app.post_form(&format!("/schedules/{id}/suspend"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(app.page("/stacks/paged/drills").await.contains(">suspended</span>"));
+    let res = app.post_form(&format!("/schedules/{id}/delete"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(app.app.store.all_schedules().await.unwrap().is_empty());
+}

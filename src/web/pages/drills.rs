@@ -40,6 +40,7 @@ pub struct DrillLine {
     pub verdict: String,
     pub started_by: String,
     pub started_at: String,
+    pub trigger: String,
 }
 
 /// The start form as typed, so a refused start shows it again.
@@ -73,6 +74,10 @@ pub struct ListPage {
     form: StartForm,
     problem: Option<String>,
     field_errors: BTreeMap<String, String>,
+    schedules: Vec<crate::contract::Schedule>,
+    /// The add-a-schedule form as typed, and its errors by field.
+    schedule_form: super::practice::ScheduleForm,
+    schedule_errors: BTreeMap<String, String>,
 }
 
 pub struct SettingField {
@@ -115,7 +120,21 @@ async fn list_page(
     form: StartForm,
     problem: Option<Error>,
 ) -> Result<ListPage, PageError> {
+    schedules_page(app, user, name, form, problem, Default::default(), Vec::new()).await
+}
+
+/// The drills page, with the add-a-schedule form as typed and its errors.
+pub(super) async fn schedules_page(
+    app: &SharedApp,
+    user: Principal,
+    name: &str,
+    form: StartForm,
+    problem: Option<Error>,
+    schedule_form: super::practice::ScheduleForm,
+    schedule_errors: Vec<stack::FieldError>,
+) -> Result<ListPage, PageError> {
     let s = stack::load(&app.store, name).await?;
+    let schedules = drill::schedule::list(&app.store, name).await.map_err(Error::from)?;
     let provider = s.definition.provider();
     let drills = app
         .store
@@ -129,6 +148,7 @@ async fn list_page(
             verdict: d.verdict.unwrap_or_else(|| "–".into()),
             started_by: d.started_by,
             started_at: format_ms(d.started_at),
+            trigger: d.trigger,
         })
         .collect();
     let scenarios = Scenario::all_builtin()
@@ -160,6 +180,9 @@ async fn list_page(
         form,
         problem,
         field_errors,
+        schedules,
+        schedule_form,
+        schedule_errors: schedule_errors.into_iter().map(|e| (e.field, e.message)).collect(),
     })
 }
 

@@ -43,6 +43,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/drills/{id}/report.md", get(drills::export_markdown))
         .route("/audit", get(audit::page))
         .route("/safety-lever", get(practice::lever).post(practice::set_lever))
+        .route("/stacks/{name}/schedules", post(practice::add_schedule))
+        .route("/schedules/{id}/{action}", post(practice::change_schedule))
         .route("/stacks/{name}/drift", post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
         .route("/stacks/{name}/drift/accept", post(drift::accept))

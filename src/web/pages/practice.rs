@@ -57,3 +57,71 @@ pub async fn set_lever(
         .unwrap_or_else(|| "/stacks".to_owned());
     Ok(Redirect::to(&back).into_response())
 }
+
+/// The add-a-schedule form as typed. Blackouts are one per line:
+/// `sat,sun 00:00-23:59`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    pub scenario: String,
+    #[serde(default)]
+    pub cron: String,
+    #[serde(default)]
+    pub blackouts: String,
+}
+
+/// Adds a schedule; a refusal shows the drills page again with the form as typed.
+pub async fn add_schedule(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Form(form): Form<ScheduleForm>,
+) -> Result<Response, PageError> {
+    let mut errors = Vec::new();
+    let mut blackouts = Vec::new();
+    for (i, line) in form.blackouts.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        match line.parse::<crate::contract::Blackout>() {
+            Ok(b) => blackouts.push(b),
+            Err(e) => errors.push(crate::stack::FieldError::new(format!("blackouts[{i}]"), e)),
+        }
+    }
+    if errors.is_empty() {
+        let req = crate::contract::ScheduleRequest {
+            scenario: form.scenario.clone(),
+            cron: form.cron.clone(),
+            blackouts,
+            suspended: false,
+        };
+        match drill::schedule::create(&app.store, &name, req, &user.username).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/stacks/{name}/drills#schedules")).into_response()),
+            Err(drill::schedule::ScheduleError::Invalid(fields)) => errors = fields,
+            Err(e) => return Err(Error::from(e).into()),
+        }
+    }
+    let start = super::drills::StartForm { scenario: "D1".into(), ..Default::default() };
+    let page = super::drills::schedules_page(&app, user, &name, start, None, form, errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// Suspend, resume or delete, then back to the drills page.
+pub async fn change_schedule(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    let row = app
+        .store
+        .schedule(id)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::NotFound(format!("there is no schedule {id}")))?;
+    let patch = |suspended| crate::contract::SchedulePatch { suspended: Some(suspended), ..Default::default() };
+    match action.as_str() {
+        "suspend" => drill::schedule::update(&app.store, id, patch(true), &user.username).await.map(|_| ()),
+        "resume" => drill::schedule::update(&app.store, id, patch(false), &user.username).await.map(|_| ()),
+        "delete" => drill::schedule::delete(&app.store, id, &user.username).await,
+        other => return Err(Error::NotFound(format!("there is no schedule action {other}")).into()),
+    }
+    .map_err(Error::from)?;
+    Ok(Redirect::to(&format!("/stacks/{}/drills#schedules", row.stack)).into_response())
+}
