@@ -253,6 +253,11 @@ pub struct StackView {
     /// absent for a stack hawaf built. Its teardown asks for the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_at: Option<String>,
+    /// 0–100, from the latest drill of each scenario (see `resilience`).
+    #[serde(default)]
+    pub resilience_score: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resilience: Option<Resilience>,
 }
 
 /// A message about one field of a definition (warnings and errors alike).
@@ -829,4 +834,24 @@ pub struct Schedule {
     pub recent: Vec<ScheduleRun>,
     pub created_by: String,
     pub created_at: String,
+}
+
+/// A stack's resilience score and what it is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Resilience {
+    /// 0–100.
+    pub score: u8,
+    pub parts: Vec<ResiliencePart>,
+}
+
+/// One scenario's share of the score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResiliencePart {
+    pub scenario: String,
+    pub weight: u32,
+    /// The latest finished drill's verdict; None if it never ran.
+    pub verdict: Option<String>,
+    pub age_days: Option<i64>,
+    /// Percent of its weight it carries now (fading after 30 days).
+    pub credit: u8,
 }

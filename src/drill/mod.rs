@@ -19,6 +19,7 @@ use crate::contract::{DrillStatus, Verdict};
 
 pub mod lever;
 pub mod schedule;
+pub mod score;
 pub use runner::{DrillError, DrillRequest, halt, start};
 pub use scenario::{Expectation, Scenario};
 

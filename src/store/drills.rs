@@ -181,6 +181,29 @@ impl Store {
             .await?)
     }
 
+    /// (scenario, passed, finished_at) of each scenario's latest finished drill.
+    pub async fn latest_results(&self, stack_id: i64) -> Result<Vec<(String, bool, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT scenario, verdict = 'pass', finished_at FROM drills
+             WHERE id IN (SELECT MAX(id) FROM drills WHERE stack_id = ? AND status = 'finished'
+                          AND verdict IS NOT NULL AND finished_at IS NOT NULL GROUP BY scenario)",
+        )
+        .bind(stack_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every stack's latest results, for /metrics: (stack, scenario, passed, finished_at).
+    pub async fn all_latest_results(&self) -> Result<Vec<(String, String, bool, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT s.name, d.scenario, d.verdict = 'pass', d.finished_at FROM drills d JOIN stacks s ON s.id = d.stack_id
+             WHERE d.id IN (SELECT MAX(id) FROM drills WHERE status = 'finished' AND verdict IS NOT NULL
+                            AND finished_at IS NOT NULL GROUP BY stack_id, scenario)",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn running_drills(&self) -> Result<Vec<DrillRow>> {
         Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.status = 'running' ORDER BY d.id"))
             .fetch_all(&self.pool)

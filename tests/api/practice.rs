@@ -115,6 +115,17 @@ async fn d5_takes_zone_a_out_of_both_tiers_and_zone_b_alone_serves() {
     let hold = d.phases.iter().find(|p| p.name.starts_with("hold")).expect("a hold phase");
     assert_eq!(hold.figures.split.get("ha-web-left").copied().unwrap_or(0), 0, "only zone b served: {hold:#?}");
     assert!(hold.figures.split.get("ha-web-right").copied().unwrap_or(0) > 0);
+
+    // The score: a fresh D5 pass carries its weight, 3 of 10.
+    let view = app.stack(&token, "evacuated").await;
+    assert_eq!(view.resilience_score, 30, "{:#?}", view.resilience);
+    let d5 = view.resilience.unwrap().parts.into_iter().find(|p| p.scenario == "D5").unwrap();
+    assert_eq!((d5.verdict.as_deref(), d5.credit), (Some("pass"), 100));
+    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hawaf_resilience_score{stack=\"evacuated\"} 30"), "{metrics}");
+    app.sign_in_admin().await;
+    assert!(app.page("/stacks").await.contains("score-poor\">30<"));
+    assert!(app.page("/stacks/evacuated").await.contains("Resilience score"));
 }
 
 #[tokio::test]

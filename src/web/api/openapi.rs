@@ -70,6 +70,8 @@ use crate::contract;
         contract::SafetyLeverRequest,
         contract::DrillTrigger,
         contract::Blackout,
+        contract::Resilience,
+        contract::ResiliencePart,
         contract::Schedule,
         contract::SchedulePatch,
         contract::ScheduleRequest,

@@ -20,7 +20,12 @@ use crate::clock::rfc3339;
 
 /// The stack as API clients see it: the definition plus what the dashboard
 /// knows about it.
-fn view(app: &SharedApp, s: &Stack) -> StackView {
+async fn view(app: &SharedApp, s: &Stack) -> Result<StackView, Error> {
+    let resilience = crate::drill::score::of(&app.store, s.row.id).await?;
+    Ok(view_with(app, s, resilience))
+}
+
+fn view_with(app: &SharedApp, s: &Stack, resilience: crate::contract::Resilience) -> StackView {
     let mut endpoints = BTreeMap::new();
     // A lab stack's site is reachable from this host; say where.
     if s.is_built() && s.definition.provider() == crate::stack::Provider::Lab {
@@ -46,6 +51,8 @@ fn view(app: &SharedApp, s: &Stack) -> StackView {
         created_at: rfc3339(s.row.created_at),
         updated_at: rfc3339(s.row.updated_at),
         adopted_at: s.row.adopted_at.map(rfc3339),
+        resilience_score: resilience.score,
+        resilience: Some(resilience),
     }
 }
 
@@ -59,7 +66,11 @@ pub(super) fn caller_cidr(ext: &Extensions) -> Ipv4Net {
 #[utoipa::path(get, path = "/stacks", tag = "stacks", responses((status = 200, description = "Every stack", body = Vec<StackView>), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Vec<StackView>>, ApiError> {
     let stacks = stack::list(&app.store).await?;
-    Ok(Json(stacks.iter().map(|s| view(&app, s)).collect()))
+    let mut out = Vec::with_capacity(stacks.len());
+    for s in &stacks {
+        out.push(view(&app, s).await?);
+    }
+    Ok(Json(out))
 }
 
 #[utoipa::path(get, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack", body = StackView), (status = 404, description = "No such stack", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
@@ -68,7 +79,7 @@ pub async fn show(
     Viewer(_): Viewer,
     Path(name): Path<String>,
 ) -> Result<Json<StackView>, ApiError> {
-    Ok(Json(view(&app, &stack::load(&app.store, &name).await?)))
+    Ok(Json(view(&app, &stack::load(&app.store, &name).await?).await?))
 }
 
 #[utoipa::path(post, path = "/stacks", tag = "stacks", request_body = Definition, responses((status = 201, description = "Created", body = StackView), (status = 409, description = "The name is taken", body = ErrorBody), (status = 413, description = "Over 64 KiB", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 422, description = "Invalid definition", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
@@ -81,7 +92,7 @@ pub async fn create(
     let preset = stack::seed_definition(caller_cidr(&ext));
     let draft = Draft::from_json(body, &preset).map_err(Error::Invalid)?;
     let created = stack::create(&app.store, user.author(&app.config.outbound), &draft).await?;
-    let mut response = (StatusCode::CREATED, Json(view(&app, &created))).into_response();
+    let mut response = (StatusCode::CREATED, Json(view(&app, &created).await?)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/stacks/{}", created.row.name)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -105,7 +116,7 @@ pub async fn update(
     let (Updated::NewVersion(saved) | Updated::Unchanged(saved)) =
         stack::update(&app.store, user.author(&app.config.outbound), &name, current.row.current_version, &draft)
             .await?;
-    Ok(Json(view(&app, &saved)).into_response())
+    Ok(Json(view(&app, &saved).await?).into_response())
 }
 
 #[utoipa::path(delete, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "Something is built", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]

@@ -26,6 +26,7 @@ pub struct StackLine {
     pub updated: String,
     pub built: bool,
     pub warnings: usize,
+    pub score: u8,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,10 +60,11 @@ pub async fn list(
     Viewer(user): Viewer,
     Query(q): Query<Notice>,
 ) -> Result<ListPage, PageError> {
-    let stacks = stack::list(&app.store)
-        .await?
-        .into_iter()
-        .map(|s| StackLine {
+    let mut stacks = Vec::new();
+    for s in stack::list(&app.store).await? {
+        let score = crate::drill::score::of(&app.store, s.row.id).await.map_err(Error::from)?.score;
+        stacks.push(StackLine {
+            score,
             provider: s.definition.provider().as_str().to_owned(),
             region: s.definition.region().as_str().to_owned(),
             vpc: s.definition.vpc_cidr().to_string(),
@@ -71,8 +73,8 @@ pub async fn list(
             built: s.is_built(),
             warnings: s.definition.warnings().len(),
             name: s.row.name,
-        })
-        .collect();
+        });
+    }
     Ok(ListPage {
         layout: Layout::new("Stacks", "stacks", Some(user)),
         stacks,
@@ -463,6 +465,7 @@ pub struct ShowPage {
     live_resources: i64,
     /// When it was taken over from a build made by hand (UTC, to the minute).
     adopted_at: Option<String>,
+    resilience: crate::contract::Resilience,
     notice: Option<String>,
     problem: Option<String>,
     confirm_value: String,
@@ -610,6 +613,7 @@ async fn show_page(
         versions,
         built: s.is_built(),
         live_resources: s.row.live_resources,
+        resilience: crate::drill::score::of(&app.store, s.row.id).await.map_err(Error::from)?,
         adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
         notice,
         problem,
