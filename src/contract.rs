@@ -855,3 +855,41 @@ pub struct ResiliencePart {
     /// Percent of its weight it carries now (fading after 30 days).
     pub credit: u8,
 }
+
+/// `POST /webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// http(s); never a link-local or metadata address.
+    pub url: String,
+    /// 16–256 characters; signs every body (`X-Hawaf-Signature`). Never shown again.
+    pub secret: String,
+    /// Event names, or `*` for all: drill.started, drill.phase, drill.deviated,
+    /// drill.finished, drill.halted, stack.health_changed, stack.drifted, safety_lever.changed.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    pub events: Vec<String>,
+    pub created_by: String,
+    pub created_at: String,
+    /// The latest deliveries, newest first.
+    pub deliveries: Vec<WebhookDelivery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub event: String,
+    /// `pending` (retried with back-off for 24 h), `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    /// The receiver's last status code.
+    pub last_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}

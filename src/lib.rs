@@ -26,6 +26,7 @@ pub mod store;
 pub mod telemetry;
 pub mod waf;
 pub mod web;
+pub mod webhook;
 
 use std::sync::Arc;
 

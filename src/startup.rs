@@ -63,6 +63,8 @@ impl Application {
         tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
         tokio::spawn(crate::drift::after_builds(app.clone()));
         tokio::spawn(crate::drill::schedule::run(app.clone()));
+        tokio::spawn(crate::webhook::deliver(app.clone()));
+        tokio::spawn(crate::webhook::health_events(app.clone()));
         Ok(Application { listener, app })
     }
 

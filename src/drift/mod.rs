@@ -261,6 +261,14 @@ pub async fn check(deps: Deps<'_>, name: &str, actor: &str) -> Result<DriftRepor
             DriftStatus::Unknown => format!("unknown: {}", report.errors.join("; ")),
             DriftStatus::InSync => "in sync".to_owned(),
         };
+        if report.status == DriftStatus::Drifted {
+            crate::webhook::emit_later(
+                deps.store,
+                "stack.drifted",
+                serde_json::json!({"stack": name, "differences": summary(&report)}),
+                format!("{name} has drifted from its definition: {}", summary(&report)),
+            );
+        }
         let entry = NewAudit { actor, action: "stack.drift", target: name, outcome: "ok", detail };
         deps.store.audit(entry).await?;
     }

@@ -63,6 +63,17 @@ pub async fn set(
         ),
         (false, _) => "released".to_owned(),
     };
+    let text = if engaged {
+        format!("Safety lever engaged by {actor}: {reason}")
+    } else {
+        format!("Safety lever released by {actor}")
+    };
+    crate::webhook::emit_later(
+        &app.store,
+        "safety_lever.changed",
+        serde_json::json!({"engaged": engaged, "reason": reason, "changed_by": actor, "halted_drills": halted}),
+        text,
+    );
     let action = if engaged { "safety_lever.engage" } else { "safety_lever.release" };
     let entry = NewAudit { actor, action, target: "safety-lever", outcome: "ok", detail };
     if let Err(e) = app.store.audit(entry).await {

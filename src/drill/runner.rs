@@ -290,6 +290,12 @@ async fn prepare(
         }
         Err(e) => return Err(e.into()),
     };
+    crate::webhook::emit_later(
+        &app.store,
+        "drill.started",
+        json!({"stack": stack_name, "drill_id": id, "scenario": scenario.id, "trigger": trigger.as_str(), "started_by": actor}),
+        format!("Drill #{id} ({} {}) started on {stack_name} by {actor}", scenario.id, scenario.title),
+    );
     let halt = app.drills.register(id);
     let (phase_tx, _) = watch::channel(0usize);
     let run = Run {
@@ -375,6 +381,12 @@ impl Run {
 
     async fn begin_phase(&mut self, name: String, kind: PhaseKind, round: Option<usize>) {
         self.close_phase();
+        crate::webhook::emit_later(
+            &self.app.store,
+            "drill.phase",
+            json!({"stack": self.stack, "drill_id": self.id, "scenario": self.scenario, "phase": name}),
+            format!("Drill #{} ({}) on {}: {name}", self.id, self.scenario, self.stack),
+        );
         self.timeline.phases.push(PhaseSpan { name, kind, round, start: now_ms(), end: None });
         // The prober tags each probe with the phase it was sent in.
         let _ = self.phase_tx.send(self.timeline.phases.len() - 1);
@@ -560,6 +572,12 @@ impl Run {
                 (DrillStatus::Halted, None, vec![Check { ok: false, text: "halted before the end: not judged".into() }])
             }
             Err(Stop::Failed(why)) => {
+                crate::webhook::emit_later(
+                    &self.app.store,
+                    "drill.deviated",
+                    json!({"stack": self.stack, "drill_id": self.id, "scenario": self.scenario, "reason": why}),
+                    format!("Drill #{} ({}) on {} stopped: {why}", self.id, self.scenario, self.stack),
+                );
                 let (_, mut checks) = report::verdict(&self.settings, &figures);
                 checks.insert(0, Check { ok: false, text: why });
                 (DrillStatus::Aborted, Some(false), checks)
@@ -587,6 +605,23 @@ impl Run {
             .store
             .audit(NewAudit { actor: &self.actor, action: "drill.finish", target: &self.stack, outcome, detail })
             .await?;
+        let event = if status == DrillStatus::Halted { "drill.halted" } else { "drill.finished" };
+        crate::webhook::emit_later(
+            &self.app.store,
+            event,
+            json!({
+                "stack": self.stack, "drill_id": self.id, "scenario": self.scenario, "status": status.as_str(),
+                "verdict": verdict.map(Verdict::as_str), "availability": figures.total.availability,
+                "mttd_ms": figures.mttd_ms, "mttr_ms": figures.mttr_ms, "restored": restored,
+            }),
+            format!(
+                "Drill #{} ({}) on {}: {status}, verdict {}",
+                self.id,
+                self.scenario,
+                self.stack,
+                verdict.map_or("none", Verdict::as_str)
+            ),
+        );
         self.app.bus.publish(Event::DrillFinished { stack: self.stack.clone(), drill_id: self.id });
         Ok(())
     }

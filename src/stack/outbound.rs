@@ -17,10 +17,12 @@ pub struct Outbound {
 }
 
 /// Names that reach a cloud's instance metadata service.
-const METADATA_NAMES: &[&str] =
+pub const METADATA_NAMES: &[&str] =
     &["metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal", "metadata.azure.com"];
 
-fn never(ip: IpAddr) -> bool {
+/// Addresses no outbound call of the server may reach: link-local (the
+/// cloud metadata service), unspecified, broadcast, multicast.
+pub fn never(ip: IpAddr) -> bool {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,

@@ -11,6 +11,7 @@ mod practice;
 mod recent;
 mod stacks;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use holds::{HoldRow, NewHold};
 pub use practice::{LeverRow, ScheduleRow, ScheduleRunRow};
 pub use stacks::{StackRow, StackVersionRow, VersionOutcome};
 pub use users::{ApiTokenRow, Changed, SessionRow, TokenRow, UserChange, UserRow};
+pub use webhooks::{DeliveryRow, WebhookRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

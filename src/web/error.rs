@@ -366,6 +366,18 @@ impl From<crate::drill::schedule::ScheduleError> for Error {
     }
 }
 
+impl From<crate::webhook::WebhookError> for Error {
+    fn from(e: crate::webhook::WebhookError) -> Self {
+        use crate::webhook::WebhookError as W;
+        match e {
+            W::Invalid(fields) => Error::Invalid(fields),
+            W::NotFound(_) => Error::NotFound(e.to_string()),
+            W::Corrupt { .. } => Error::internal(e),
+            W::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::drift::DriftError> for Error {
     fn from(e: crate::drift::DriftError) -> Self {
         use crate::drift::DriftError as D;

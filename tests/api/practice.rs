@@ -262,3 +262,141 @@ async fn the_drills_page_adds_suspends_and_deletes_schedules() {
     assert_eq!(res.status(), 303);
     assert!(app.app.store.all_schedules().await.unwrap().is_empty());
 }
+
+/// A receiver on 127.0.0.1 that keeps what it was sent and answers `code`.
+async fn receiver(code: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
+    use axum::routing::post;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push((headers, body));
+                axum::http::StatusCode::from_u16(code).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test]
+async fn webhooks_receive_signed_drill_events_and_bad_ones_are_refused() {
+    use hawaf::contract::Webhook;
+    let app = spawn_app().await;
+    let token = app.built_stack("hooked").await;
+    let admin = app.token(Role::Admin).await;
+    let (url, got) = receiver(200).await;
+    let secret = "a-long-enough-shared-secret";
+    for (body, field) in [
+        (json!({"url": "ftp://127.0.0.1/x", "secret": secret, "events": ["*"]}), "url"),
+        (json!({"url": "http://169.254.169.254/latest/", "secret": secret, "events": ["*"]}), "url"),
+        (json!({"url": url, "secret": "short", "events": ["*"]}), "secret"),
+        (json!({"url": url, "secret": secret, "events": ["drill.exploded"]}), "events[0]"),
+    ] {
+        let (status, answer) = app.api_json(Method::POST, "/webhooks", &admin, Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    let (status, _) = app
+        .api_json(Method::POST, "/webhooks", &token, Some(json!({"url": url, "secret": secret, "events": ["*"]})))
+        .await;
+    assert_eq!(status, 403, "admins only");
+    let hook: Webhook = app
+        .call(
+            Method::POST,
+            "/webhooks",
+            &admin,
+            Some(&json!({"url": url, "secret": secret, "events": ["drill.started", "drill.finished"]})),
+            201,
+        )
+        .await;
+    assert!(hook.deliveries.is_empty());
+
+    let id = app.start_drill(&token, "hooked", &fast("D1")).await;
+    app.wait_drill(&token, id).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while got.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "two events delivered: {:?}", got.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = got.lock().unwrap().clone();
+    let events: Vec<String> = got.iter().map(|(h, _)| h["x-hawaf-event"].to_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["drill.started", "drill.finished"], "only what was asked for, in order");
+    for (headers, body) in &got {
+        assert_eq!(headers["x-hawaf-signature"].to_str().unwrap(), hawaf::webhook::signature(secret, body.as_bytes()));
+        assert!(headers.contains_key("x-hawaf-timestamp") && headers.contains_key("x-hawaf-delivery"));
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!((v["stack"].as_str(), v["drill_id"].as_i64()), (Some("hooked"), Some(id)), "{v}");
+        assert!(v["text"].as_str().unwrap().contains(&format!("Drill #{id}")), "Slack's line: {v}");
+    }
+    let finished: serde_json::Value = serde_json::from_str(&got[1].1).unwrap();
+    assert_eq!(finished["verdict"], "pass", "{finished}");
+    let list: Vec<Webhook> = app.call(Method::GET, "/webhooks", &admin, NO_BODY, 200).await;
+    assert!(list[0].deliveries.iter().all(|d| d.status == "delivered" && d.last_code == Some(200)), "{list:#?}");
+    let (status, _) = app.api_json(Method::DELETE, &format!("/webhooks/{}", hook.id), &admin, None).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn a_failing_receiver_never_slows_a_drill_and_its_delivery_waits_to_be_retried() {
+    use hawaf::contract::Webhook;
+    let app = spawn_app().await;
+    let token = app.built_stack("unheard").await;
+    let admin = app.token(Role::Admin).await;
+    let (url, got) = receiver(503).await;
+    let _: Webhook = app
+        .call(
+            Method::POST,
+            "/webhooks",
+            &admin,
+            Some(&json!({"url": url, "secret": "another-shared-secret", "events": ["*"]})),
+            201,
+        )
+        .await;
+    let _: SafetyLeverChanged =
+        app.call(Method::POST, "/safety-lever", &token, Some(&json!({"engaged": true, "reason": "test"})), 200).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list: Vec<Webhook> = app.call(Method::GET, "/webhooks", &admin, NO_BODY, 200).await;
+        if let Some(d) = list[0].deliveries.iter().find(|d| d.event == "safety_lever.changed" && d.attempts > 0) {
+            assert_eq!((d.status.as_str(), d.last_code), ("pending", Some(503)), "{d:#?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{list:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.lock().unwrap().len(), 1, "one attempt so far: the next waits its back-off");
+}
+
+#[tokio::test]
+async fn the_webhooks_page_adds_shows_and_deletes_for_admins() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let (url, _) = receiver(200).await;
+    let page = app.page("/webhooks").await;
+    assert!(page.contains("Add a webhook") && page.contains("safety_lever.changed"), "{page}");
+    let res =
+        app.post_form("/webhooks", &[("url", "ftp://127.0.0.1/"), ("secret", "x"), ("events", "drill.started")]).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("url: only http and https") && html.contains("value=\"ftp://127.0.0.1/\""), "{html}");
+    let res = app
+        .post_form("/webhooks", &[("url", &url), ("secret", "sixteen-chars-min!"), ("events", "safety_lever.changed")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app.post_form("/safety-lever", &[("engaged", "true"), ("reason", "page test")]).await;
+    assert_eq!(res.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app.page("/webhooks").await.contains("status-delivered") {
+        assert!(Instant::now() < deadline, "the delivery shows as delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = app.app.store.webhooks().await.unwrap()[0].id;
+    assert_eq!(app.post_form(&format!("/webhooks/{id}/delete"), &[]).await.status(), 303);
+    assert!(app.app.store.webhooks().await.unwrap().is_empty());
+}

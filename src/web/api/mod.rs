@@ -9,6 +9,7 @@ mod json;
 mod openapi;
 mod ops;
 mod stacks;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post};
@@ -44,4 +45,6 @@ pub fn routes() -> Router<super::WebState> {
         .route("/users/{name}", patch(accounts::update_user).delete(accounts::delete_user))
         .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))
         .route("/tokens/{id}", delete(accounts::revoke_token))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", delete(webhooks::delete))
 }

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::{accounts, adopt, builds, drift, drills, ops, stacks};
+use super::{accounts, adopt, builds, drift, drills, ops, stacks, webhooks};
 use crate::contract;
 
 #[derive(OpenApi)]
@@ -55,6 +55,9 @@ use crate::contract;
         accounts::list_tokens,
         accounts::create_token,
         accounts::revoke_token,
+        webhooks::list,
+        webhooks::create,
+        webhooks::delete,
     ),
     components(schemas(
         contract::AccessRequest,
@@ -70,6 +73,9 @@ use crate::contract;
         contract::SafetyLeverRequest,
         contract::DrillTrigger,
         contract::Blackout,
+        contract::Webhook,
+        contract::WebhookDelivery,
+        contract::WebhookRequest,
         contract::Resilience,
         contract::ResiliencePart,
         contract::Schedule,
@@ -132,6 +138,7 @@ use crate::contract;
     )),
     tags(
         (name = "stacks", description = "Define stacks: versioned, validated definitions"),
+        (name = "webhooks", description = "Lifecycle events, signed, to other systems"),
         (name = "builds", description = "The eight-step wizard: apply, destroy, resume"),
         (name = "operations", description = "Health of both tiers, the WAF switch, faults, node access"),
         (name = "drills", description = "Failover drills D1-D4"),

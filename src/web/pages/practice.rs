@@ -125,3 +125,71 @@ pub async fn change_schedule(
     .map_err(Error::from)?;
     Ok(Redirect::to(&format!("/stacks/{}/drills#schedules", row.stack)).into_response())
 }
+
+#[derive(Template, askama_web::WebTemplate)]
+#[template(path = "webhooks.html")]
+pub struct WebhooksPage {
+    layout: crate::web::Layout,
+    hooks: Vec<crate::contract::Webhook>,
+    events: Vec<String>,
+    form: WebhookForm,
+    problem: Option<String>,
+}
+
+/// The add-a-webhook form as typed (the secret is never sent back).
+#[derive(Debug, Default)]
+pub struct WebhookForm {
+    url: String,
+    events: Vec<String>,
+}
+
+async fn webhooks_page(
+    app: &SharedApp,
+    user: crate::web::session::Principal,
+    form: WebhookForm,
+    problem: Option<String>,
+) -> Result<WebhooksPage, PageError> {
+    Ok(WebhooksPage {
+        layout: crate::web::Layout::new("Webhooks", "webhooks", Some(user)),
+        hooks: crate::webhook::list(&app.store).await.map_err(Error::from)?,
+        events: crate::webhook::EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+        form,
+        problem,
+    })
+}
+
+pub async fn webhooks(
+    State(app): State<SharedApp>,
+    crate::web::session::Admin(user): crate::web::session::Admin,
+) -> Result<WebhooksPage, PageError> {
+    webhooks_page(&app, user, WebhookForm::default(), None).await
+}
+
+/// Repeated `events` fields: a form sends one per ticked box.
+pub async fn add_webhook(
+    State(app): State<SharedApp>,
+    crate::web::session::Admin(user): crate::web::session::Admin,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let value = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let events: Vec<String> = pairs.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.clone()).collect();
+    let req = crate::contract::WebhookRequest { url: value("url"), secret: value("secret"), events: events.clone() };
+    match crate::webhook::create(&app, req, &user.username).await {
+        Ok(_) => Ok(Redirect::to("/webhooks").into_response()),
+        Err(crate::webhook::WebhookError::Invalid(fields)) => {
+            let problem = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+            let page = webhooks_page(&app, user, WebhookForm { url: value("url"), events }, Some(problem)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(Error::from(e).into()),
+    }
+}
+
+pub async fn delete_webhook(
+    State(app): State<SharedApp>,
+    crate::web::session::Admin(user): crate::web::session::Admin,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, PageError> {
+    crate::webhook::delete(&app.store, id, &user.username).await.map_err(Error::from)?;
+    Ok(Redirect::to("/webhooks").into_response())
+}

@@ -1,0 +1,142 @@
+//! Webhooks and their deliveries.
+
+use super::{Result, Store, now_ms};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    pub secret_enc: String,
+    /// JSON array of event names.
+    pub events: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event: String,
+    pub body: String,
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub last_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<i64>,
+}
+
+const DELIVERY_SELECT: &str = "SELECT id, webhook_id, event, body, created_at, status, attempts, next_at, last_code,
+        last_error, finished_at FROM webhook_deliveries";
+
+impl Store {
+    pub async fn create_webhook(&self, url: &str, secret_enc: &str, events: &str, actor: &str) -> Result<i64> {
+        Ok(sqlx::query("INSERT INTO webhooks (url, secret_enc, events, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(url)
+            .bind(secret_enc)
+            .bind(events)
+            .bind(actor)
+            .bind(now_ms())
+            .execute(&self.writer)
+            .await?
+            .last_insert_rowid())
+    }
+
+    pub async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
+        Ok(sqlx::query_as("SELECT id, url, secret_enc, events, created_by, created_at FROM webhooks ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn webhook(&self, id: i64) -> Result<Option<WebhookRow>> {
+        Ok(sqlx::query_as("SELECT id, url, secret_enc, events, created_by, created_at FROM webhooks WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn delete_webhook(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(id).execute(&self.writer).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues one delivery per matching webhook, in one transaction.
+    pub async fn queue_deliveries(&self, hooks: &[i64], event: &str, body: &str) -> Result<()> {
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut tx = self.writer.begin().await?;
+        for id in hooks {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (webhook_id, event, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(event)
+            .bind(body)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes up to `limit` due deliveries and leases them until `lease_until`,
+    /// so the next poll (or another replica) does not send them again meanwhile.
+    pub async fn lease_due_deliveries(&self, limit: i64, lease_until: i64) -> Result<Vec<DeliveryRow>> {
+        let mut tx = self.writer.begin().await?;
+        let due: Vec<DeliveryRow> = sqlx::query_as(&format!(
+            "{DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?"
+        ))
+        .bind(now_ms())
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for d in &due {
+            sqlx::query("UPDATE webhook_deliveries SET next_at = ? WHERE id = ?")
+                .bind(lease_until)
+                .bind(d.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// Records one attempt: delivered, retried at `retry_at`, or given up.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        code: Option<u16>,
+        error: Option<&str>,
+        outcome: &str,
+        retry_at: i64,
+    ) -> Result<()> {
+        let finished = (outcome != "pending").then(now_ms);
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_code = ?, last_error = ?, status = ?,
+                next_at = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(code.map(i64::from))
+        .bind(error)
+        .bind(outcome)
+        .bind(retry_at)
+        .bind(finished)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn deliveries_of(&self, webhook_id: i64, limit: i64) -> Result<Vec<DeliveryRow>> {
+        Ok(sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE webhook_id = ? ORDER BY id DESC LIMIT ?"))
+            .bind(webhook_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
