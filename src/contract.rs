@@ -366,6 +366,12 @@ pub struct Drill {
     pub settings: DrillSettings,
     /// The verdict's lines.
     pub checks: Vec<DrillCheck>,
+    /// The stack's policy as the drill ran under it, target by target.
+    #[serde(default)]
+    pub policy: Vec<PolicyResult>,
+    /// Against the previous finished run of the same scenario on the stack.
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
     /// Added after the fact (e.g. a restore carried out at start-up); empty if none.
     pub note: String,
     /// No restore of this drill is pending.
@@ -892,4 +898,39 @@ pub struct WebhookDelivery {
     pub last_error: Option<String>,
     pub created_at: String,
     pub finished_at: Option<String>,
+}
+
+/// `GET/PUT /stacks/{name}/policy`: what every drill on the stack is judged
+/// against. An absent target is not checked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Percent of requests answered in every phase but the fault's own
+    /// detection window (which the failure budget covers).
+    pub availability_floor: Option<f64>,
+    pub max_mttd_ms: Option<i64>,
+    pub max_mttr_ms: Option<i64>,
+    /// Over the whole drill.
+    pub max_p99_ms: Option<f64>,
+}
+
+/// One policy target as a drill met it or not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyResult {
+    pub target: String,
+    pub limit: String,
+    pub actual: String,
+    pub met: bool,
+}
+
+/// A drill against the previous finished run of the same scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Comparison {
+    pub previous_drill_id: i64,
+    pub previous_mttr_ms: Option<i64>,
+    pub mttr_ms: Option<i64>,
+    pub previous_failed: u64,
+    pub failed: u64,
+    /// MTTR or failed requests grew by more than 20%.
+    pub regression: bool,
 }

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use crate::contract::{DrillStatus, Verdict};
 
 pub mod lever;
+pub mod policy;
 pub mod schedule;
 pub mod score;
 pub use runner::{DrillError, DrillRequest, halt, start};
@@ -141,6 +142,9 @@ pub struct Settings {
     pub rounds: Vec<RoundInfo>,
     pub budget: Budget,
     pub target_url: String,
+    /// The stack's resilience policy when the drill started.
+    #[serde(default)]
+    pub policy: Option<crate::contract::Policy>,
 }
 
 /// Running drills, so Halt reaches them.
@@ -184,6 +188,8 @@ pub struct Loaded {
     pub figures: report::Figures,
     /// No restore of this drill is pending.
     pub restored: bool,
+    /// The previous finished run of the same scenario: (id, MTTR, failed requests).
+    pub previous: Option<(i64, Option<i64>, u64)>,
 }
 
 pub async fn load(store: &crate::store::Store, id: i64) -> Result<Loaded, DrillError> {
@@ -200,7 +206,8 @@ pub async fn load(store: &crate::store::Store, id: i64) -> Result<Loaded, DrillE
     let probes = store.drill_probes(id).await?;
     let restored = store.pending_restores(Some(id)).await?.is_empty();
     let figures = report::figures(&settings, &timeline, &probes);
-    Ok(Loaded { row, status, verdict, settings, timeline, probes, figures, restored })
+    let previous = policy::previous(store, &row).await?;
+    Ok(Loaded { row, status, verdict, settings, timeline, probes, figures, restored, previous })
 }
 
 impl Loaded {

@@ -45,6 +45,10 @@ impl ProbeLog {
         self.probes.iter().filter(|p| p.at >= at && p.error.is_some()).count() as u64
     }
 
+    pub fn requests_since(&self, at: i64) -> u64 {
+        self.probes.iter().filter(|p| p.at >= at).count() as u64
+    }
+
     /// Whether a good answer sent at or after `at` came from `server`
     /// (any server when `None`).
     pub fn served_since(&self, at: i64, server: Option<&str>) -> bool {

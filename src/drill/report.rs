@@ -265,6 +265,9 @@ pub fn verdict(settings: &Settings, f: &Figures) -> (bool, Vec<Check>) {
             verify(&mut checks);
         }
     }
+    for p in super::policy::results(settings, f) {
+        checks.push(check(p.met, format!("policy: {} {} (target {})", p.target, p.actual, p.limit)));
+    }
     (checks.iter().all(|c| c.ok), checks)
 }
 
@@ -342,6 +345,8 @@ pub fn answer(d: &super::Loaded) -> Drill {
             target_url: settings.target_url.clone(),
         },
         checks: d.checks().into_iter().map(|(ok, text)| DrillCheck { ok, text }).collect(),
+        policy: super::policy::results(settings, f),
+        comparison: super::policy::compare(d.previous, f),
         note: row.note.clone(),
         restored: d.restored,
     }
@@ -364,6 +369,7 @@ mod tests {
             rounds,
             budget: Budget { window_ms: 2300, allowed_failures: 5 },
             target_url: "http://127.0.0.1:1/".into(),
+            policy: None,
         }
     }
 

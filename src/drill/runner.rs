@@ -278,6 +278,7 @@ async fn prepare(
             .collect(),
         budget,
         target_url: url,
+        policy: super::policy::of(&app.store, stack.row.id).await?,
     };
     let settings_json = serde_json::to_string(&settings).map_err(|e| DrillError::Provider(e.to_string()))?;
     let id = match app.store.create_drill(stack.row.id, &scenario.id, actor, trigger.as_str(), &settings_json).await {
@@ -413,8 +414,12 @@ impl Run {
         if self.settings.expect != Expectation::Continuity {
             return Ok(());
         }
-        let failed = prober.log().failures_since(since);
-        let allowed = self.settings.budget.allowed_failures;
+        let (failed, requests) = {
+            let log = prober.log();
+            (log.failures_since(since), log.requests_since(since))
+        };
+        // A policy's floor lets that share of requests fail beyond the budget.
+        let allowed = self.settings.budget.allowed_failures + super::policy::floor_slack(&self.settings, requests);
         if failed > allowed {
             return Err(Stop::Failed(format!(
                 "stop condition: {failed} failed requests since the fault, more than the {allowed} the detection window allows"

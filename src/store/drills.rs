@@ -204,6 +204,19 @@ impl Store {
         .await?)
     }
 
+    /// The latest finished drill of `scenario` on the stack before `before_id`.
+    pub async fn previous_drill(&self, stack_id: i64, scenario: &str, before_id: i64) -> Result<Option<DrillRow>> {
+        Ok(sqlx::query_as(&format!(
+            "{DRILL_SELECT} WHERE d.stack_id = ? AND d.scenario = ? AND d.id < ? AND d.status = 'finished'
+             ORDER BY d.id DESC LIMIT 1"
+        ))
+        .bind(stack_id)
+        .bind(scenario)
+        .bind(before_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn running_drills(&self) -> Result<Vec<DrillRow>> {
         Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.status = 'running' ORDER BY d.id"))
             .fetch_all(&self.pool)

@@ -40,6 +40,28 @@ const SCHEDULE_SELECT: &str = "SELECT c.id, c.stack_id, s.name AS stack, c.scena
      FROM schedules c JOIN stacks s ON s.id = c.stack_id";
 
 impl Store {
+    pub async fn policy(&self, stack_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT policy FROM resilience_policies WHERE stack_id = ?")
+            .bind(stack_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn set_policy(&self, stack_id: i64, policy: &str, actor: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO resilience_policies (stack_id, policy, updated_by, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (stack_id) DO UPDATE SET policy = excluded.policy, updated_by = excluded.updated_by,
+                updated_at = excluded.updated_at",
+        )
+        .bind(stack_id)
+        .bind(policy)
+        .bind(actor)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// The lever as last set (released when never set).
     pub async fn lever(&self) -> Result<Option<LeverRow>> {
         Ok(sqlx::query_as("SELECT engaged, reason, actor, at FROM safety_lever WHERE id = 1")

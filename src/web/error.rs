@@ -366,6 +366,17 @@ impl From<crate::drill::schedule::ScheduleError> for Error {
     }
 }
 
+impl From<crate::drill::policy::PolicyError> for Error {
+    fn from(e: crate::drill::policy::PolicyError) -> Self {
+        use crate::drill::policy::PolicyError as P;
+        match e {
+            P::Stack(s) => s.into(),
+            P::Invalid(fields) => Error::Invalid(fields),
+            P::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::webhook::WebhookError> for Error {
     fn from(e: crate::webhook::WebhookError) -> Self {
         use crate::webhook::WebhookError as W;

@@ -400,3 +400,46 @@ async fn the_webhooks_page_adds_shows_and_deletes_for_admins() {
     assert_eq!(app.post_form(&format!("/webhooks/{id}/delete"), &[]).await.status(), 303);
     assert!(app.app.store.webhooks().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_policy_judges_every_drill_and_reruns_are_compared() {
+    use hawaf::contract::Policy;
+    let app = spawn_app().await;
+    let token = app.built_stack("governed").await;
+    let (status, body) = app
+        .api_json(
+            Method::PUT,
+            "/stacks/governed/policy",
+            &token,
+            Some(json!({"availability_floor": 120, "max_mttr_ms": 0})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["availability_floor", "max_mttr_ms"]);
+    // An MTTD no load balancer can meet: the drill is judged against it.
+    let p: Policy = app
+        .call(
+            Method::PUT,
+            "/stacks/governed/policy",
+            &token,
+            Some(&json!({"availability_floor": 90.0, "max_mttd_ms": 1, "max_p99_ms": 5000.0})),
+            200,
+        )
+        .await;
+    assert_eq!(p.max_mttd_ms, Some(1));
+    let first = app.start_drill(&token, "governed", &fast("D2")).await;
+    let d = app.wait_drill(&token, first).await;
+    let mttd = d.policy.iter().find(|r| r.target == "MTTD").expect("MTTD checked");
+    assert!(!mttd.met, "{mttd:?}");
+    assert!(d.policy.iter().any(|r| r.target == "p99 latency" && r.met), "{:#?}", d.policy);
+    assert!(d.policy.iter().any(|r| r.target.starts_with("availability in hold") && r.met), "{:#?}", d.policy);
+    assert_eq!(d.verdict, Some(hawaf::contract::Verdict::Fail), "a breached target fails the drill");
+    assert!(d.checks.iter().any(|c| !c.ok && c.text.starts_with("policy: MTTD")), "{:#?}", d.checks);
+    assert!(d.comparison.is_none(), "nothing to compare the first run with");
+
+    let second = app.start_drill(&token, "governed", &fast("D2")).await;
+    let d = app.wait_drill(&token, second).await;
+    let c = d.comparison.expect("compared with the first run");
+    assert_eq!(c.previous_drill_id, first);
+}

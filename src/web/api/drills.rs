@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use super::ApiJson;
 use crate::SharedApp;
 use crate::contract::{
-    Drill, ErrorBody, SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest,
+    Drill, ErrorBody, Policy, SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch,
+    ScheduleRequest,
 };
 use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, DrillTrigger, Verdict};
 use crate::drill::{self, DrillRequest};
@@ -134,4 +135,24 @@ pub async fn delete_schedule(
 ) -> Result<StatusCode, ApiError> {
     drill::schedule::delete(&app.store, id, &user.username).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/stacks/{name}/policy", tag = "drills", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack's resilience policy (absent targets are not checked)", body = Policy), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody)))]
+pub async fn policy(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<Policy>, ApiError> {
+    Ok(Json(drill::policy::get(&app.store, &name).await?))
+}
+
+#[utoipa::path(put, path = "/stacks/{name}/policy", tag = "drills", params(("name" = String, Path, description = "The stack's name")), request_body = Policy, responses((status = 200, description = "Saved; drills from now on are judged against it", body = Policy), (status = 404, description = "No such stack", body = ErrorBody), (status = 422, description = "A target out of range", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// Sets the availability floor per phase and the MTTD, MTTR and p99 limits.
+pub async fn set_policy(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(p): ApiJson<Policy>,
+) -> Result<Json<Policy>, ApiError> {
+    Ok(Json(drill::policy::set(&app.store, &name, p, &user.username).await?))
 }

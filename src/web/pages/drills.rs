@@ -304,6 +304,9 @@ pub struct Live {
     pub budget: String,
     pub rate: u32,
     pub url: String,
+    /// Against the previous run of the scenario, in words; empty when none.
+    pub comparison: String,
+    pub regression: bool,
 }
 
 fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
@@ -337,12 +340,23 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         restored: d.restored,
         floor: f.floor.map(|x| format!("{x}%")).unwrap_or_default(),
         budget: format!(
-            "{} failed requests per fault (a {} ms detection window at {}/s through half the paths)",
+            "{} failed requests per fault (a {} ms detection window at {}/s)",
             d.settings.budget.allowed_failures, d.settings.budget.window_ms, d.settings.rate
         ),
         rate: d.settings.rate,
         url: d.settings.target_url.clone(),
         servers,
+        comparison: crate::drill::policy::compare(d.previous, f).map_or(String::new(), |c| {
+            format!(
+                "against drill #{}: MTTR {} (was {}), failed requests {} (was {})",
+                c.previous_drill_id,
+                ms(c.mttr_ms),
+                ms(c.previous_mttr_ms),
+                c.failed,
+                c.previous_failed
+            )
+        }),
+        regression: crate::drill::policy::compare(d.previous, f).is_some_and(|c| c.regression),
     }
 }
 

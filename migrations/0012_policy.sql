@@ -1,0 +1,9 @@
+-- A stack's resilience policy: the targets every drill on it is judged
+-- against (availability floor per phase, MTTD, MTTR, p99). JSON, so a target
+-- added later needs no migration; each drill keeps the policy it ran under.
+CREATE TABLE resilience_policies (
+    stack_id   INTEGER PRIMARY KEY REFERENCES stacks (id) ON DELETE CASCADE,
+    policy     TEXT    NOT NULL,
+    updated_by TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL
+);
