@@ -7,3 +7,8 @@ CREATE TABLE resilience_policies (
     updated_by TEXT    NOT NULL,
     updated_at INTEGER NOT NULL
 );
+
+-- A finished drill's headline figures (JSON: mttd_ms, mttr_ms, failed,
+-- availability), written when it ends, so the history charts read one row
+-- per drill instead of every probe.
+ALTER TABLE drills ADD COLUMN summary TEXT;

@@ -145,6 +145,10 @@ pub struct Settings {
     /// The stack's resilience policy when the drill started.
     #[serde(default)]
     pub policy: Option<crate::contract::Policy>,
+    /// The scenario as it ran (steps, targets, expectation), kept with the
+    /// report: a later change of scenarios does not rewrite history.
+    #[serde(default)]
+    pub scenario: Option<Scenario>,
 }
 
 /// Running drills, so Halt reaches them.

@@ -370,6 +370,7 @@ mod tests {
             budget: Budget { window_ms: 2300, allowed_failures: 5 },
             target_url: "http://127.0.0.1:1/".into(),
             policy: None,
+            scenario: None,
         }
     }
 

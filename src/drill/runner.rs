@@ -279,6 +279,7 @@ async fn prepare(
         budget,
         target_url: url,
         policy: super::policy::of(&app.store, stack.row.id).await?,
+        scenario: Some(scenario.clone()),
     };
     let settings_json = serde_json::to_string(&settings).map_err(|e| DrillError::Provider(e.to_string()))?;
     let id = match app.store.create_drill(stack.row.id, &scenario.id, actor, trigger.as_str(), &settings_json).await {
@@ -596,6 +597,11 @@ impl Run {
         let reasons: Vec<(bool, &str)> = checks.iter().map(|c| (c.ok, c.text.as_str())).collect();
         let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
         self.app.store.finish_drill(self.id, status, verdict, &reasons).await?;
+        let summary = json!({
+            "mttd_ms": figures.mttd_ms, "mttr_ms": figures.mttr_ms,
+            "failed": figures.total.requests - figures.total.ok, "availability": figures.total.availability,
+        });
+        self.app.store.set_drill_summary(self.id, &summary.to_string()).await?;
         let detail = format!(
             "drill {} ({}): {status}, verdict {}, availability {}%, mttd {:?} ms, mttr {:?} ms",
             self.id,

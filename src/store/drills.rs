@@ -204,6 +204,28 @@ impl Store {
         .await?)
     }
 
+    pub async fn set_drill_summary(&self, id: i64, summary: &str) -> Result<()> {
+        sqlx::query("UPDATE drills SET summary = ? WHERE id = ?").bind(summary).bind(id).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// (id, scenario, finished_at, summary JSON) of the stack's finished
+    /// drills that have one, oldest first, at most `per_scenario` each.
+    pub async fn drill_summaries(&self, stack_id: i64, per_scenario: i64) -> Result<Vec<(i64, String, i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, scenario, finished_at, summary FROM (
+                SELECT id, scenario, finished_at, summary,
+                       ROW_NUMBER() OVER (PARTITION BY scenario ORDER BY id DESC) AS n
+                FROM drills WHERE stack_id = ? AND status = 'finished' AND summary IS NOT NULL
+                  AND finished_at IS NOT NULL)
+             WHERE n <= ? ORDER BY scenario, id",
+        )
+        .bind(stack_id)
+        .bind(per_scenario)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The latest finished drill of `scenario` on the stack before `before_id`.
     pub async fn previous_drill(&self, stack_id: i64, scenario: &str, before_id: i64) -> Result<Option<DrillRow>> {
         Ok(sqlx::query_as(&format!(

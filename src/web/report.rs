@@ -173,3 +173,34 @@ pub fn markdown(row: &DrillRow, settings: &Settings, f: &Figures, restored: bool
     }
     md
 }
+
+/// A small line chart of one figure over a scenario's runs (oldest left),
+/// with the latest value printed; a run without the figure leaves a gap.
+pub fn sparkline(title: &str, unit: &str, values: &[Option<f64>]) -> String {
+    const W: f64 = 180.0;
+    const H: f64 = 40.0;
+    const PAD: f64 = 4.0;
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max).max(1.0);
+    let step = if values.len() > 1 { (W - 2.0 * PAD) / (values.len() - 1) as f64 } else { 0.0 };
+    let mut path = String::new();
+    let mut pen_up = true;
+    let mut dots = String::new();
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = v else {
+            pen_up = true;
+            continue;
+        };
+        let x = PAD + step * i as f64;
+        let y = H - PAD - (v / max) * (H - 2.0 * PAD);
+        path.push_str(&format!("{}{x:.1},{y:.1} ", if pen_up { "M" } else { "L" }));
+        pen_up = false;
+        dots.push_str(&format!("<circle class=\"spark-dot\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2\"/>"));
+    }
+    let last = values.iter().rev().flatten().next().map_or("–".to_owned(), |v| format!("{v:.0}{unit}"));
+    format!(
+        "<figure class=\"spark\"><svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{t} over the last {n} runs, latest {last}\">\
+         <path class=\"spark-line\" d=\"{path}\"/>{dots}</svg><figcaption>{t}: <strong>{last}</strong></figcaption></figure>",
+        t = esc(title),
+        n = values.len(),
+    )
+}

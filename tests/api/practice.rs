@@ -442,4 +442,10 @@ async fn a_policy_judges_every_drill_and_reruns_are_compared() {
     let d = app.wait_drill(&token, second).await;
     let c = d.comparison.expect("compared with the first run");
     assert_eq!(c.previous_drill_id, first);
+
+    // The history charts: two D2 runs, their MTTD, MTTR and failures.
+    app.sign_in_admin().await;
+    let page = app.page("/stacks/governed/drills").await;
+    assert!(page.contains("History") && page.contains("D2 <span class=\"muted\">2 runs"), "{page}");
+    assert!(page.contains("aria-label=\"MTTR over the last 2 runs"), "{page}");
 }

@@ -75,6 +75,8 @@ pub struct ListPage {
     problem: Option<String>,
     field_errors: BTreeMap<String, String>,
     schedules: Vec<crate::contract::Schedule>,
+    /// Per scenario: its runs' MTTD, MTTR and failed requests as small charts.
+    history: Vec<(String, usize, String)>,
     /// The add-a-schedule form as typed, and its errors by field.
     schedule_form: super::practice::ScheduleForm,
     schedule_errors: BTreeMap<String, String>,
@@ -135,6 +137,18 @@ pub(super) async fn schedules_page(
 ) -> Result<ListPage, PageError> {
     let s = stack::load(&app.store, name).await?;
     let schedules = drill::schedule::list(&app.store, name).await.map_err(Error::from)?;
+    let mut history: Vec<(String, usize, String)> = Vec::new();
+    let rows = app.store.drill_summaries(s.row.id, 30).await?;
+    for scenario in rows.iter().map(|r| r.1.clone()).collect::<std::collections::BTreeSet<_>>() {
+        let runs: Vec<serde_json::Value> =
+            rows.iter().filter(|r| r.1 == scenario).filter_map(|r| serde_json::from_str(&r.3).ok()).collect();
+        let series = |key: &str| runs.iter().map(|v| v[key].as_f64()).collect::<Vec<_>>();
+        let charts = [("MTTD", " ms", "mttd_ms"), ("MTTR", " ms", "mttr_ms"), ("failed requests", "", "failed")]
+            .iter()
+            .map(|(title, unit, key)| crate::web::report::sparkline(title, unit, &series(key)))
+            .collect::<String>();
+        history.push((scenario, runs.len(), charts));
+    }
     let provider = s.definition.provider();
     let drills = app
         .store
@@ -181,6 +195,7 @@ pub(super) async fn schedules_page(
         problem,
         field_errors,
         schedules,
+        history,
         schedule_form,
         schedule_errors: schedule_errors.into_iter().map(|e| (e.field, e.message)).collect(),
     })
