@@ -49,6 +49,12 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
         // later call would only test the 401 (tests/api/accounts.rs covers it).
         .args(["--exclude-path", "/tokens/{id}"])
         .args(["--max-examples", "25", "--max-time", "60", "--workers", "2", "--seed", "20261202"])
+        // The stateful phase only follows links it infers from Location
+        // headers; schemathesis 4.32 infers some from POST /stacks to
+        // /webhooks that name a parameter those operations lack, and then
+        // refuses the whole run. Each operation is still exercised by the
+        // three phases below.
+        .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--generation-database", "none", "--no-color"])
         .arg("--report-dir")
         .arg(report.path())
