@@ -12,3 +12,15 @@ CREATE TABLE resilience_policies (
 -- availability), written when it ends, so the history charts read one row
 -- per drill instead of every probe.
 ALTER TABLE drills ADD COLUMN summary TEXT;
+
+-- Custom drills: a hypothesis, a method (faults on named nodes, with hold
+-- times) and a rollback (always), stored per stack and run like D1–D5.
+CREATE TABLE drill_definitions (
+    id         INTEGER PRIMARY KEY,
+    stack_id   INTEGER NOT NULL REFERENCES stacks (id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    definition TEXT    NOT NULL,
+    created_by TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (stack_id, name)
+);

@@ -934,3 +934,55 @@ pub struct Comparison {
     /// MTTR or failed requests grew by more than 20%.
     pub regression: bool,
 }
+
+/// What must hold for a custom drill to pass, beyond both tiers being in
+/// service before and serving after (always checked).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hypothesis {
+    /// Percent of requests answered in every phase outside a fault's
+    /// detection window.
+    pub availability_floor: Option<f64>,
+}
+
+/// One step of a custom drill's method: a fault on a named node, held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodStep {
+    /// The node's name in the definition, e.g. `ha-web-left`.
+    pub node: String,
+    /// `waf-off`, `stop-httpd`, `stop-instance` or `isolate` (each is undone by the rollback).
+    pub action: String,
+    /// How long the fault holds once detected (default: the drill's hold).
+    pub hold_ms: Option<u64>,
+    /// Injected together with the step before, as one round.
+    #[serde(default)]
+    pub with_previous: bool,
+}
+
+/// `POST /stacks/{name}/drill-definitions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillDefinitionRequest {
+    /// How it is started: `"scenario": name`. Lowercase letters, digits, hyphens.
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub hypothesis: Hypothesis,
+    pub method: Vec<MethodStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillDefinition {
+    pub name: String,
+    pub title: String,
+    pub hypothesis: Hypothesis,
+    pub method: Vec<MethodStep>,
+    /// Rollback: always; every fault is undone at the end, on halt and on failure.
+    pub rollback: String,
+    /// It takes a tier's last path down: starting it needs the stack's name typed.
+    pub needs_confirmation: bool,
+    pub created_by: String,
+    pub created_at: String,
+}

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::contract::{DrillStatus, Verdict};
 
+pub mod custom;
 pub mod lever;
 pub mod policy;
 pub mod schedule;

@@ -32,7 +32,7 @@ const DEFAULT_TIMEOUT_MS: u64 = 120_000;
 pub enum DrillError {
     #[error(transparent)]
     Stack(#[from] StackError),
-    #[error("unknown scenario `{0}`: use D1, D2, D3, D4 or D5")]
+    #[error("unknown scenario `{0}`: use D1, D2, D3, D4, D5 or a custom drill of the stack")]
     UnknownScenario(String),
     #[error("{field}: {message}")]
     InvalidSetting { field: &'static str, message: String },
@@ -65,6 +65,8 @@ pub enum DrillError {
     Corrupt { id: i64, reason: String },
     #[error(transparent)]
     Node(#[from] NodeError),
+    #[error(transparent)]
+    Custom(#[from] super::custom::CustomError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -156,7 +158,6 @@ async fn prepare(
     if let Some(lever) = app.store.lever().await?.filter(|l| l.engaged) {
         return Err(DrillError::LeverEngaged { reason: lever.reason, actor: lever.actor });
     }
-    let scenario = Scenario::builtin(&req.scenario).ok_or_else(|| DrillError::UnknownScenario(req.scenario.clone()))?;
     let rate = setting("rate", req.rate.map(u64::from), u64::from(DEFAULT_RATE), 1..=50)? as u32;
     let baseline_ms = setting("baseline_ms", req.baseline_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
     let hold_ms = setting("hold_ms", req.hold_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
@@ -169,6 +170,13 @@ async fn prepare(
     }
     let def = &stack.definition;
     let provider = def.provider();
+    let (scenario, hypothesis) = match Scenario::builtin(&req.scenario) {
+        Some(s) => (s, None),
+        None => match super::custom::find(&app.store, stack.row.id, def, req.scenario.trim()).await? {
+            Some((s, h)) => (s, Some(h)),
+            None => return Err(DrillError::UnknownScenario(req.scenario.clone())),
+        },
+    };
     if scenario.needs_confirmation(provider) && req.confirm.as_deref().map(str::trim) != Some(stack_name) {
         return Err(DrillError::NeedsConfirmation { scenario: scenario.id.clone(), stack: stack_name.to_owned() });
     }
@@ -278,7 +286,16 @@ async fn prepare(
             .collect(),
         budget,
         target_url: url,
-        policy: super::policy::of(&app.store, stack.row.id).await?,
+        // A custom drill's hypothesis sets the floor it is judged by.
+        policy: match (
+            super::policy::of(&app.store, stack.row.id).await?,
+            hypothesis.and_then(|h| h.availability_floor),
+        ) {
+            (p, None) => p,
+            (p, Some(floor)) => {
+                Some(crate::contract::Policy { availability_floor: Some(floor), ..p.unwrap_or_default() })
+            }
+        },
         scenario: Some(scenario.clone()),
     };
     let settings_json = serde_json::to_string(&settings).map_err(|e| DrillError::Provider(e.to_string()))?;
@@ -308,6 +325,7 @@ async fn prepare(
         actor: format!("{actor} (drill {id})"),
         // Confirmation was checked above for every scenario that needs it.
         outage: scenario.expect == Expectation::Outage && scenario.needs_confirmation(provider),
+        holds: scenario.rounds.iter().map(|r| r.hold_ms.unwrap_or(hold_ms)).collect(),
         settings,
         plan,
         cloud,
@@ -352,6 +370,8 @@ struct Run {
     outage: bool,
     settings: Settings,
     plan: Vec<Vec<Target>>,
+    /// Each round's hold (a custom drill's step may set its own).
+    holds: Vec<u64>,
     cloud: Arc<dyn Cloud>,
     poll: Duration,
     timeline: Timeline,
@@ -518,7 +538,8 @@ impl Run {
             self.wait_for(round, HealthState::OutOfService, prober, Some(fault_start), None).await?;
             self.mark(MarkKind::Detected, round).await;
             self.begin_phase(format!("hold {names}"), PhaseKind::Hold, Some(round)).await;
-            self.pause(self.settings.hold_ms, prober, Some(fault_start)).await?;
+            let hold = self.holds.get(round).copied().unwrap_or(self.settings.hold_ms);
+            self.pause(hold, prober, Some(fault_start)).await?;
             self.begin_phase(format!("recover {names}"), PhaseKind::Recover, Some(round)).await;
             let failures = restore::undo_all(&self.app, self.id, &self.actor)
                 .await

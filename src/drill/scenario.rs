@@ -49,6 +49,9 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Round {
     pub steps: Vec<Step>,
+    /// How long this round holds (custom drills); None: the drill's hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,15 +155,15 @@ impl Scenario {
                 "Web node down",
                 "Take ha-web-left down: service continues and only the other web server answers.",
                 Expectation::Continuity,
-                vec![Round { steps: vec![step(InstanceRole::WebLeft, Action::WebDown)] }],
+                vec![Round { hold_ms: None, steps: vec![step(InstanceRole::WebLeft, Action::WebDown)] }],
             ),
             "D3" => (
                 "WAF node down",
                 "Disable the WAF on one node, restore, then the other: service continues each time.",
                 Expectation::Continuity,
                 vec![
-                    Round { steps: vec![step(InstanceRole::WafLeft, Action::WafOff)] },
-                    Round { steps: vec![step(InstanceRole::WafRight, Action::WafOff)] },
+                    Round { hold_ms: None, steps: vec![step(InstanceRole::WafLeft, Action::WafOff)] },
+                    Round { hold_ms: None, steps: vec![step(InstanceRole::WafRight, Action::WafOff)] },
                 ],
             ),
             "D4" => (
@@ -168,6 +171,7 @@ impl Scenario {
                 "Disable the WAF on both nodes: an expected outage, and full recovery on restore. Needs the typed confirmation.",
                 Expectation::Outage,
                 vec![Round {
+                    hold_ms: None,
                     steps: vec![
                         step(InstanceRole::WafLeft, Action::WafOff),
                         step(InstanceRole::WafRight, Action::WafOff),
@@ -179,6 +183,7 @@ impl Scenario {
                 "Take availability zone a out of both tiers at once (ha-utm-left and ha-web-left): zone b alone serves.",
                 Expectation::Continuity,
                 vec![Round {
+                    hold_ms: None,
                     steps: vec![
                         step(InstanceRole::WafLeft, Action::ZoneOut),
                         step(InstanceRole::WebLeft, Action::ZoneOut),
@@ -252,6 +257,7 @@ mod tests {
             summary: String::new(),
             expect: Expectation::Outage,
             rounds: vec![Round {
+                hold_ms: None,
                 steps: vec![
                     Step { target: InstanceRole::WebLeft, action: Action::WebDown },
                     Step { target: InstanceRole::WebRight, action: Action::Fault(Fault::Isolate) },

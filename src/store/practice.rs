@@ -40,6 +40,47 @@ const SCHEDULE_SELECT: &str = "SELECT c.id, c.stack_id, s.name AS stack, c.scena
      FROM schedules c JOIN stacks s ON s.id = c.stack_id";
 
 impl Store {
+    /// Saves a custom drill; false when the stack already has one so named.
+    pub async fn create_drill_definition(
+        &self,
+        stack_id: i64,
+        name: &str,
+        definition: &str,
+        actor: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO drill_definitions (stack_id, name, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (stack_id, name) DO NOTHING",
+        )
+        .bind(stack_id)
+        .bind(name)
+        .bind(definition)
+        .bind(actor)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// (name, definition JSON, created_by, created_at) of the stack's custom drills.
+    pub async fn drill_definitions(&self, stack_id: i64) -> Result<Vec<(String, String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT name, definition, created_by, created_at FROM drill_definitions WHERE stack_id = ? ORDER BY name",
+        )
+        .bind(stack_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_drill_definition(&self, stack_id: i64, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM drill_definitions WHERE stack_id = ? AND name = ?")
+            .bind(stack_id)
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn policy(&self, stack_id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT policy FROM resilience_policies WHERE stack_id = ?")
             .bind(stack_id)

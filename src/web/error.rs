@@ -366,6 +366,20 @@ impl From<crate::drill::schedule::ScheduleError> for Error {
     }
 }
 
+impl From<crate::drill::custom::CustomError> for Error {
+    fn from(e: crate::drill::custom::CustomError) -> Self {
+        use crate::drill::custom::CustomError as C;
+        match e {
+            C::Stack(s) => s.into(),
+            C::Invalid(fields) => Error::Invalid(fields),
+            C::Duplicate { .. } => Error::Conflict(e.to_string()),
+            C::NotFound { .. } => Error::NotFound(e.to_string()),
+            C::Corrupt { .. } => Error::internal(e),
+            C::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::drill::policy::PolicyError> for Error {
     fn from(e: crate::drill::policy::PolicyError) -> Self {
         use crate::drill::policy::PolicyError as P;
@@ -442,6 +456,7 @@ impl From<crate::drill::DrillError> for Error {
             | D::LeverEngaged { .. }
             | D::NotRunning { .. } => Error::Conflict(e.to_string()),
             D::Drift(d) => d.into(),
+            D::Custom(c) => c.into(),
             D::NoSuchDrill(_) => Error::NotFound(e.to_string()),
             D::Provider(_) => Error::BadRequest(e.to_string()),
             D::Corrupt { .. } => Error::internal(e),

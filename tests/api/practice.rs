@@ -449,3 +449,79 @@ async fn a_policy_judges_every_drill_and_reruns_are_compared() {
     assert!(page.contains("History") && page.contains("D2 <span class=\"muted\">2 runs"), "{page}");
     assert!(page.contains("aria-label=\"MTTR over the last 2 runs"), "{page}");
 }
+
+#[tokio::test]
+async fn a_custom_drill_is_validated_stored_and_run_like_a_built_in_one() {
+    use hawaf::contract::{DrillDefinition, Verdict};
+    let app = spawn_app().await;
+    let token = app.built_stack("custom").await;
+    for (body, field) in [
+        (json!({"name": "D2", "method": [{"node": "ha-web-left", "action": "stop-httpd"}]}), "name"),
+        (json!({"name": "x", "method": [{"node": "ha-nowhere", "action": "stop-httpd"}]}), "method[0].node"),
+        (json!({"name": "x", "method": [{"node": "ha-web-left", "action": "reboot"}]}), "method[0].action"),
+        (json!({"name": "x", "method": [{"node": "ha-web-left", "action": "waf-off"}]}), "method[0].action"),
+        (
+            json!({"name": "x", "method": [{"node": "ha-web-left", "action": "stop-httpd", "hold_ms": 5}]}),
+            "method[0].hold_ms",
+        ),
+        (json!({"name": "x", "method": []}), "method"),
+    ] {
+        let (status, answer) = app.api_json(Method::POST, "/stacks/custom/drill-definitions", &token, Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    // Isolate the right web server, then (alone) switch the left WAF off with a longer hold.
+    let def: DrillDefinition = app
+        .call(
+            Method::POST,
+            "/stacks/custom/drill-definitions",
+            &token,
+            Some(&json!({
+                "name": "isolate-then-waf",
+                "title": "Isolate a web server, then a WAF node",
+                "hypothesis": {"availability_floor": 80.0},
+                "method": [
+                    {"node": "ha-web-right", "action": "isolate"},
+                    {"node": "ha-utm-left", "action": "waf-off", "hold_ms": 800}
+                ]
+            })),
+            201,
+        )
+        .await;
+    assert!(!def.needs_confirmation);
+    let (status, _) = app
+        .api_json(
+            Method::POST,
+            "/stacks/custom/drill-definitions",
+            &token,
+            Some(json!({"name": "isolate-then-waf", "method": [{"node": "ha-web-left", "action": "stop-httpd"}]})),
+        )
+        .await;
+    assert_eq!(status, 409, "names are unique per stack");
+    let list: Vec<DrillDefinition> =
+        app.call(Method::GET, "/stacks/custom/drill-definitions", &token, NO_BODY, 200).await;
+    assert_eq!(list.len(), 1);
+
+    let id = app.start_drill(&token, "custom", &fast("isolate-then-waf")).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{:#?}", d.checks);
+    assert!(d.restored);
+    assert_eq!(d.rounds.len(), 2, "{:#?}", d.rounds);
+    assert!(d.policy.iter().any(|p| p.target.starts_with("availability") && p.limit == "≥ 80%"), "{:#?}", d.policy);
+    let holds: Vec<i64> =
+        d.phases.iter().filter(|p| p.kind == "hold").map(|p| p.ended_at.unwrap() - p.started_at).collect();
+    assert!(holds[1] >= 800, "the second round holds its own 800 ms: {holds:?}");
+
+    let (status, _) =
+        app.api_json(Method::DELETE, "/stacks/custom/drill-definitions/isolate-then-waf", &token, None).await;
+    assert_eq!(status, 204);
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/custom/drills",
+            &token,
+            Some(serde_json::to_value(fast("isolate-then-waf")).unwrap()),
+        )
+        .await;
+    assert_eq!(status, 422, "gone: {body}");
+}

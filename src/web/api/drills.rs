@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use super::ApiJson;
 use crate::SharedApp;
 use crate::contract::{
-    Drill, ErrorBody, Policy, SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch,
-    ScheduleRequest,
+    Drill, DrillDefinition, DrillDefinitionRequest, ErrorBody, Policy, SafetyLever, SafetyLeverChanged,
+    SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest,
 };
 use crate::contract::{DrillAccepted, DrillStatus, DrillSummary, DrillTrigger, Verdict};
 use crate::drill::{self, DrillRequest};
@@ -155,4 +155,34 @@ pub async fn set_policy(
     ApiJson(p): ApiJson<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
     Ok(Json(drill::policy::set(&app.store, &name, p, &user.username).await?))
+}
+
+#[utoipa::path(get, path = "/stacks/{name}/drill-definitions", tag = "drills", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack's custom drills", body = Vec<DrillDefinition>), (status = 404, description = "No such stack", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody)))]
+pub async fn definitions(
+    State(app): State<SharedApp>,
+    Viewer(_): Viewer,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<DrillDefinition>>, ApiError> {
+    Ok(Json(drill::custom::list(&app.store, &name).await?))
+}
+
+#[utoipa::path(post, path = "/stacks/{name}/drill-definitions", tag = "drills", params(("name" = String, Path, description = "The stack's name")), request_body = DrillDefinitionRequest, responses((status = 201, description = "Saved; start it with its name as the scenario", body = DrillDefinition), (status = 404, description = "No such stack", body = ErrorBody), (status = 409, description = "The name is taken", body = ErrorBody), (status = 422, description = "An unknown node or action, a bad hold, or a built-in name", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+/// A custom drill: hypothesis, method (faults on named nodes, held), rollback always.
+pub async fn define(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<DrillDefinitionRequest>,
+) -> Result<(StatusCode, Json<DrillDefinition>), ApiError> {
+    Ok((StatusCode::CREATED, Json(drill::custom::create(&app.store, &name, req, &user.username).await?)))
+}
+
+#[utoipa::path(delete, path = "/stacks/{name}/drill-definitions/{definition}", tag = "drills", params(("name" = String, Path, description = "The stack's name"), ("definition" = String, Path, description = "The custom drill's name")), responses((status = 204, description = "Deleted (its past drills stay)"), (status = 404, description = "No such stack or drill", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+pub async fn undefine(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path((name, definition)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    drill::custom::delete(&app.store, &name, &definition, &user.username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

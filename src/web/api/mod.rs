@@ -41,6 +41,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/safety-lever", get(drills::lever).post(drills::set_lever))
         .route("/stacks/{name}/schedules", get(drills::schedules).post(drills::create_schedule))
         .route("/stacks/{name}/policy", get(drills::policy).put(drills::set_policy))
+        .route("/stacks/{name}/drill-definitions", get(drills::definitions).post(drills::define))
+        .route("/stacks/{name}/drill-definitions/{definition}", delete(drills::undefine))
         .route("/schedules/{id}", patch(drills::update_schedule).delete(drills::delete_schedule))
         .route("/users", get(accounts::list_users).post(accounts::create_user))
         .route("/users/{name}", patch(accounts::update_user).delete(accounts::delete_user))
