@@ -525,3 +525,39 @@ async fn a_custom_drill_is_validated_stored_and_run_like_a_built_in_one() {
         .await;
     assert_eq!(status, 422, "gone: {body}");
 }
+
+#[tokio::test]
+async fn the_drills_page_defines_lists_and_deletes_custom_drills() {
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let token = app.token(Role::Operator).await;
+    app.create_stack(&token, "formed").await;
+    let res = app
+        .post_form(
+            "/stacks/formed/drill-definitions",
+            &[("name", "web-out"), ("floor", "99"), ("method", "ha-web-right isolate soon")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("method[0].hold_ms") && html.contains("ha-web-right isolate soon"), "kept as typed");
+    let res = app
+        .post_form(
+            "/stacks/formed/drill-definitions",
+            &[
+                ("name", "web-out"),
+                ("title", "Right web server cut off"),
+                ("method", "ha-web-right isolate 1000\n+ ha-utm-left waf-off"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = app.page("/stacks/formed/drills").await;
+    assert!(
+        page.contains("value=\"web-out\"") && page.contains("custom: ha-web-right isolate with ha-utm-left waf-off"),
+        "{page}"
+    );
+    let res = app.post_form("/stacks/formed/drill-definitions/web-out/delete", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!app.page("/stacks/formed/drills").await.contains("value=\"web-out\""));
+}

@@ -80,6 +80,9 @@ pub struct ListPage {
     /// The add-a-schedule form as typed, and its errors by field.
     schedule_form: super::practice::ScheduleForm,
     schedule_errors: BTreeMap<String, String>,
+    /// The add-a-custom-drill form as typed, and its errors by field.
+    custom_form: super::practice::CustomForm,
+    custom_errors: BTreeMap<String, String>,
 }
 
 pub struct SettingField {
@@ -122,7 +125,7 @@ async fn list_page(
     form: StartForm,
     problem: Option<Error>,
 ) -> Result<ListPage, PageError> {
-    schedules_page(app, user, name, form, problem, Default::default(), Vec::new()).await
+    schedules_page(app, user, name, form, problem, super::practice::Forms::default()).await
 }
 
 /// The drills page, with the add-a-schedule form as typed and its errors.
@@ -132,8 +135,7 @@ pub(super) async fn schedules_page(
     name: &str,
     form: StartForm,
     problem: Option<Error>,
-    schedule_form: super::practice::ScheduleForm,
-    schedule_errors: Vec<stack::FieldError>,
+    forms: super::practice::Forms,
 ) -> Result<ListPage, PageError> {
     let s = stack::load(&app.store, name).await?;
     let schedules = drill::schedule::list(&app.store, name).await.map_err(Error::from)?;
@@ -165,7 +167,7 @@ pub(super) async fn schedules_page(
             trigger: d.trigger,
         })
         .collect();
-    let scenarios = Scenario::all_builtin()
+    let mut scenarios: Vec<ScenarioLine> = Scenario::all_builtin()
         .into_iter()
         .map(|sc| ScenarioLine {
             confirm: sc.needs_confirmation(provider),
@@ -174,6 +176,24 @@ pub(super) async fn schedules_page(
             summary: sc.summary,
         })
         .collect();
+    // The stack's custom drills, started the same way.
+    for c in drill::custom::list(&app.store, name).await.map_err(Error::from)? {
+        let mut method = String::new();
+        for (i, m) in c.method.iter().enumerate() {
+            let joint = match (i, m.with_previous) {
+                (0, _) => "",
+                (_, true) => " with ",
+                (_, false) => ", then ",
+            };
+            method.push_str(&format!("{joint}{} {}", m.node, m.action));
+        }
+        scenarios.push(ScenarioLine {
+            confirm: c.needs_confirmation,
+            id: c.name,
+            title: c.title,
+            summary: format!("custom: {method}"),
+        });
+    }
     let mut field_errors = BTreeMap::new();
     let problem = match problem {
         Some(Error::Invalid(fields)) => {
@@ -196,8 +216,10 @@ pub(super) async fn schedules_page(
         field_errors,
         schedules,
         history,
-        schedule_form,
-        schedule_errors: schedule_errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        schedule_form: forms.schedule,
+        schedule_errors: forms.schedule_errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        custom_form: forms.custom,
+        custom_errors: forms.custom_errors.into_iter().map(|e| (e.field, e.message)).collect(),
     })
 }
 

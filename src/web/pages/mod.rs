@@ -44,6 +44,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/audit", get(audit::page))
         .route("/safety-lever", get(practice::lever).post(practice::set_lever))
         .route("/stacks/{name}/schedules", post(practice::add_schedule))
+        .route("/stacks/{name}/drill-definitions", post(practice::add_custom))
+        .route("/stacks/{name}/drill-definitions/{definition}/delete", post(practice::delete_custom))
         .route("/webhooks", get(practice::webhooks).post(practice::add_webhook))
         .route("/webhooks/{id}/delete", post(practice::delete_webhook))
         .route("/schedules/{id}/{action}", post(practice::change_schedule))

@@ -99,7 +99,8 @@ pub async fn add_schedule(
         }
     }
     let start = super::drills::StartForm { scenario: "D1".into(), ..Default::default() };
-    let page = super::drills::schedules_page(&app, user, &name, start, None, form, errors).await?;
+    let forms = Forms { schedule: form, schedule_errors: errors, ..Forms::default() };
+    let page = super::drills::schedules_page(&app, user, &name, start, None, forms).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -192,4 +193,103 @@ pub async fn delete_webhook(
 ) -> Result<Response, PageError> {
     crate::webhook::delete(&app.store, id, &user.username).await.map_err(Error::from)?;
     Ok(Redirect::to("/webhooks").into_response())
+}
+
+/// The drills page's two add forms as typed, with their errors.
+#[derive(Default)]
+pub struct Forms {
+    pub schedule: ScheduleForm,
+    pub schedule_errors: Vec<crate::stack::FieldError>,
+    pub custom: CustomForm,
+    pub custom_errors: Vec<crate::stack::FieldError>,
+}
+
+/// The add-a-custom-drill form. The method is one step per line:
+/// `ha-web-right isolate [HOLD_MS]`, a leading `+` joining the line before.
+#[derive(Debug, Default, Deserialize)]
+pub struct CustomForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub floor: String,
+    #[serde(default)]
+    pub method: String,
+}
+
+fn parse_custom(form: &CustomForm) -> Result<crate::contract::DrillDefinitionRequest, Vec<crate::stack::FieldError>> {
+    use crate::stack::FieldError;
+    let mut errors = Vec::new();
+    let floor = match form.floor.trim() {
+        "" => None,
+        f => match f.trim_end_matches('%').parse::<f64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                errors.push(FieldError::new("hypothesis.availability_floor", "a percentage, e.g. 99.5"));
+                None
+            }
+        },
+    };
+    let mut method = Vec::new();
+    for (i, line) in form.method.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let (with_previous, rest) = match line.strip_prefix('+') {
+            Some(r) => (true, r.trim()),
+            None => (false, line),
+        };
+        let parts: Vec<&str> = rest.split_whitespace().collect();
+        match parts.as_slice() {
+            [node, action] => method.push(drill::custom::step(node, action, None, with_previous)),
+            [node, action, hold] => match hold.parse::<u64>() {
+                Ok(h) => method.push(drill::custom::step(node, action, Some(h), with_previous)),
+                Err(_) => errors.push(FieldError::new(format!("method[{i}].hold_ms"), "a whole number of ms")),
+            },
+            _ => errors.push(FieldError::new(
+                format!("method[{i}]"),
+                "write NODE ACTION [HOLD_MS], e.g. ha-web-right isolate 5000",
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(crate::contract::DrillDefinitionRequest {
+        name: form.name.trim().to_owned(),
+        title: form.title.trim().to_owned(),
+        hypothesis: crate::contract::Hypothesis { availability_floor: floor },
+        method,
+    })
+}
+
+/// Adds a custom drill; a refusal shows the drills page with the form as typed.
+pub async fn add_custom(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Form(form): Form<CustomForm>,
+) -> Result<Response, PageError> {
+    let errors = match parse_custom(&form) {
+        Ok(req) => match drill::custom::create(&app.store, &name, req, &user.username).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/stacks/{name}/drills#custom")).into_response()),
+            Err(drill::custom::CustomError::Invalid(fields)) => fields,
+            Err(e @ drill::custom::CustomError::Duplicate { .. }) => {
+                vec![crate::stack::FieldError::new("name", e.to_string())]
+            }
+            Err(e) => return Err(Error::from(e).into()),
+        },
+        Err(fields) => fields,
+    };
+    let start = super::drills::StartForm { scenario: "D1".into(), ..Default::default() };
+    let forms = Forms { custom: form, custom_errors: errors, ..Forms::default() };
+    let page = super::drills::schedules_page(&app, user, &name, start, None, forms).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn delete_custom(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    axum::extract::Path((name, definition)): axum::extract::Path<(String, String)>,
+) -> Result<Response, PageError> {
+    drill::custom::delete(&app.store, &name, &definition, &user.username).await.map_err(Error::from)?;
+    Ok(Redirect::to(&format!("/stacks/{name}/drills#custom")).into_response())
 }
