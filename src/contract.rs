@@ -983,6 +983,10 @@ pub struct DrillDefinition {
     pub rollback: String,
     /// It takes a tier's last path down: starting it needs the stack's name typed.
     pub needs_confirmation: bool,
+    /// Why it cannot run against the stack as it is now (a node renamed
+    /// since it was saved); empty when it can.
+    #[serde(default)]
+    pub problems: Vec<String>,
     pub created_by: String,
     pub created_at: String,
 }

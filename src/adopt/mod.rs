@@ -89,8 +89,15 @@ pub async fn adopt(
         Err(StackError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    if existing.as_ref().is_some_and(|s| s.is_built()) {
-        return Err(AdoptError::AlreadyBuilt(name.to_owned()));
+    if let Some(s) = existing.as_ref().filter(|s| s.is_built()) {
+        // A failed adoption may be run again; anything else built may not.
+        let unfinished = s.row.adopted_at.is_some()
+            && app.store.latest_build(s.row.id).await.map_err(StackError::from)?.is_some_and(|b| {
+                b.kind == "adopt" && b.status != crate::contract::BuildStatus::Succeeded.as_str() && !b.is_running()
+            });
+        if !unfinished {
+            return Err(AdoptError::AlreadyBuilt(name.to_owned()));
+        }
     }
     let base = existing.as_ref().map_or(&who.preset, |s| &s.definition);
     let draft = match proposal {

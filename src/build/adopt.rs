@@ -40,6 +40,9 @@ pub async fn adopt(app: &SharedApp, stack_name: &str, takes: Vec<Take>, actor: &
             Ok(id) => id,
             Err(running) => return Err(BuildError::AlreadyRunning { stack: stack_name.to_owned(), build_id: running }),
         };
+    // Marked before the first resource is recorded: whatever a failed
+    // adoption took over was still built by hand, and its teardown must ask.
+    app.store.set_adopted(stack.row.id, Some(crate::store::now_ms())).await?;
     app.bus.publish(Event::BuildStarted { stack: stack_name.to_owned(), build_id, kind: "adopt".to_owned() });
     let ctx = Ctx {
         app: app.clone(),
@@ -87,11 +90,6 @@ async fn run(ctx: Ctx, takes: Vec<Take>, actor: String) -> Result<(), String> {
     };
     if let Err(e) = store.finish_build(ctx.build_id, status, error.as_deref()).await {
         tracing::error!(build = ctx.build_id, error = %e, "cannot record the end of an adoption");
-    }
-    if status == BuildStatus::Succeeded
-        && let Err(e) = store.set_adopted(ctx.stack_id, Some(crate::store::now_ms())).await
-    {
-        tracing::error!(stack = %ctx.stack, error = %e, "cannot mark a stack adopted");
     }
     let detail = error.clone().unwrap_or_else(|| format!("build {}: {} resources", ctx.build_id, takes.len()));
     let outcome = if status == BuildStatus::Succeeded { "ok" } else { "failed" };

@@ -185,6 +185,13 @@ pub async fn resume(app: &SharedApp, build_id: i64, actor: &str) -> Result<i64, 
     if !old.is_resumable() {
         return Err(BuildError::NotResumable(build_id));
     }
+    // Resumed as an apply it would create and change what was built by hand.
+    if BuildKind::parse(&old.kind) == Some(BuildKind::Adopt) {
+        return Err(BuildError::NeedsConfirm(format!(
+            "build {build_id} is an adoption: adopt the stack again (POST /api/v1/stacks/{}/adopt) to finish it",
+            old.stack
+        )));
+    }
     let kind = if BuildKind::parse(&old.kind) == Some(BuildKind::Destroy) { Kind::Destroy } else { Kind::Apply };
     begin(app, &old.stack, kind, actor, Some(build_id), None).await
 }

@@ -64,7 +64,7 @@ pub enum ScheduleCommand {
         name: String,
         scenario: String,
         cron: String,
-        /// A window with no runs, e.g. `sat,sun 00:00-23:59` or `22:00-06:00` (UTC); repeatable.
+        /// A window with no runs, e.g. `sat,sun 00:00-24:00` or `22:00-06:00` (UTC); repeatable.
         #[arg(long = "blackout")]
         blackouts: Vec<String>,
         /// Add it suspended.

@@ -52,9 +52,10 @@ fn scenario(d: &StackDefinition, req: &DrillDefinitionRequest) -> Result<Scenari
         errors.push(FieldError::new("name", format!("{name} is a built-in scenario: choose another name")));
     }
     if let Some(f) = req.hypothesis.availability_floor
-        && !(0.0..=100.0).contains(&f)
+        && !(50.0..=100.0).contains(&f)
     {
-        errors.push(FieldError::new("hypothesis.availability_floor", "a percentage, 0 to 100"));
+        // Below half, the floor would let the stop condition never fire.
+        errors.push(FieldError::new("hypothesis.availability_floor", "a percentage, 50 to 100"));
     }
     if req.method.is_empty() || req.method.len() > 20 {
         errors.push(FieldError::new("method", "1 to 20 steps"));
@@ -122,11 +123,15 @@ fn answer(
     created_by: String,
     created_at: i64,
 ) -> Result<DrillDefinition, CustomError> {
-    let sc = scenario(d, &req).map_err(CustomError::Invalid)?;
+    let (needs_confirmation, title, problems) = match scenario(d, &req) {
+        Ok(sc) => (sc.needs_confirmation(d.provider()), sc.title, Vec::new()),
+        Err(errors) => (false, req.title.clone(), errors.iter().map(ToString::to_string).collect()),
+    };
     Ok(DrillDefinition {
-        needs_confirmation: sc.needs_confirmation(d.provider()),
+        needs_confirmation,
+        problems,
         name: req.name,
-        title: sc.title,
+        title,
         hypothesis: req.hypothesis,
         method: req.method,
         rollback: "always: every fault is undone at the end, on halt and on failure".into(),

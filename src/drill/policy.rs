@@ -35,9 +35,10 @@ pub async fn set(store: &Store, stack_name: &str, p: Policy, actor: &str) -> Res
     let s = stack::load(store, stack_name).await?;
     let mut errors = Vec::new();
     if let Some(f) = p.availability_floor
-        && !(0.0..=100.0).contains(&f)
+        && !(50.0..=100.0).contains(&f)
     {
-        errors.push(FieldError::new("availability_floor", "a percentage, 0 to 100"));
+        // Below half, the floor would let the stop condition never fire.
+        errors.push(FieldError::new("availability_floor", "a percentage, 50 to 100"));
     }
     for (field, v) in [("max_mttd_ms", p.max_mttd_ms), ("max_mttr_ms", p.max_mttr_ms)] {
         if v.is_some_and(|v| !(1..=3_600_000).contains(&v)) {

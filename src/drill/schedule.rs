@@ -56,13 +56,14 @@ pub fn parse_cron(text: &str) -> Result<Cron, String> {
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// Minutes since midnight; `24:00` is the end of the day (a window's `to`).
 fn minutes(hhmm: &str) -> Option<u32> {
     let (h, m) = hhmm.split_once(':')?;
     if h.len() != 2 || m.len() != 2 {
         return None;
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+    ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some(h * 60 + m)
 }
 
 fn validate_blackouts(list: &[Blackout], errors: &mut Vec<FieldError>) {
@@ -76,8 +77,11 @@ fn validate_blackouts(list: &[Blackout], errors: &mut Vec<FieldError>) {
             }
         }
         for (field, v) in [("from", &b.from), ("to", &b.to)] {
-            if minutes(v).is_none() {
-                errors.push(FieldError::new(format!("blackouts[{i}].{field}"), format!("`{v}` is not HH:MM (UTC)")));
+            if minutes(v).is_none() || (field == "from" && v == "24:00") {
+                errors.push(FieldError::new(
+                    format!("blackouts[{i}].{field}"),
+                    format!("`{v}` is not HH:MM (UTC; 24:00 only as the end)"),
+                ));
             }
         }
         if minutes(&b.from).is_some() && b.from == b.to {
@@ -126,9 +130,15 @@ fn at(ms: i64) -> DateTime<Utc> {
 pub fn next_runs(cron: &Cron, blackouts: &[Blackout], after_ms: i64, n: usize) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
     let mut from = at(after_ms);
-    // Bounded: a pattern blacked out almost always must not spin.
-    for _ in 0..(n * 50).max(50) {
+    // Bounded by a horizon (a yearly cron still shows its next run) and a
+    // step count large enough that every minute through a weekend
+    // blackout still reaches Monday.
+    let horizon = at(after_ms + 400 * 24 * 60 * 60 * 1000);
+    for _ in 0..50_000 {
         let Ok(next) = cron.find_next_occurrence(&from, false) else { break };
+        if next > horizon {
+            break;
+        }
         if blacked_out(blackouts, next).is_none() {
             out.push(next);
             if out.len() == n {
@@ -289,7 +299,14 @@ async fn run_slot(app: &SharedApp, row: &ScheduleRow, now: i64) -> Result<(), Sc
     let actor = format!("schedule {}", row.id);
     match start(app, &row.stack, req, &actor, DrillTrigger::Schedule).await {
         Ok(id) => {
-            store.record_schedule_run(row.id, slot_ms, "started", Some(id), "").await?;
+            if !store.record_schedule_run(row.id, slot_ms, "started", Some(id), "").await? {
+                // Edited or suspended while the drill started: it runs, unrecorded here.
+                tracing::warn!(
+                    schedule = row.id,
+                    drill = id,
+                    "a scheduled drill started, but its slot was moved meanwhile"
+                );
+            }
         }
         Err(e) => {
             let reason = match &e {
@@ -367,10 +384,11 @@ mod tests {
 
     #[test]
     fn blackouts_cover_their_days_and_span_midnight() {
-        let weekend: Blackout = "sat,sun 00:00-23:59".parse().unwrap();
+        let weekend: Blackout = "sat,sun 00:00-24:00".parse().unwrap();
         let night: Blackout = "fri 22:00-02:00".parse().unwrap();
         let list = [weekend, night];
         assert!(blacked_out(&list, utc("2026-12-05T10:00:00Z")).is_some(), "a Saturday");
+        assert!(blacked_out(&list, utc("2026-12-05T23:59:30Z")).is_some(), "to its last minute");
         assert!(blacked_out(&list, utc("2026-12-04T23:30:00Z")).is_some(), "Friday night");
         assert!(blacked_out(&list, utc("2026-12-05T01:30:00Z")).is_some(), "after midnight, still Friday's window");
         assert!(blacked_out(&list, utc("2026-12-03T23:30:00Z")).is_none(), "a Thursday night");
@@ -380,7 +398,7 @@ mod tests {
     #[test]
     fn next_runs_skip_blacked_out_slots() {
         let cron = parse_cron("0 12 * * *").unwrap();
-        let weekend: Blackout = "sat,sun 00:00-23:59".parse().unwrap();
+        let weekend: Blackout = "sat,sun 00:00-24:00".parse().unwrap();
         let after = utc("2026-12-04T13:00:00Z").timestamp_millis(); // a Friday, after noon
         let next = next_runs(&cron, &[weekend], after, 2);
         let days: Vec<String> = next.iter().map(|t| t.format("%a %H:%M").to_string()).collect();

@@ -185,7 +185,7 @@ impl Store {
     pub async fn latest_results(&self, stack_id: i64) -> Result<Vec<(String, bool, i64)>> {
         Ok(sqlx::query_as(
             "SELECT scenario, verdict = 'pass', finished_at FROM drills
-             WHERE id IN (SELECT MAX(id) FROM drills WHERE stack_id = ? AND status = 'finished'
+             WHERE id IN (SELECT MAX(id) FROM drills WHERE stack_id = ? AND status IN ('finished', 'aborted')
                           AND verdict IS NOT NULL AND finished_at IS NOT NULL GROUP BY scenario)",
         )
         .bind(stack_id)
@@ -197,7 +197,7 @@ impl Store {
     pub async fn all_latest_results(&self) -> Result<Vec<(String, String, bool, i64)>> {
         Ok(sqlx::query_as(
             "SELECT s.name, d.scenario, d.verdict = 'pass', d.finished_at FROM drills d JOIN stacks s ON s.id = d.stack_id
-             WHERE d.id IN (SELECT MAX(id) FROM drills WHERE status = 'finished' AND verdict IS NOT NULL
+             WHERE d.id IN (SELECT MAX(id) FROM drills WHERE status IN ('finished', 'aborted') AND verdict IS NOT NULL
                             AND finished_at IS NOT NULL GROUP BY stack_id, scenario)",
         )
         .fetch_all(&self.pool)
@@ -216,7 +216,7 @@ impl Store {
             "SELECT id, scenario, finished_at, summary FROM (
                 SELECT id, scenario, finished_at, summary,
                        ROW_NUMBER() OVER (PARTITION BY scenario ORDER BY id DESC) AS n
-                FROM drills WHERE stack_id = ? AND status = 'finished' AND summary IS NOT NULL
+                FROM drills WHERE stack_id = ? AND status IN ('finished', 'aborted') AND summary IS NOT NULL
                   AND finished_at IS NOT NULL)
              WHERE n <= ? ORDER BY scenario, id",
         )
@@ -229,7 +229,7 @@ impl Store {
     /// The latest finished drill of `scenario` on the stack before `before_id`.
     pub async fn previous_drill(&self, stack_id: i64, scenario: &str, before_id: i64) -> Result<Option<DrillRow>> {
         Ok(sqlx::query_as(&format!(
-            "{DRILL_SELECT} WHERE d.stack_id = ? AND d.scenario = ? AND d.id < ? AND d.status = 'finished'
+            "{DRILL_SELECT} WHERE d.stack_id = ? AND d.scenario = ? AND d.id < ? AND d.status IN ('finished', 'aborted')
              ORDER BY d.id DESC LIMIT 1"
         ))
         .bind(stack_id)

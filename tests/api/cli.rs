@@ -185,10 +185,10 @@ async fn the_cli_manages_schedules_and_the_safety_lever() {
     assert_eq!(code, 2);
     assert!(err.contains("blackouts[0].from"), "{err}");
     let (code, out, err) =
-        run(client(&["schedule", "add", "timed", "D2", "0 3 * * mon-fri", "--blackout", "fri 00:00-23:59"])).await;
+        run(client(&["schedule", "add", "timed", "D2", "0 3 * * mon-fri", "--blackout", "fri 00:00-24:00"])).await;
     assert_eq!(code, 0, "{err}");
     let id: i64 = out.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(out.contains("next ") && out.contains("blackout fri 00:00-23:59"), "{out}");
+    assert!(out.contains("next ") && out.contains("blackout fri 00:00-24:00"), "{out}");
     let (code, out, _) = run(client(&["schedule", "suspend", &id.to_string()])).await;
     assert_eq!(code, 0);
     assert!(out.contains("suspended"), "{out}");

@@ -235,25 +235,25 @@ async fn the_drills_page_adds_suspends_and_deletes_schedules() {
     let res = app
         .post_form(
             "/stacks/paged/schedules",
-            &[("scenario", "D3"), ("cron", "0 3 * *"), ("blackouts", "sat,sun 00:00-23:59")],
+            &[("scenario", "D3"), ("cron", "0 3 * *"), ("blackouts", "sat,sun 00:00-24:00")],
         )
         .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("five fields") && html.contains("value=\"0 3 * *\"") && html.contains("sat,sun 00:00-23:59"),
+        html.contains("five fields") && html.contains("value=\"0 3 * *\"") && html.contains("sat,sun 00:00-24:00"),
         "kept as typed"
     );
 
     let res = app
         .post_form(
             "/stacks/paged/schedules",
-            &[("scenario", "D3"), ("cron", "0 3 * * mon-fri"), ("blackouts", "fri 00:00-23:59")],
+            &[("scenario", "D3"), ("cron", "0 3 * * mon-fri"), ("blackouts", "fri 00:00-24:00")],
         )
         .await;
     assert_eq!(res.status(), 303);
     let page = app.page("/stacks/paged/drills").await;
-    assert!(page.contains("0 3 * * mon-fri") && page.contains("not fri 00:00–23:59"), "{page}");
+    assert!(page.contains("0 3 * * mon-fri") && page.contains("not fri 00:00–24:00"), "{page}");
     let id = app.app.store.all_schedules().await.unwrap()[0].id;
     let res = app.post_form(&format!("/schedules/{id}/suspend"), &[]).await;
     assert_eq!(res.status(), 303);
@@ -411,7 +411,7 @@ async fn a_policy_judges_every_drill_and_reruns_are_compared() {
             Method::PUT,
             "/stacks/governed/policy",
             &token,
-            Some(json!({"availability_floor": 120, "max_mttr_ms": 0})),
+            Some(json!({"availability_floor": 20, "max_mttr_ms": 0})),
         )
         .await;
     assert_eq!(status, 422, "{body}");
@@ -512,6 +512,19 @@ async fn a_custom_drill_is_validated_stored_and_run_like_a_built_in_one() {
         d.phases.iter().filter(|p| p.kind == "hold").map(|p| p.ended_at.unwrap() - p.started_at).collect();
     assert!(holds[1] >= 800, "the second round holds its own 800 ms: {holds:?}");
 
+    // A node renamed since: the drill is listed with the problem, not lost.
+    let (status, body) = app
+        .api_json(
+            Method::PUT,
+            "/stacks/custom",
+            &token,
+            Some(json!({"instances": {"web-right": {"name": "ha-web-r2"}}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let list: Vec<DrillDefinition> =
+        app.call(Method::GET, "/stacks/custom/drill-definitions", &token, NO_BODY, 200).await;
+    assert!(list[0].problems.iter().any(|p| p.contains("no node ha-web-right")), "{list:#?}");
     let (status, _) =
         app.api_json(Method::DELETE, "/stacks/custom/drill-definitions/isolate-then-waf", &token, None).await;
     assert_eq!(status, 204);

@@ -59,7 +59,7 @@ pub async fn set_lever(
 }
 
 /// The add-a-schedule form as typed. Blackouts are one per line:
-/// `sat,sun 00:00-23:59`.
+/// `sat,sun 00:00-24:00`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ScheduleForm {
     #[serde(default)]
