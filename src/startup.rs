@@ -107,16 +107,23 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<(), Start
     Ok(())
 }
 
-/// Keeps the audit log to its retention: once at start, then hourly.
+/// Keeps the audit log, and finished webhook deliveries, to the audit
+/// retention: once at start, then hourly.
 async fn sweep_audit(store: Store, days: u32) {
     const DAY_MS: i64 = 24 * 3600 * 1000;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        match store.audit_sweep(crate::store::now_ms() - i64::from(days) * DAY_MS).await {
+        let before = crate::store::now_ms() - i64::from(days) * DAY_MS;
+        match store.audit_sweep(before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, days, "audit entries past their retention deleted"),
             Err(e) => tracing::warn!(error = %e, "cannot sweep the audit log"),
+        }
+        match store.sweep_deliveries(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, days, "finished webhook deliveries past their retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "cannot sweep webhook deliveries"),
         }
     }
 }

@@ -139,4 +139,15 @@ impl Store {
             .fetch_all(&self.pool)
             .await?)
     }
+
+    /// Deletes delivered and failed deliveries that ended before `before`
+    /// (pending ones stay until they end); answers how many.
+    pub async fn sweep_deliveries(&self, before: i64) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?")
+                .bind(before)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -338,6 +338,9 @@ async fn webhooks_receive_signed_drill_events_and_bad_ones_are_refused() {
     assert_eq!(finished["verdict"], "pass", "{finished}");
     let list: Vec<Webhook> = app.call(Method::GET, "/webhooks", &admin, NO_BODY, 200).await;
     assert!(list[0].deliveries.iter().all(|d| d.status == "delivered" && d.last_code == Some(200)), "{list:#?}");
+    // Finished deliveries go with the audit retention; a sweep before they ended keeps them.
+    assert_eq!(app.app.store.sweep_deliveries(0).await.unwrap(), 0);
+    assert_eq!(app.app.store.sweep_deliveries(hawaf::store::now_ms() + 1).await.unwrap(), 2);
     let (status, _) = app.api_json(Method::DELETE, &format!("/webhooks/{}", hook.id), &admin, None).await;
     assert_eq!(status, 204);
 }
