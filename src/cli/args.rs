@@ -172,6 +172,15 @@ pub enum DrillCommand {
     Halt { id: i64 },
     /// A stack's drills with their verdicts.
     List { name: String },
+    /// Save a custom drill for STACK from a JSON file (name, title,
+    /// hypothesis, method); run it with `drill run STACK NAME`.
+    Define {
+        stack: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A stack's custom drills.
+    Definitions { stack: String },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::client::{Client, NO_BODY};
 use super::{DrillArgs, DrillCommand, Failure, LeverArgs, LeverCommand, ScheduleArgs, ScheduleCommand};
 use crate::contract::{
-    Blackout, Drill, DrillAccepted, DrillRequest, DrillStatus, DrillSummary, SafetyLever, SafetyLeverChanged,
-    SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest, Verdict,
+    Blackout, Drill, DrillAccepted, DrillDefinition, DrillDefinitionRequest, DrillRequest, DrillStatus, DrillSummary,
+    SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest, Verdict,
 };
 
 pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
@@ -97,6 +97,30 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
+        DrillCommand::Define { stack, file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", file.display())))?;
+            let body: DrillDefinitionRequest = serde_json::from_str(&text)
+                .map_err(|e| Failure::input(format!("{} is not a drill definition: {e}", file.display())))?;
+            let (raw, d): (_, DrillDefinition) =
+                client.both(reqwest::Method::POST, &format!("/stacks/{stack}/drill-definitions"), Some(&body)).await?;
+            if json_out {
+                out!("{raw:#}");
+            } else {
+                print_definition(&d);
+            }
+            Ok(())
+        }
+        DrillCommand::Definitions { stack } => {
+            let (raw, list): (_, Vec<DrillDefinition>) =
+                client.both(reqwest::Method::GET, &format!("/stacks/{stack}/drill-definitions"), NO_BODY).await?;
+            if json_out {
+                out!("{raw:#}");
+            } else {
+                list.iter().for_each(print_definition);
+            }
+            Ok(())
+        }
         DrillCommand::List { name } => {
             let (raw, list): (_, Vec<DrillSummary>) =
                 client.both(reqwest::Method::GET, &format!("/stacks/{name}/drills"), NO_BODY).await?;
@@ -161,6 +185,19 @@ pub(super) fn print_drill(raw: &Value, d: &Drill, json_out: bool) {
     }
     if !d.note.is_empty() {
         out!("note: {}", d.note);
+    }
+}
+
+fn print_definition(d: &DrillDefinition) {
+    let confirm = if d.needs_confirmation { " (stops the site: needs --yes)" } else { "" };
+    out!("{} {}{confirm}", d.name, d.title);
+    for (i, m) in d.method.iter().enumerate() {
+        let hold = m.hold_ms.map(|h| format!(" for {h} ms")).unwrap_or_default();
+        let with = if m.with_previous && i > 0 { "  with" } else { "  then" };
+        out!("{with} {} {}{hold}", m.node, m.action);
+    }
+    for p in &d.problems {
+        out!("  problem: {p}");
     }
 }
 

@@ -209,3 +209,36 @@ async fn the_cli_manages_schedules_and_the_safety_lever() {
     assert_eq!(code, 0);
     assert!(out.contains("released"), "{out}");
 }
+
+#[tokio::test]
+async fn the_cli_defines_a_custom_drill_from_a_file_and_lists_it() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    app.create_stack(&token, "defined").await;
+    let client = |args: &[&str]| {
+        let mut c = hawaf();
+        c.args(args).env("HAWAF_URL", &app.base).env("HAWAF_TOKEN", &token);
+        c
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("drill.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "web-cut", "title": "Web cut off", "method": [{"node": "ha-web-right", "action": "unplug"}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(client(&["drill", "define", "defined", "--file", file.to_str().unwrap()])).await;
+    assert_eq!(code, 2, "bad input exits 2");
+    assert!(err.contains("method[0].action"), "{err}");
+    std::fs::write(
+        &file,
+        r#"{"name": "web-cut", "title": "Web cut off", "method": [{"node": "ha-web-right", "action": "isolate", "hold_ms": 2000}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(client(&["drill", "define", "defined", "--file", file.to_str().unwrap()])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("web-cut Web cut off") && out.contains("then ha-web-right isolate for 2000 ms"), "{out}");
+    let (code, out, _) = run(client(&["drill", "definitions", "defined"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("web-cut"), "{out}");
+}
