@@ -4,12 +4,11 @@
 //! recorded" (health, drift, teardown) see it like a stack hawaf built.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::ctx::Ctx;
-use super::{APPLY_STEPS, BuildError, StepError, Timing, set_status};
+use super::{APPLY_STEPS, BuildError, StepError, set_status};
 use crate::SharedApp;
 use crate::cloud::{ResourceKind, Tags};
 use crate::contract::{BuildStatus, StepStatus};
@@ -44,17 +43,7 @@ pub async fn adopt(app: &SharedApp, stack_name: &str, takes: Vec<Take>, actor: &
     // adoption took over was still built by hand, and its teardown must ask.
     app.store.set_adopted(stack.row.id, Some(crate::store::now_ms())).await?;
     app.bus.publish(Event::BuildStarted { stack: stack_name.to_owned(), build_id, kind: "adopt".to_owned() });
-    let ctx = Ctx {
-        app: app.clone(),
-        stack: Arc::from(stack_name),
-        stack_id: stack.row.id,
-        build_id,
-        step: 0,
-        timing: Timing::of(stack.definition.provider()),
-        def: Arc::new(stack.definition),
-        cloud,
-        serial: true,
-    };
+    let ctx = Ctx::new(app, stack, build_id, cloud, true);
     let actor = actor.to_owned();
     let task = tokio::spawn(async move { run(ctx, takes, actor).await });
     match task.await {

@@ -59,6 +59,21 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A build's context for `stack`, timed for its provider.
+    pub fn new(app: &SharedApp, stack: crate::stack::Stack, build_id: i64, cloud: Arc<dyn Cloud>, serial: bool) -> Ctx {
+        Ctx {
+            app: app.clone(),
+            stack: Arc::from(stack.row.name.as_str()),
+            stack_id: stack.row.id,
+            build_id,
+            step: 0,
+            timing: Timing::of(stack.definition.provider()),
+            def: Arc::new(stack.definition),
+            cloud,
+            serial,
+        }
+    }
+
     pub fn for_step(&self, step: u8) -> Ctx {
         Ctx { step, ..self.clone() }
     }

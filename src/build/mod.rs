@@ -12,7 +12,6 @@ mod teardown;
 mod waf_config;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -213,7 +212,6 @@ async fn begin(
         names_are_free(app, &stack).await?;
     }
     let cloud = app.providers.cloud_for(&stack.definition).map_err(BuildError::Provider)?;
-    let timing = Timing::of(stack.definition.provider());
     let specs: Vec<(u8, &str)> = steps(kind).iter().map(|s| (s.number, s.title)).collect();
     let build_id = match app
         .store
@@ -244,17 +242,7 @@ async fn begin(
         })
         .await?;
     app.bus.publish(Event::BuildStarted { stack: stack_name.to_owned(), build_id, kind: kind.as_str().to_owned() });
-    let ctx = Ctx {
-        app: app.clone(),
-        stack: Arc::from(stack_name),
-        stack_id: stack.row.id,
-        build_id,
-        step: 0,
-        def: Arc::new(stack.definition),
-        cloud,
-        timing,
-        serial: app.config.build_serial,
-    };
+    let ctx = Ctx::new(app, stack, build_id, cloud, app.config.build_serial);
     let actor = actor.to_owned();
     tokio::spawn(async move { run(ctx, kind, only, actor).await });
     Ok(build_id)

@@ -52,6 +52,22 @@ pub fn compute(latest: &[(String, bool, i64)], now: i64) -> Resilience {
     Resilience { score: (100.0 * sum / f64::from(total)).round() as u8, parts }
 }
 
+/// Every stack's score by name, from one query (a stack never drilled: 0).
+pub async fn all(store: &Store) -> Result<std::collections::HashMap<String, Resilience>, StoreError> {
+    let rows = store.all_latest_results().await?;
+    let now = crate::store::now_ms();
+    let mut by_stack: std::collections::HashMap<String, Vec<(String, bool, i64)>> = Default::default();
+    for (stack, scenario, passed, at) in rows {
+        by_stack.entry(stack).or_default().push((scenario, passed, at));
+    }
+    Ok(by_stack.into_iter().map(|(stack, latest)| (stack, compute(&latest, now))).collect())
+}
+
+/// A stack's score from `all`'s answer.
+pub fn from_all(all: &std::collections::HashMap<String, Resilience>, stack: &str) -> Resilience {
+    all.get(stack).cloned().unwrap_or_else(|| compute(&[], 0))
+}
+
 pub async fn of(store: &Store, stack_id: i64) -> Result<Resilience, StoreError> {
     Ok(compute(&store.latest_results(stack_id).await?, crate::store::now_ms()))
 }

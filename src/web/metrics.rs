@@ -117,14 +117,11 @@ pub async fn metrics(State(app): State<SharedApp>, headers: HeaderMap) -> Respon
     }
     let _ = writeln!(out, "# HELP hawaf_resilience_score The stack's resilience score (0-100) from its latest drills.");
     let _ = writeln!(out, "# TYPE hawaf_resilience_score gauge");
-    match (app.store.all_latest_results().await, app.store.stacks().await) {
-        (Ok(rows), Ok(all)) => {
-            let now = crate::store::now_ms();
+    match (crate::drill::score::all(&app.store).await, app.store.stacks().await) {
+        (Ok(scores), Ok(all)) => {
             // Every stack, a never-drilled one at 0.
             for stack in all.iter().map(|s| s.name.as_str()) {
-                let mine: Vec<(String, bool, i64)> =
-                    rows.iter().filter(|r| r.0 == stack).map(|r| (r.1.clone(), r.2, r.3)).collect();
-                let score = crate::drill::score::compute(&mine, now).score;
+                let score = crate::drill::score::from_all(&scores, stack).score;
                 let _ = writeln!(out, "hawaf_resilience_score{{stack=\"{}\"}} {score}", label(stack));
             }
         }

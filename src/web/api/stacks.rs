@@ -66,11 +66,8 @@ pub(super) fn caller_cidr(ext: &Extensions) -> Ipv4Net {
 #[utoipa::path(get, path = "/stacks", tag = "stacks", responses((status = 200, description = "Every stack", body = Vec<StackView>), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn list(State(app): State<SharedApp>, Viewer(_): Viewer) -> Result<Json<Vec<StackView>>, ApiError> {
     let stacks = stack::list(&app.store).await?;
-    let mut out = Vec::with_capacity(stacks.len());
-    for s in &stacks {
-        out.push(view(&app, s).await?);
-    }
-    Ok(Json(out))
+    let scores = crate::drill::score::all(&app.store).await?;
+    Ok(Json(stacks.iter().map(|s| view_with(&app, s, crate::drill::score::from_all(&scores, &s.row.name))).collect()))
 }
 
 #[utoipa::path(get, path = "/stacks/{name}", tag = "stacks", params(("name" = String, Path, description = "The stack's name")), responses((status = 200, description = "The stack", body = StackView), (status = 404, description = "No such stack", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]

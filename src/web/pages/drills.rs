@@ -350,6 +350,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
     let f = &d.figures;
     let servers = d.settings.servers.clone();
     let ms = |v: Option<i64>| v.map(|x| format!("{x} ms")).unwrap_or_else(|| "–".into());
+    let comparison = crate::drill::policy::compare(d.previous, f);
     Live {
         id: d.row.id,
         status: d.row.status.clone(),
@@ -383,7 +384,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         rate: d.settings.rate,
         url: d.settings.target_url.clone(),
         servers,
-        comparison: crate::drill::policy::compare(d.previous, f).map_or(String::new(), |c| {
+        comparison: comparison.as_ref().map_or(String::new(), |c| {
             format!(
                 "against drill #{}: MTTR {} (was {}), failed requests {} (was {})",
                 c.previous_drill_id,
@@ -393,7 +394,7 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
                 c.previous_failed
             )
         }),
-        regression: crate::drill::policy::compare(d.previous, f).is_some_and(|c| c.regression),
+        regression: comparison.is_some_and(|c| c.regression),
     }
 }
 

@@ -60,9 +60,10 @@ pub async fn list(
     Viewer(user): Viewer,
     Query(q): Query<Notice>,
 ) -> Result<ListPage, PageError> {
+    let scores = crate::drill::score::all(&app.store).await.map_err(Error::from)?;
     let mut stacks = Vec::new();
     for s in stack::list(&app.store).await? {
-        let score = crate::drill::score::of(&app.store, s.row.id).await.map_err(Error::from)?.score;
+        let score = crate::drill::score::from_all(&scores, &s.row.name).score;
         stacks.push(StackLine {
             score,
             provider: s.definition.provider().as_str().to_owned(),
