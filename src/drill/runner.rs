@@ -16,6 +16,7 @@ use super::scenario::{Injection, Scenario};
 use super::{Budget, Expectation, MarkKind, PhaseKind, PhaseSpan, RoundInfo, Settings, Timeline};
 use crate::SharedApp;
 use crate::cloud::{Cloud, HealthState};
+use crate::health::Snapshot;
 use crate::contract::{DrillStatus, DrillTrigger, Verdict};
 use crate::events::Event;
 use crate::node::{self, NodeError};
@@ -328,11 +329,11 @@ async fn prepare(
         holds: scenario.rounds.iter().map(|r| r.hold_ms.unwrap_or(hold_ms)).collect(),
         settings,
         plan,
-        cloud,
         poll: if provider == Provider::Lab { Duration::from_millis(50) } else { Duration::from_secs(1) },
         timeline: Timeline::default(),
         phase_tx,
         halt,
+        health: None,
     };
     app.bus.publish(Event::DrillProgress { stack: stack_name.to_owned(), drill_id: id });
     let app = app.clone();
@@ -372,11 +373,13 @@ struct Run {
     plan: Vec<Vec<Target>>,
     /// Each round's hold (a custom drill's step may set its own).
     holds: Vec<u64>,
-    cloud: Arc<dyn Cloud>,
     poll: Duration,
     timeline: Timeline,
     phase_tx: watch::Sender<usize>,
     halt: watch::Receiver<bool>,
+    /// The stack's health monitor: detection and recovery are read from its
+    /// snapshots, so a drill's marks are the transitions the ops view shows.
+    health: Option<watch::Receiver<Option<Arc<Snapshot>>>>,
 }
 
 impl Run {
@@ -416,15 +419,34 @@ impl Run {
     }
 
     async fn mark(&mut self, kind: MarkKind, round: usize) -> i64 {
-        let at = now_ms();
+        self.mark_at(kind, round, now_ms()).await
+    }
+
+    async fn mark_at(&mut self, kind: MarkKind, round: usize, at: i64) -> i64 {
         self.timeline.marks.push(super::Mark { kind, round, at });
         self.save_timeline().await;
         at
     }
 
-    /// Waits one poll interval, returning at once when halted.
+    /// Waits one poll interval, returning at once when halted or when the
+    /// health monitor publishes a new snapshot.
     async fn tick(&mut self) -> Result<(), Stop> {
-        let _ = tokio::time::timeout(self.poll, self.halt.changed()).await;
+        let health_changed = async {
+            match self.health.as_mut() {
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        // The monitor was restarted (an edit, a rebuild): subscribe again.
+                        self.health = None;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.halt.changed() => {}
+            _ = health_changed => {}
+            _ = tokio::time::sleep(self.poll) => {}
+        }
         if *self.halt.borrow() { Err(Stop::Halted) } else { Ok(()) }
     }
 
@@ -458,21 +480,39 @@ impl Run {
         Ok(())
     }
 
-    async fn states(&self, targets: &[Target]) -> Result<Vec<HealthState>, String> {
-        let mut out = Vec::new();
-        for t in targets {
-            let health = self
-                .cloud
-                .describe_instance_health(&t.lb, std::slice::from_ref(&t.instance_id))
-                .await
-                .map_err(|e| format!("{}: {e}", t.lb))?;
-            out.push(health.first().map_or(HealthState::Unknown, |h| h.state));
+    /// The latest snapshot of the stack's health monitor, started if it is not
+    /// running (it is for every built stack; a restart of it is followed).
+    fn snapshot(&mut self) -> Option<Arc<Snapshot>> {
+        if self.health.as_ref().is_none_or(|rx| rx.has_changed().is_err()) {
+            crate::health::ensure(&self.app, &self.stack);
+            self.health = self.app.health.subscribe(&self.stack);
         }
-        Ok(out)
+        self.health.as_mut().and_then(|rx| rx.borrow_and_update().clone())
     }
 
-    /// Polls the LBs until every target is `want` (and, coming back, serving
-    /// again), within the phase time limit.
+    /// Each target's state and since when, as the health monitor saw it.
+    fn states(&mut self, targets: &[Target]) -> Result<Vec<(HealthState, i64)>, String> {
+        let snap = self.snapshot().ok_or("the health monitor has no reading yet")?;
+        targets
+            .iter()
+            .map(|t| {
+                let tier = [&snap.external, &snap.internal]
+                    .into_iter()
+                    .find(|tier| tier.lb == t.lb)
+                    .ok_or_else(|| format!("the health monitor does not watch {}", t.lb))?;
+                let row = tier.instances.iter().find(|i| i.id == t.instance_id);
+                Ok(row.map_or((HealthState::Unknown, snap.polled_at), |i| (HealthState::parse(&i.state), i.since)))
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| match &snap.error {
+                Some(poll) => format!("{e} ({poll})"),
+                None => e,
+            })
+    }
+
+    /// Follows the health monitor until every target is `want` (and, coming
+    /// back, serving again), within the phase time limit. Returns when the
+    /// monitor saw the last target change: the transition's own time.
     async fn wait_for(
         &mut self,
         round: usize,
@@ -480,17 +520,19 @@ impl Run {
         prober: &Prober,
         floor_since: Option<i64>,
         serving_since: Option<i64>,
-    ) -> Result<(), Stop> {
+    ) -> Result<i64, Stop> {
         let targets = self.plan[round].clone();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(self.settings.phase_timeout_ms);
         let mut in_service_at: Option<i64> = None;
         loop {
-            // A transient describe error is retried until the time limit.
-            let states = self.states(&targets).await;
+            // A monitor without a reading (or a load balancer it cannot read)
+            // is waited for until the time limit.
+            let states = self.states(&targets);
             if let Ok(states) = &states
-                && states.iter().all(|s| *s == want)
+                && states.iter().all(|(s, _)| *s == want)
             {
-                let Some(restored_at) = serving_since else { return Ok(()) };
+                let changed_at = states.iter().map(|(_, since)| *since).max().unwrap_or_else(now_ms);
+                let Some(restored_at) = serving_since else { return Ok(changed_at) };
                 let seen = *in_service_at.get_or_insert_with(now_ms);
                 let log = prober.log();
                 // Traffic on the node again: a web server is named in an answer; a
@@ -499,13 +541,13 @@ impl Run {
                     if t.web { log.served_since(restored_at, Some(&t.name)) } else { log.served_since(seen, None) }
                 });
                 if serving {
-                    return Ok(());
+                    return Ok(now_ms());
                 }
             }
             if tokio::time::Instant::now() >= deadline {
                 let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
                 let last = match states {
-                    Ok(s) => s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+                    Ok(s) => s.iter().map(|(x, _)| x.as_str()).collect::<Vec<_>>().join(", "),
                     Err(e) => e,
                 };
                 return Err(Stop::Failed(format!(
@@ -534,9 +576,10 @@ impl Run {
                         Stop::Failed(format!("cannot inject {} on {}: {e}", t.injection.as_string(), t.name))
                     })?;
             }
-            self.mark(MarkKind::Fault, round).await;
-            self.wait_for(round, HealthState::OutOfService, prober, Some(fault_start), None).await?;
-            self.mark(MarkKind::Detected, round).await;
+            let fault_at = self.mark(MarkKind::Fault, round).await;
+            let seen = self.wait_for(round, HealthState::OutOfService, prober, Some(fault_start), None).await?;
+            // The monitor's transition time, which the ops view shows too.
+            self.mark_at(MarkKind::Detected, round, seen.max(fault_at)).await;
             self.begin_phase(format!("hold {names}"), PhaseKind::Hold, Some(round)).await;
             let hold = self.holds.get(round).copied().unwrap_or(self.settings.hold_ms);
             self.pause(hold, prober, Some(fault_start)).await?;
@@ -548,8 +591,8 @@ impl Run {
                 return Err(Stop::Failed(format!("restore failed: {}", failures.join("; "))));
             }
             let restored_at = self.mark(MarkKind::Restore, round).await;
-            self.wait_for(round, HealthState::InService, prober, None, Some(restored_at)).await?;
-            self.mark(MarkKind::Recovered, round).await;
+            let back = self.wait_for(round, HealthState::InService, prober, None, Some(restored_at)).await?;
+            self.mark_at(MarkKind::Recovered, round, back).await;
         }
         self.begin_phase("verify".into(), PhaseKind::Verify, None).await;
         self.pause(self.settings.verify_ms, prober, None).await

@@ -163,6 +163,12 @@ impl Monitors {
         rx.borrow().clone()
     }
 
+    /// The monitor's snapshots as they come, for the drill runner: a drill
+    /// sees a node leave service when the dashboard does, not on its own poll.
+    pub fn subscribe(&self, stack: &str) -> Option<watch::Receiver<Option<Arc<Snapshot>>>> {
+        self.lock().get(stack).filter(|r| !r.task.is_finished()).map(|r| r.snapshot.clone())
+    }
+
     pub fn is_running(&self, stack: &str) -> bool {
         self.lock().get(stack).is_some_and(|r| !r.task.is_finished())
     }

@@ -115,6 +115,14 @@ async fn d2_keeps_service_and_only_the_surviving_web_server_answers_after_detect
     assert!(verify[0].figures.split["ha-web-left"] > 0, "left serves again after restore");
     assert!(d.restored);
     assert!(all_in_service(&app).await, "the drill leaves every node in service");
+    // One timeline: the drill's detection is the transition the ops view shows.
+    let stack = app.app.store.stack("web").await.unwrap().unwrap();
+    let events = app.app.store.health_events(stack.id, 100).await.unwrap();
+    let detected = d.marks.iter().find(|m| m.kind == "detected").unwrap().at;
+    assert!(
+        events.iter().any(|e| e.node == "ha-web-left" && e.to_state == "OutOfService" && e.at == detected),
+        "detected at {detected}, the monitor recorded {events:#?}"
+    );
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(_, a, t, _)| a == "fault.stop-httpd" && t == "web/ha-web-left"));
     assert!(audit.iter().any(|(_, a, t, _)| a == "fault.start-httpd" && t == "web/ha-web-left"));
