@@ -794,7 +794,9 @@ pub struct Blackout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
-    /// `D1` … `D3`, `D5` (D4 stops the site and is never scheduled).
+    /// `D1` … `D3`, `D5`, or the name of one of the stack's custom drills (D4,
+    /// and a custom drill that takes a whole tier down, stop the site and are
+    /// never scheduled).
     pub scenario: String,
     /// Five fields (minute hour day-of-month month day-of-week), UTC.
     pub cron: String,

@@ -19,6 +19,8 @@ pub enum CustomError {
     Duplicate { stack: String, name: String },
     #[error("stack {stack} has no custom drill named {name}")]
     NotFound { stack: String, name: String },
+    #[error("the custom drill {name} is scheduled (schedule {schedules}): delete those schedules first")]
+    Scheduled { name: String, schedules: String },
     #[error("the stored drill {name} cannot be read: {reason}")]
     Corrupt { name: String, reason: String },
     #[error(transparent)]
@@ -173,6 +175,17 @@ pub async fn list(store: &Store, stack_name: &str) -> Result<Vec<DrillDefinition
 
 pub async fn delete(store: &Store, stack_name: &str, name: &str, actor: &str) -> Result<(), CustomError> {
     let s = stack::load(store, stack_name).await?;
+    // A schedule would otherwise go on skipping its slots as "unknown scenario".
+    let schedules: Vec<String> = store
+        .schedules_of(s.row.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.scenario == name)
+        .map(|c| c.id.to_string())
+        .collect();
+    if !schedules.is_empty() {
+        return Err(CustomError::Scheduled { name: name.to_owned(), schedules: schedules.join(", ") });
+    }
     if !store.delete_drill_definition(s.row.id, name).await? {
         return Err(CustomError::NotFound { stack: stack_name.to_owned(), name: name.to_owned() });
     }

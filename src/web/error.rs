@@ -372,7 +372,7 @@ impl From<crate::drill::custom::CustomError> for Error {
         match e {
             C::Stack(s) => s.into(),
             C::Invalid(fields) => Error::Invalid(fields),
-            C::Duplicate { .. } => Error::Conflict(e.to_string()),
+            C::Duplicate { .. } | C::Scheduled { .. } => Error::Conflict(e.to_string()),
             C::NotFound { .. } => Error::NotFound(e.to_string()),
             C::Corrupt { .. } => Error::internal(e),
             C::Store(s) => s.into(),

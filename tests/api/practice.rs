@@ -577,3 +577,72 @@ async fn the_drills_page_defines_lists_and_deletes_custom_drills() {
     assert_eq!(res.status(), 303);
     assert!(!app.page("/stacks/formed/drills").await.contains("value=\"web-out\""));
 }
+
+#[tokio::test]
+async fn a_custom_drill_can_be_scheduled_unless_it_stops_the_site_and_cannot_be_deleted_while_scheduled() {
+    use hawaf::contract::{DrillDefinition, Schedule};
+    let app = spawn_app().await;
+    let token = app.built_stack("customcron").await;
+    for (name, method) in [
+        ("left-waf", json!([{"node": "ha-utm-left", "action": "waf-off", "hold_ms": 200}])),
+        (
+            "all-waf",
+            json!([{"node": "ha-utm-left", "action": "waf-off"}, {"node": "ha-utm-right", "action": "waf-off", "with_previous": true}]),
+        ),
+    ] {
+        let _: DrillDefinition = app
+            .call(
+                Method::POST,
+                "/stacks/customcron/drill-definitions",
+                &token,
+                Some(&json!({"name": name, "method": method})),
+                201,
+            )
+            .await;
+    }
+    let (status, answer) = app
+        .api_json(
+            Method::POST,
+            "/stacks/customcron/schedules",
+            &token,
+            Some(json!({"scenario": "all-waf", "cron": "0 3 * * *"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["errors"][0]["message"].as_str().unwrap().contains("cannot be scheduled"), "{answer}");
+    let (status, answer) = app
+        .api_json(
+            Method::POST,
+            "/stacks/customcron/schedules",
+            &token,
+            Some(json!({"scenario": "nope", "cron": "0 3 * * *"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["errors"][0]["message"].as_str().unwrap().contains("left-waf"), "names the custom drills: {answer}");
+
+    let s: Schedule = app
+        .call(
+            Method::POST,
+            "/stacks/customcron/schedules",
+            &token,
+            Some(&json!({"scenario": "left-waf", "cron": "0 0 1 1 *"})),
+            201,
+        )
+        .await;
+    assert_eq!(s.scenario, "left-waf");
+    let (status, answer) =
+        app.api_json(Method::DELETE, "/stacks/customcron/drill-definitions/left-waf", &token, None).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains(&format!("schedule {}", s.id)), "{answer}");
+
+    // Its slot starts the custom drill, marked as the schedule's.
+    let slot = chrono::DateTime::parse_from_rfc3339(&s.next_runs[0]).unwrap().timestamp_millis();
+    hawaf::drill::schedule::tick(&app.app, slot + 1000).await.unwrap();
+    let list: Vec<DrillSummary> = app.call(Method::GET, "/stacks/customcron/drills", &token, NO_BODY, 200).await;
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!((list[0].scenario.as_str(), list[0].trigger), ("left-waf", DrillTrigger::Schedule));
+    let (status, _) = app.api_json(Method::POST, &format!("/drills/{}/halt", list[0].drill_id), &token, None).await;
+    assert_eq!(status, 202);
+    assert!(app.wait_drill(&token, list[0].drill_id).await.restored);
+}

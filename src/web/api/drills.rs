@@ -177,7 +177,7 @@ pub async fn define(
     Ok((StatusCode::CREATED, Json(drill::custom::create(&app.store, &name, req, &user.username).await?)))
 }
 
-#[utoipa::path(delete, path = "/stacks/{name}/drill-definitions/{definition}", tag = "drills", params(("name" = String, Path, description = "The stack's name"), ("definition" = String, Path, description = "The custom drill's name")), responses((status = 204, description = "Deleted (its past drills stay)"), (status = 404, description = "No such stack or drill", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/stacks/{name}/drill-definitions/{definition}", tag = "drills", params(("name" = String, Path, description = "The stack's name"), ("definition" = String, Path, description = "The custom drill's name")), responses((status = 204, description = "Deleted (its past drills stay)"), (status = 404, description = "No such stack or drill", body = ErrorBody), (status = 409, description = "A schedule runs it", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
 pub async fn undefine(
     State(app): State<SharedApp>,
     Operator(user): Operator,
