@@ -27,6 +27,11 @@ pub fn format_ms(ms: i64) -> String {
     at(ms).and_then(|t| t.format(FORMAT).ok()).unwrap_or_else(|| ms.to_string())
 }
 
+/// Today's date (UTC), for comparisons with dates such as an end of life.
+pub fn today() -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(now_ms()).map(|t| t.date_naive()).unwrap_or_default()
+}
+
 /// `2026-11-25` (UTC): when only the day matters (token expiry).
 pub fn format_day(ms: i64) -> String {
     format_ms(ms).split(' ').next().unwrap_or_default().to_owned()

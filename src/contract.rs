@@ -335,6 +335,15 @@ pub struct WafSwitch {
     pub enabled: Option<bool>,
     pub since: String,
     pub error: Option<String>,
+    /// The node's firmware as it reports it (`9.719-3`), once read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<String>,
+    /// The end of life of the firmware's product line (`2026-06-30` for UTM 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_life: Option<String>,
+    /// The node's `ha.mode` (`off` for the independent nodes this pattern needs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha_mode: Option<String>,
 }
 
 /// `GET /drills/{id}`: status, phases, figures, verdict (SPEC.md's drill

@@ -13,14 +13,42 @@ pub async fn configure(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
     let internal = LbTarget::new(d.load_balancer(LbRole::Internal).as_str(), lb_dns(ctx, LbRole::Internal).await?);
     let external = LbTarget::new(d.load_balancer(LbRole::External).as_str(), lb_dns(ctx, LbRole::External).await?);
-    ctx.all([InstanceRole::WafLeft, InstanceRole::WafRight].map(|role| node(ctx, role, &internal, &external))).await?;
+    // Both nodes are checked before either is changed: half a configured
+    // pair is worse than none.
+    let clients = ctx.all([InstanceRole::WafLeft, InstanceRole::WafRight].map(|role| standalone(ctx, role))).await?;
+    ctx.all(clients.into_iter().map(|(node, client)| configure_node(ctx, node, client, &internal, &external))).await?;
     wait_in_service(ctx, LbRole::External).await
 }
 
-async fn node(ctx: &Ctx, role: InstanceRole, internal: &LbTarget, external: &LbTarget) -> Result<(), StepError> {
+/// The node's client, once it has shown it is not part of a UTM HA pair;
+/// its firmware goes to the call log.
+async fn standalone(ctx: &Ctx, role: InstanceRole) -> Result<(String, UtmClient), StepError> {
     let node = ctx.def.instance(role).name().to_string();
     let instance_id = ctx.id_of(&format!("instance/{}", role.as_str())).await?;
     let client = client_for(ctx, &node, &instance_id).await?;
+    let started = Instant::now();
+    let result = client.require_standalone(&node).await;
+    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    match result {
+        Ok(facts) => {
+            let outcome = format!("UTM {}, ha.mode {}", facts.firmware, facts.ha_mode);
+            ctx.log_call("UTM status/version, ha.mode", &node, &outcome, elapsed).await?;
+            Ok((node, client))
+        }
+        Err(e) => {
+            ctx.log_call("UTM status/version, ha.mode", &node, &e.to_string(), elapsed).await?;
+            Err(StepError::Waf { node, message: e.to_string() })
+        }
+    }
+}
+
+async fn configure_node(
+    ctx: &Ctx,
+    node: String,
+    client: UtmClient,
+    internal: &LbTarget,
+    external: &LbTarget,
+) -> Result<(), StepError> {
     let started = Instant::now();
     let result = client.configure(internal, external).await;
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);

@@ -54,6 +54,8 @@ pub enum DrillError {
     Drift(#[from] crate::drift::DriftError),
     #[error("{scenario} takes every WAF node of {stack} down and stops the site: type the stack's name to confirm")]
     NeedsConfirmation { scenario: String, stack: String },
+    #[error("{0}")]
+    HaCluster(String),
     #[error("the safety lever is engaged (by {actor}: {reason}): no drill runs until it is released")]
     LeverEngaged { reason: String, actor: String },
     #[error("there is no drill {0}")]
@@ -123,6 +125,33 @@ async fn steady_state(
                 .collect();
             let detail = if sick.is_empty() { String::new() } else { format!(": {}", sick.join("; ")) };
             return Err(unhealthy(format!("{lb} has {in_service} of {} instances in service{detail}", health.len())));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a pair of WAF nodes set up as a UTM HA cluster: a drill would
+/// take "one node" down and find the cluster move its traffic, proving
+/// nothing about this pattern. Nodes hawaf has no API access to are not read
+/// (D1 and D2 need none); any other failure to read is left to the drill.
+async fn standalone_pair(
+    app: &SharedApp,
+    stack_id: i64,
+    def: &stack::StackDefinition,
+    ids: &[(InstanceRole, String, String)],
+) -> Result<(), DrillError> {
+    for (role, instance_id, name) in ids.iter().filter(|(r, _, _)| r.is_waf()) {
+        let client = match node::waf_client(app, stack_id, def, name, instance_id).await {
+            Ok(c) => c.last(),
+            Err(e) => {
+                tracing::debug!(node = %name, role = role.as_str(), error = %e, "no API access: HA not read before the drill");
+                continue;
+            }
+        };
+        match client.require_standalone(name).await {
+            Err(e @ crate::waf::WafError::HaCluster { .. }) => return Err(DrillError::HaCluster(e.to_string())),
+            Err(e) => tracing::warn!(node = %name, error = %e, "cannot read the node's HA setting before a drill"),
+            Ok(_) => {}
         }
     }
     Ok(())
@@ -203,6 +232,7 @@ async fn prepare(
     let names: Vec<(String, String)> = ids.iter().map(|(_, id, n)| (id.clone(), n.clone())).collect();
     let ext = def.load_balancer(LbRole::External).to_string();
     let int = def.load_balancer(LbRole::Internal).to_string();
+    standalone_pair(app, stack.row.id, def, &ids).await?;
     // Serialised with node actions: an operator's switch cannot land between
     // the steady-state check and the drill's start.
     let _serialised = app.node_locks.lock(stack_name).await;

@@ -327,6 +327,7 @@ async fn run_slot(app: &SharedApp, row: &ScheduleRow, now: i64) -> Result<(), Sc
             let reason = match &e {
                 DrillError::AlreadyRunning { .. }
                 | DrillError::Unhealthy { .. }
+                | DrillError::HaCluster(_)
                 | DrillError::Drifted { .. }
                 | DrillError::LeverEngaged { .. }
                 | DrillError::BuildRunning(_)

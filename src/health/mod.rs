@@ -49,6 +49,8 @@ pub struct WafState {
     pub enabled: Option<bool>,
     pub error: Option<String>,
     pub since: i64,
+    /// Read once per connection to the node: firmware and HA setting.
+    pub facts: Option<crate::waf::NodeFacts>,
 }
 
 impl WafState {
@@ -102,7 +104,16 @@ impl Snapshot {
                 .waf
                 .iter()
                 .map(|(node, w)| {
-                    (node.clone(), WafSwitch { enabled: w.enabled, since: iso(w.since), error: w.error.clone() })
+                    let facts = w.facts.as_ref();
+                    let switch = WafSwitch {
+                        enabled: w.enabled,
+                        since: iso(w.since),
+                        error: w.error.clone(),
+                        firmware: facts.map(|f| f.firmware.clone()),
+                        end_of_life: facts.and_then(|f| f.end_of_life()).map(|d| d.to_string()),
+                        ha_mode: facts.map(|f| f.ha_mode.clone()),
+                    };
+                    (node.clone(), switch)
                 })
                 .collect(),
             polled_at: iso(self.polled_at),

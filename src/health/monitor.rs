@@ -44,7 +44,7 @@ const WAF_READ_LIMIT: Duration = Duration::from_secs(3);
 
 pub(super) async fn run(app: SharedApp, name: String, tx: watch::Sender<Option<Arc<Snapshot>>>) {
     let mut previous: Option<Arc<Snapshot>> = None;
-    let mut clients: HashMap<String, UtmClient> = HashMap::new();
+    let mut clients: HashMap<String, NodeConn> = HashMap::new();
     let mut failures: u32 = 0;
     let mut lab_changes = app.providers.lab().subscribe_health();
     loop {
@@ -134,7 +134,7 @@ async fn poll(
     app: &SharedApp,
     stack: &Stack,
     previous: Option<&Snapshot>,
-    clients: &mut HashMap<String, UtmClient>,
+    clients: &mut HashMap<String, NodeConn>,
 ) -> Snapshot {
     let d = &stack.definition;
     let now = now_ms();
@@ -168,7 +168,8 @@ async fn poll(
         };
         let since =
             previous.and_then(|p| p.waf.get(&node)).filter(|w| w.enabled == enabled).map(|w| w.since).unwrap_or(now);
-        waf.insert(node, WafState { enabled, error, since });
+        let facts = clients.get(&node).and_then(|c| c.facts.clone());
+        waf.insert(node, WafState { enabled, error, since, facts });
     }
     let error = (!errors.is_empty()).then(|| errors.join("; "));
     let error_since = match (&error, previous) {
@@ -239,12 +240,18 @@ fn unknown_tier(lb: &str, members: impl Iterator<Item = String>, before: Option<
     Tier { lb: lb.to_owned(), in_service: 0, total: instances.len(), instances }
 }
 
+/// A connection to a WAF node, with what was read when it was made.
+pub(super) struct NodeConn {
+    client: UtmClient,
+    facts: Option<crate::waf::NodeFacts>,
+}
+
 async fn read_waf(
     app: &SharedApp,
     stack: &Stack,
     node: &str,
     instance_id: &str,
-    clients: &mut HashMap<String, UtmClient>,
+    clients: &mut HashMap<String, NodeConn>,
 ) -> Result<bool, String> {
     if !clients.contains_key(node) {
         let client = crate::node::waf_client(app, stack.row.id, &stack.definition, node, instance_id).await.map_err(
@@ -253,11 +260,21 @@ async fn read_waf(
                 other => other.to_string(),
             },
         )?;
-        clients.insert(node.to_owned(), client);
+        // Firmware and HA change only with an upgrade or a re-setup, which
+        // also ends the connection: read once per connection, not per poll.
+        let facts = match tokio::time::timeout(WAF_READ_LIMIT, client.facts()).await {
+            Ok(Ok(f)) => Some(f),
+            Ok(Err(e)) => {
+                tracing::debug!(stack = %stack.row.name, node, error = %e, "cannot read the node's firmware and HA");
+                None
+            }
+            Err(_) => None,
+        };
+        clients.insert(node.to_owned(), NodeConn { client, facts });
     }
-    let Some(client) = clients.get(node) else { return Err("no client".into()) };
+    let Some(conn) = clients.get(node) else { return Err("no client".into()) };
     // The monitor reads the switch again and again: it keeps its session open.
-    match tokio::time::timeout(WAF_READ_LIMIT, client.enabled()).await {
+    match tokio::time::timeout(WAF_READ_LIMIT, conn.client.enabled()).await {
         Ok(Ok(on)) => Ok(on),
         Ok(Err(e)) => {
             // A new token or certificate may have been stored: build the client afresh next time.
@@ -323,7 +340,10 @@ mod tests {
             stack: "s".into(),
             external: tier("ext", ext),
             internal: tier("int", ["InService", "InService"]),
-            waf: BTreeMap::from([("left".to_owned(), WafState { enabled: waf_left, error: None, since: 0 })]),
+            waf: BTreeMap::from([(
+                "left".to_owned(),
+                WafState { enabled: waf_left, error: None, since: 0, facts: None },
+            )]),
             polled_at: at,
             error: None,
             error_since: None,

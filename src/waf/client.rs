@@ -164,6 +164,11 @@ impl UtmClient {
         Self { closing: true, ..self.clone() }
     }
 
+    /// The same client for calls before a series' last one.
+    pub(super) fn keeping_session(&self) -> Self {
+        Self { closing: false, ..self.clone() }
+    }
+
     // ---- node settings ------------------------------------------------
 
     /// A node setting (`GET /api/nodes/<path>`), e.g. `reverse_proxy.status`.

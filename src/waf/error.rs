@@ -140,6 +140,10 @@ pub enum WafError {
     Refused { action: String, status: u16, messages: Vec<UtmMessage> },
     #[error("unexpected reply from the WAF node for {action}: {reason}")]
     Protocol { action: String, reason: String },
+    #[error(
+        "{node} is part of a UTM high-availability pair (ha.mode {mode}, ha.status {status}): this pattern needs two independent nodes behind the load balancer, each with its own switch; turn high availability off on both nodes in WebAdmin (Management > High Availability), then try again"
+    )]
+    HaCluster { node: String, mode: String, status: String },
     #[error("invalid WAF node address {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("invalid input: {0}")]

@@ -10,6 +10,7 @@
 mod client;
 mod configure;
 mod error;
+mod facts;
 mod inspect;
 mod objects;
 mod pin;
@@ -17,6 +18,7 @@ mod pin;
 pub use client::{BaseUrl, Timeouts, UtmClient, Version};
 pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, WAF_SWITCH, frontend_name};
 pub use error::{UtmMessage, WafError};
+pub use facts::{LIFECYCLE_URL, NodeFacts, UTM9_END_OF_LIFE, end_of_life_label, utm9_end_of_life};
 pub use inspect::ObjectState;
 pub use objects::{Backend, DnsHost, Frontend, Location, Profile, UsedBy, UtmObject, WAFMODE_BLOCK, WAFMODE_DETECT};
 pub use pin::{BadFingerprint, Fingerprint, PROBE_TIMEOUT, Pin, probe_fingerprint, probe_fingerprint_within};

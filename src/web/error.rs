@@ -449,6 +449,7 @@ impl From<crate::drill::DrillError> for Error {
             D::InvalidSetting { field, message } => Error::Invalid(vec![crate::stack::FieldError::new(field, message)]),
             D::NotBuilt(_)
             | D::Unhealthy { .. }
+            | D::HaCluster(_)
             | D::AlreadyRunning { .. }
             | D::BuildRunning(_)
             | D::NeedsConfirmation { .. }

@@ -13,6 +13,7 @@ mod console;
 mod drift;
 mod drills;
 mod export;
+mod generations;
 mod guard;
 mod helpers;
 mod openapi;

@@ -48,6 +48,12 @@ pub struct NodeView {
     pub waf_class: &'static str,
     pub waf_since: String,
     pub waf_error: String,
+    /// "UTM 9.719-3", once read from the node.
+    pub firmware: String,
+    /// "past end of life (30 June 2026)" for a firmware hawaf knows the end of.
+    pub end_of_life: String,
+    /// Why the node is not one of two independent nodes (a UTM HA pair).
+    pub ha_warning: String,
     pub faults: Vec<&'static str>,
 }
 
@@ -265,6 +271,7 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
         .map(|role| {
             let name = d.instance(*role).name().to_string();
             let waf = snap.and_then(|s| s.waf.get(&name));
+            let facts = waf.and_then(|w| w.facts.as_ref());
             let faults = Fault::ALL
                 .iter()
                 .filter(|f| lab || !matches!(f, Fault::StopHttpd | Fault::StartHttpd))
@@ -283,6 +290,15 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
                 waf_class: waf.map(|w| state_class(w.label())).unwrap_or("unknown"),
                 waf_since: waf.map(|w| format_ms(w.since)).unwrap_or_default(),
                 waf_error: waf.and_then(|w| w.error.clone()).unwrap_or_default(),
+                firmware: facts.map(|f| format!("UTM {}", f.firmware)).unwrap_or_default(),
+                end_of_life: facts
+                    .and_then(|f| f.end_of_life())
+                    .map(|eol| crate::waf::end_of_life_label(eol, crate::clock::today()))
+                    .unwrap_or_default(),
+                ha_warning: facts
+                    .filter(|f| f.in_ha_cluster())
+                    .map(|f| format!("in a UTM HA pair (ha.mode {}): drills are refused", f.ha_mode))
+                    .unwrap_or_default(),
                 faults,
                 name,
             }
