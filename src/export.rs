@@ -188,8 +188,14 @@ pub fn template(d: &StackDefinition) -> Value {
         let members: Vec<Value> =
             d.lb_members(*role).iter().map(|m| json!({"Ref": format!("Instance{}", pascal(m.as_str()))})).collect();
         let subnets: Vec<Value> = d.lb_subnets(*role).iter().map(|(k, _)| subnet_ref(*k)).collect();
+        let key = pascal(crate::build::lb_key(*role));
+        let kind = d.lb_kind(*role);
+        if kind.is_v2() {
+            load_balancer_v2(&mut r, stack, d, *role, &key, members, subnets);
+            continue;
+        }
         r.insert(
-            format!("{}LoadBalancer", pascal(crate::build::lb_key(*role))),
+            format!("{key}LoadBalancer"),
             json!({"Type": "AWS::ElasticLoadBalancing::LoadBalancer", "DependsOn": "GatewayAttachment", "Properties": {
                 "LoadBalancerName": name, "Scheme": scheme, "Subnets": subnets,
                 "SecurityGroups": [{"Ref": sg_logical(sg)}],
@@ -235,6 +241,61 @@ pub fn template(d: &StackDefinition) -> Value {
 /// The template as YAML.
 pub fn cloudformation_yaml(d: &StackDefinition) -> Result<String, ExportError> {
     yaml_serde::to_string(&template(d)).map_err(|e| ExportError(e.to_string()))
+}
+
+/// An application or network tier: the load balancer, a target group of
+/// the two instances with the stack's health check, and a listener on 80
+/// forwarding to it (ELBv2's three resources for classic ELB's one).
+fn load_balancer_v2(
+    r: &mut serde_json::Map<String, Value>,
+    stack: &str,
+    d: &crate::stack::StackDefinition,
+    role: LbRole,
+    key: &str,
+    members: Vec<Value>,
+    subnets: Vec<Value>,
+) {
+    use crate::stack::HealthCheckTarget as T;
+    let name = d.load_balancer(role).as_str();
+    let kind = d.lb_kind(role);
+    let (scheme, sg) = match role {
+        LbRole::External => ("internet-facing", SgRole::Lbext),
+        LbRole::Internal => ("internal", SgRole::Lbint),
+    };
+    let hc = d.health_check();
+    let (hc_protocol, hc_path) = match hc.target() {
+        T::Http { path, .. } => ("HTTP", Some(path.clone())),
+        T::Https { path, .. } => ("HTTPS", Some(path.clone())),
+        T::Tcp { .. } | T::Ssl { .. } => ("TCP", None),
+    };
+    let protocol = kind.listener().protocol;
+    let mut group = json!({
+        "Name": name, "Protocol": protocol, "Port": 80, "VpcId": {"Ref": "Vpc"}, "TargetType": "instance",
+        "HealthCheckProtocol": hc_protocol, "HealthCheckPort": hc.target().port().to_string(),
+        "HealthCheckIntervalSeconds": hc.interval(), "HealthCheckTimeoutSeconds": hc.timeout(),
+        "HealthyThresholdCount": hc.healthy_threshold(), "UnhealthyThresholdCount": hc.unhealthy_threshold(),
+        "Targets": members.into_iter().map(|m| json!({"Id": m})).collect::<Vec<_>>(),
+        "Tags": tags(stack, name, &[])});
+    if let Some(path) = hc_path {
+        group["HealthCheckPath"] = json!(path);
+    }
+    r.insert(
+        format!("{key}TargetGroup"),
+        json!({"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": group}),
+    );
+    r.insert(
+        format!("{key}LoadBalancer"),
+        json!({"Type": kind.cfn_type(), "DependsOn": "GatewayAttachment", "Properties": {
+            "Name": name, "Type": kind.as_str(), "Scheme": scheme, "Subnets": subnets,
+            "SecurityGroups": [{"Ref": sg_logical(sg)}],
+            "Tags": tags(stack, name, &[])}}),
+    );
+    r.insert(
+        format!("{key}Listener"),
+        json!({"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+            "LoadBalancerArn": {"Ref": format!("{key}LoadBalancer")}, "Port": 80, "Protocol": protocol,
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": format!("{key}TargetGroup")}}]}}),
+    );
 }
 
 #[cfg(test)]

@@ -42,7 +42,13 @@ impl Providers {
     pub fn cloud_for(&self, def: &StackDefinition) -> Result<Arc<dyn Cloud>, String> {
         match def.provider() {
             Provider::Lab => Ok(Arc::new(self.lab.clone())),
-            Provider::Aws => Ok(self.aws_checked(def.aws())?),
+            Provider::Aws => {
+                let aws = self.aws_checked(def.aws())?;
+                aws.learn_kinds(
+                    crate::stack::LbRole::ALL.iter().map(|r| (def.load_balancer(*r).to_string(), def.lb_kind(*r))),
+                );
+                Ok(aws)
+            }
         }
     }
 

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::StepError;
 use super::ctx::Ctx;
 use crate::cloud::{
-    CreateLoadBalancerRequest, Filter, HealthCheck, HealthState, IngressRule, InstanceState, Listener, RouteTable,
-    RouteTarget, RuleSource, RunInstanceRequest, Scheme, TAG_ROLE,
+    CreateLoadBalancerRequest, Filter, HealthCheck, HealthState, IngressRule, InstanceState, RouteTable, RouteTarget,
+    RuleSource, RunInstanceRequest, Scheme, TAG_ROLE,
 };
 use crate::stack::{InstanceRole, LbRole, SgRole, StackDefinition, SubnetKey, SubnetMode};
 
@@ -429,9 +429,16 @@ pub async fn external_lb(ctx: &Ctx) -> Result<(), StepError> {
     load_balancer(ctx, LbRole::External).await
 }
 
+/// The AWS operation behind a port call, as the call log names it: classic
+/// ELB's, or ELBv2's for application and network load balancers.
+pub fn lb_op(kind: crate::cloud::LbKind, classic: &'static str, v2: &'static str) -> &'static str {
+    if kind.is_v2() { v2 } else { classic }
+}
+
 async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let d = &ctx.def;
     let name = d.load_balancer(role).as_str().to_owned();
+    let kind = d.lb_kind(role);
     let logical = format!("lb/{}", lb_key(role));
     let mut subnets = Vec::new();
     for (key, _) in d.lb_subnets(role) {
@@ -458,22 +465,27 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
                 ctx.stack
             )));
         }
+        Some(lb) if lb.kind != kind => {
+            return Err(StepError::Conflict(format!(
+                "{name} exists as a {}, and the definition asks for a {}: a load balancer cannot change its kind; \
+                 migrate the tier (GET /api/v1/stacks/{}/migration) or give the new one another name",
+                lb.kind.title(),
+                kind.title(),
+                ctx.stack
+            )));
+        }
         Some(lb) => lb,
         None => {
             let request = CreateLoadBalancerRequest {
                 name: name.clone(),
+                kind,
                 scheme: match role {
                     LbRole::External => Scheme::InternetFacing,
                     LbRole::Internal => Scheme::Internal,
                 },
                 subnets,
                 security_groups: vec![sg],
-                listeners: vec![Listener {
-                    protocol: "HTTP".into(),
-                    load_balancer_port: 80,
-                    instance_protocol: "HTTP".into(),
-                    instance_port: 80,
-                }],
+                listeners: vec![kind.listener()],
                 tags: ctx.tags(&name),
             };
             ctx.call("CreateLoadBalancer", &name, ctx.cloud.create_load_balancer(request)).await?
@@ -490,7 +502,7 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
         unhealthy_threshold: hc.unhealthy_threshold(),
     };
     ctx.call(
-        "ConfigureHealthCheck",
+        lb_op(kind, "ConfigureHealthCheck", "ModifyTargetGroup"),
         format!("{name} {}", check.target),
         ctx.cloud.configure_health_check(&name, check),
     )
@@ -505,7 +517,7 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let extra: Vec<String> = lb.instances.iter().filter(|i| !members.contains(i)).cloned().collect();
     if !extra.is_empty() {
         ctx.call(
-            "DeregisterInstancesFromLoadBalancer",
+            lb_op(kind, "DeregisterInstancesFromLoadBalancer", "DeregisterTargets"),
             format!("{name} -x- {}", extra.join(", ")),
             ctx.cloud.deregister_instances(&name, &extra),
         )
@@ -513,7 +525,7 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     }
     if members.iter().any(|m| !lb.instances.contains(m)) {
         ctx.call(
-            "RegisterInstancesWithLoadBalancer",
+            lb_op(kind, "RegisterInstancesWithLoadBalancer", "RegisterTargets"),
             format!("{name} <- {}", members.join(", ")),
             ctx.cloud.register_instances(&name, &members),
         )
@@ -538,7 +550,8 @@ pub async fn wait_in_service(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let needed = Duration::from_secs(u64::from(hc.interval()) * u64::from(hc.healthy_threshold() + 1));
     let limit = needed + ctx.timing.in_service_slack;
     ctx.wait_until(&format!("{name}: all instances in service"), limit, || async {
-        let health = ctx.poll("DescribeInstanceHealth", &name, ctx.cloud.describe_instance_health(&name, &[])).await?;
+        let op = lb_op(d.lb_kind(role), "DescribeInstanceHealth", "DescribeTargetHealth");
+        let health = ctx.poll(op, &name, ctx.cloud.describe_instance_health(&name, &[])).await?;
         let in_service = health.iter().filter(|h| h.state == HealthState::InService).count();
         let mut text = format!("{name}: {in_service} of {} instances in service", health.len());
         if let Some(out) = health.iter().find(|h| h.state != HealthState::InService) {

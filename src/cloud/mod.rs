@@ -346,9 +346,81 @@ impl HealthTarget {
     }
 }
 
+/// Which generation of Elastic Load Balancing a load balancer is: the
+/// tutorial's classic ELB (API 2012-06-01), or an Application or Network
+/// Load Balancer (API 2015-12-01: a load balancer, a target group of
+/// instances with the health check, and a listener forwarding to it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LbKind {
+    #[default]
+    Classic,
+    Application,
+    Network,
+}
+
+impl LbKind {
+    pub const ALL: [LbKind; 3] = [LbKind::Classic, LbKind::Application, LbKind::Network];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LbKind::Classic => "classic",
+            LbKind::Application => "application",
+            LbKind::Network => "network",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "classic" => Ok(LbKind::Classic),
+            "application" => Ok(LbKind::Application),
+            "network" => Ok(LbKind::Network),
+            _ => Err(format!("the load balancer kind must be classic, application or network, not `{value}`")),
+        }
+    }
+
+    /// The AWS console's name for it.
+    pub fn title(self) -> &'static str {
+        match self {
+            LbKind::Classic => "Classic Load Balancer",
+            LbKind::Application => "Application Load Balancer",
+            LbKind::Network => "Network Load Balancer",
+        }
+    }
+
+    pub fn is_v2(self) -> bool {
+        self != LbKind::Classic
+    }
+
+    /// The CloudFormation type of the load balancer itself.
+    pub fn cfn_type(self) -> &'static str {
+        if self.is_v2() {
+            "AWS::ElasticLoadBalancingV2::LoadBalancer"
+        } else {
+            "AWS::ElasticLoadBalancing::LoadBalancer"
+        }
+    }
+
+    /// hawaf's one listener on port 80 for this kind: HTTP, or TCP through a
+    /// network load balancer.
+    pub fn listener(self) -> Listener {
+        match self {
+            LbKind::Network => Listener {
+                protocol: "TCP".into(),
+                load_balancer_port: 80,
+                instance_protocol: "TCP".into(),
+                instance_port: 80,
+            },
+            _ => Listener::http(80, 80),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateLoadBalancerRequest {
     pub name: String,
+    #[serde(default)]
+    pub kind: LbKind,
     pub scheme: Scheme,
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
@@ -359,6 +431,8 @@ pub struct CreateLoadBalancerRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub name: String,
+    #[serde(default)]
+    pub kind: LbKind,
     pub dns_name: String,
     pub scheme: Scheme,
     pub vpc_id: String,

@@ -250,8 +250,9 @@ pub fn compare(d: &StackDefinition, ids: &HashMap<String, String>, live: &Live, 
     for role in LbRole::ALL {
         let name = d.load_balancer(*role).as_str();
         let logical = format!("lb/{}", crate::build::lb_key(*role));
+        let kind = d.lb_kind(*role);
         let Some(lb) = live.load_balancers.iter().find(|l| l.name == name) else {
-            out.push(deleted(&logical, "AWS::ElasticLoadBalancing::LoadBalancer", name, id(&logical)));
+            out.push(deleted(&logical, kind.cfn_type(), name, id(&logical)));
             continue;
         };
         let scheme = |s: Scheme| match s {
@@ -262,7 +263,8 @@ pub fn compare(d: &StackDefinition, ids: &HashMap<String, String>, live: &Live, 
             LbRole::External => Scheme::InternetFacing,
             LbRole::Internal => Scheme::Internal,
         };
-        let mut diffs: Vec<Difference> = diff("scheme", scheme(want_scheme), scheme(lb.scheme)).into_iter().collect();
+        let mut diffs: Vec<Difference> = diff("kind", kind.as_str(), lb.kind.as_str()).into_iter().collect();
+        diffs.extend(diff("scheme", scheme(want_scheme), scheme(lb.scheme)));
         let subnets = set(d.lb_subnets(*role).iter().filter_map(|(k, _)| id(&format!("subnet/{}", k.as_str()))));
         diffs.extend(set_diff("subnets", &subnets, &set(&lb.subnets)));
         let sg = match role {
@@ -273,7 +275,12 @@ pub fn compare(d: &StackDefinition, ids: &HashMap<String, String>, live: &Live, 
         let listeners = set(lb.listeners.iter().map(|l| {
             format!("{}:{} -> {}:{}", l.protocol, l.load_balancer_port, l.instance_protocol, l.instance_port)
         }));
-        diffs.extend(set_diff("listeners", &set(["HTTP:80 -> HTTP:80"]), &listeners));
+        let want = kind.listener();
+        let want = format!(
+            "{}:{} -> {}:{}",
+            want.protocol, want.load_balancer_port, want.instance_protocol, want.instance_port
+        );
+        diffs.extend(set_diff("listeners", &set([want]), &listeners));
         let hc = d.health_check();
         diffs.extend(
             [
@@ -288,7 +295,7 @@ pub fn compare(d: &StackDefinition, ids: &HashMap<String, String>, live: &Live, 
         );
         let members = set(d.lb_members(*role).iter().filter_map(|m| id(&format!("instance/{}", m.as_str()))));
         diffs.extend(set_diff("instances", &members, &set(&lb.instances)));
-        out.push(resource(&logical, "AWS::ElasticLoadBalancing::LoadBalancer", name, Some(&lb.name), diffs));
+        out.push(resource(&logical, kind.cfn_type(), name, Some(&lb.name), diffs));
     }
 
     // Added: the stack's tag on resources no build of it recorded.

@@ -139,6 +139,7 @@ pub fn plan(report: &DriftReport) -> Plan {
                     Err("replace the instance to change it (teardown and build), or accept the live value")
                 }
                 ("routes" | "associations", _) => Err("change the route table by hand"),
+                ("kind", _) => Err("a load balancer cannot change its kind: migrate the tier (GET …/migration)"),
                 ("scheme" | "subnets" | "listeners" | "security_groups", _) => {
                     Err("no step changes a load balancer in place: delete it and run its step, or fix it by hand")
                 }

@@ -20,6 +20,7 @@ use crate::contract::{DrillStatus, Verdict};
 pub mod custom;
 pub mod lever;
 pub mod policy;
+mod preflight;
 pub mod schedule;
 pub mod score;
 pub use runner::{DrillError, DrillRequest, halt, start};

@@ -15,7 +15,7 @@ use super::restore;
 use super::scenario::{Injection, Scenario};
 use super::{Budget, Expectation, MarkKind, PhaseKind, PhaseSpan, RoundInfo, Settings, Timeline};
 use crate::SharedApp;
-use crate::cloud::{Cloud, HealthState};
+use crate::cloud::HealthState;
 use crate::contract::{DrillStatus, DrillTrigger, Verdict};
 use crate::events::Event;
 use crate::health::Snapshot;
@@ -74,23 +74,6 @@ pub enum DrillError {
     Store(#[from] StoreError),
 }
 
-fn setting(
-    field: &'static str,
-    value: Option<u64>,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, DrillError> {
-    let v = value.unwrap_or(default);
-    if range.contains(&v) {
-        Ok(v)
-    } else {
-        Err(DrillError::InvalidSetting {
-            field,
-            message: format!("must be between {} and {}", range.start(), range.end()),
-        })
-    }
-}
-
 /// One node a round acts on.
 #[derive(Debug, Clone)]
 struct Target {
@@ -100,61 +83,6 @@ struct Target {
     lb: String,
     injection: Injection,
     web: bool,
-}
-
-/// Refuses (with the reason) unless both tiers have every instance in service.
-async fn steady_state(
-    cloud: &dyn Cloud,
-    stack: &str,
-    lbs: [&str; 2],
-    names: &[(String, String)],
-) -> Result<(), DrillError> {
-    let unhealthy = |reason: String| DrillError::Unhealthy { stack: stack.to_owned(), reason };
-    for lb in lbs {
-        let health = cloud.describe_instance_health(lb, &[]).await.map_err(|e| unhealthy(format!("{lb}: {e}")))?;
-        let in_service = health.iter().filter(|h| h.state == HealthState::InService).count();
-        if health.len() < 2 || in_service < health.len() {
-            let sick: Vec<String> = health
-                .iter()
-                .filter(|h| h.state != HealthState::InService)
-                .map(|h| {
-                    let name =
-                        names.iter().find(|(id, _)| *id == h.instance_id).map_or(h.instance_id.as_str(), |(_, n)| n);
-                    format!("{name} {} ({})", h.state.as_str(), h.description)
-                })
-                .collect();
-            let detail = if sick.is_empty() { String::new() } else { format!(": {}", sick.join("; ")) };
-            return Err(unhealthy(format!("{lb} has {in_service} of {} instances in service{detail}", health.len())));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a pair of WAF nodes set up as a UTM HA cluster: a drill would
-/// take "one node" down and find the cluster move its traffic, proving
-/// nothing about this pattern. Nodes hawaf has no API access to are not read
-/// (D1 and D2 need none); any other failure to read is left to the drill.
-async fn standalone_pair(
-    app: &SharedApp,
-    stack_id: i64,
-    def: &stack::StackDefinition,
-    ids: &[(InstanceRole, String, String)],
-) -> Result<(), DrillError> {
-    for (role, instance_id, name) in ids.iter().filter(|(r, _, _)| r.is_waf()) {
-        let client = match node::waf_client(app, stack_id, def, name, instance_id).await {
-            Ok(c) => c.last(),
-            Err(e) => {
-                tracing::debug!(node = %name, role = role.as_str(), error = %e, "no API access: HA not read before the drill");
-                continue;
-            }
-        };
-        match client.require_standalone(name).await {
-            Err(e @ crate::waf::WafError::HaCluster { .. }) => return Err(DrillError::HaCluster(e.to_string())),
-            Err(e) => tracing::warn!(node = %name, error = %e, "cannot read the node's HA setting before a drill"),
-            Ok(_) => {}
-        }
-    }
-    Ok(())
 }
 
 /// Checks, plans and starts a drill; returns its id. Refusals are audited too.
@@ -188,11 +116,12 @@ async fn prepare(
     if let Some(lever) = app.store.lever().await?.filter(|l| l.engaged) {
         return Err(DrillError::LeverEngaged { reason: lever.reason, actor: lever.actor });
     }
-    let rate = setting("rate", req.rate.map(u64::from), u64::from(DEFAULT_RATE), 1..=50)? as u32;
-    let baseline_ms = setting("baseline_ms", req.baseline_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
-    let hold_ms = setting("hold_ms", req.hold_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
-    let verify_ms = setting("verify_ms", req.verify_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
-    let phase_timeout_ms = setting("phase_timeout_ms", req.phase_timeout_ms, DEFAULT_TIMEOUT_MS, 1_000..=600_000)?;
+    let rate = super::preflight::setting("rate", req.rate.map(u64::from), u64::from(DEFAULT_RATE), 1..=50)? as u32;
+    let baseline_ms = super::preflight::setting("baseline_ms", req.baseline_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let hold_ms = super::preflight::setting("hold_ms", req.hold_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let verify_ms = super::preflight::setting("verify_ms", req.verify_ms, DEFAULT_PHASE_MS, 200..=600_000)?;
+    let phase_timeout_ms =
+        super::preflight::setting("phase_timeout_ms", req.phase_timeout_ms, DEFAULT_TIMEOUT_MS, 1_000..=600_000)?;
 
     let stack = stack::load(&app.store, stack_name).await?;
     if !stack.is_built() {
@@ -232,11 +161,11 @@ async fn prepare(
     let names: Vec<(String, String)> = ids.iter().map(|(_, id, n)| (id.clone(), n.clone())).collect();
     let ext = def.load_balancer(LbRole::External).to_string();
     let int = def.load_balancer(LbRole::Internal).to_string();
-    standalone_pair(app, stack.row.id, def, &ids).await?;
+    super::preflight::standalone_pair(app, stack.row.id, def, &ids).await?;
     // Serialised with node actions: an operator's switch cannot land between
     // the steady-state check and the drill's start.
     let _serialised = app.node_locks.lock(stack_name).await;
-    steady_state(cloud.as_ref(), stack_name, [&ext, &int], &names).await?;
+    super::preflight::steady_state(cloud.as_ref(), stack_name, [&ext, &int], &names).await?;
     // What hawaf itself holds down counts at once, like the guardrail counts it:
     // the load balancer may not have noticed yet, and a drill would undo it.
     let held: Vec<String> = app

@@ -1,13 +1,15 @@
-//! Classic ELB semantics of the lab (API 2012-06-01): validation, error
-//! codes and what DescribeInstanceHealth reports.
+//! Elastic Load Balancing semantics of the lab: classic ELB (API
+//! 2012-06-01) and, for application and network load balancers, ELBv2's
+//! (API 2015-12-01) rules and target-health reasons, behind the one `Cloud`
+//! port: validation, error codes and what the health answer reports.
 
 use std::collections::BTreeMap;
 
 use super::World;
-use super::state::{HealthRec, LbRec};
+use super::state::{DESC_REGISTERING, DESC_UNHEALTHY, HealthRec, LbRec};
 use crate::cloud::{
     CloudError, CloudResult, CreateLoadBalancerRequest, ErrorCode, HealthCheck, HealthState, InstanceHealth,
-    InstanceState, LoadBalancer, Scheme,
+    InstanceState, LbKind, LoadBalancer, Scheme,
 };
 
 fn e(code: ErrorCode, msg: impl Into<String>) -> CloudError {
@@ -26,12 +28,67 @@ fn valid_lb_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// The listener protocols each kind accepts.
+fn listener_protocols(kind: LbKind) -> &'static [&'static str] {
+    match kind {
+        LbKind::Classic => &["HTTP", "HTTPS", "TCP", "SSL"],
+        LbKind::Application => &["HTTP", "HTTPS"],
+        LbKind::Network => &["TCP", "TLS", "UDP", "TCP_UDP"],
+    }
+}
+
+/// A target group's health check when none was set: ELBv2's defaults
+/// (HTTP on `/` for an application load balancer, TCP for a network one).
+fn v2_default_check(kind: LbKind, port: u16) -> HealthCheck {
+    match kind {
+        LbKind::Network => HealthCheck {
+            target: format!("TCP:{port}"),
+            interval: 30,
+            timeout: 10,
+            healthy_threshold: 5,
+            unhealthy_threshold: 2,
+        },
+        _ => HealthCheck {
+            target: format!("HTTP:{port}/"),
+            interval: 30,
+            timeout: 5,
+            healthy_threshold: 5,
+            unhealthy_threshold: 2,
+        },
+    }
+}
+
+/// A target's health as ELBv2 words it (DescribeTargetHealth's reason and
+/// description), from what the shared health checker saw.
+fn v2_health(classic: InstanceHealth, last_failure: Option<&str>) -> InstanceHealth {
+    let (code, description) = match (classic.state, classic.description.as_str()) {
+        (HealthState::InService, _) => (String::new(), String::new()),
+        (_, DESC_REGISTERING) => ("Elb.InitialHealthChecking".into(), "Initial health checks in progress".into()),
+        (_, d) if d.starts_with("Instance is in ") => {
+            ("Target.InvalidState".into(), d.replacen("Instance is in", "Target is in the", 1))
+        }
+        (_, DESC_UNHEALTHY) => match last_failure {
+            Some(f) if f.contains("codes") => ("Target.ResponseCodeMismatch".into(), f.to_owned()),
+            Some(f) if f.contains("timed out") => ("Target.Timeout".into(), "Request timed out".into()),
+            _ => ("Target.FailedHealthChecks".into(), "Health checks failed".into()),
+        },
+        (_, d) => ("Elb.InternalError".into(), d.to_owned()),
+    };
+    InstanceHealth { reason_code: code, description, ..classic }
+}
+
 impl World {
     pub(crate) fn create_load_balancer(
         &mut self,
         req: CreateLoadBalancerRequest,
         region: &str,
     ) -> CloudResult<LoadBalancer> {
+        if req.kind.is_v2() && req.name.starts_with("internal-") {
+            return Err(e(
+                ErrorCode::ValidationError,
+                format!("Load balancer name '{}' cannot begin with 'internal-'", req.name),
+            ));
+        }
         if !valid_lb_name(&req.name) {
             return Err(e(
                 ErrorCode::ValidationError,
@@ -48,7 +105,7 @@ impl World {
             ));
         }
         for l in &req.listeners {
-            let ok_proto = |p: &str| ["HTTP", "HTTPS", "TCP", "SSL"].contains(&p.to_ascii_uppercase().as_str());
+            let ok_proto = |p: &str| listener_protocols(req.kind).contains(&p.to_ascii_uppercase().as_str());
             if !ok_proto(&l.protocol) || !ok_proto(&l.instance_protocol) {
                 return Err(e(ErrorCode::ValidationError, format!("Invalid listener protocol: {}", l.protocol)));
             }
@@ -78,9 +135,18 @@ impl World {
             }
             azs.push(subnet.availability_zone.clone());
         }
+        if req.kind == LbKind::Application && azs.len() < 2 {
+            return Err(e(
+                ErrorCode::ValidationError,
+                "At least two subnets in two different Availability Zones must be specified",
+            ));
+        }
         // Proven by the non-empty check above: every subnet set vpc_id.
         let vpc_id = vpc_id.unwrap_or_default();
-        let groups = if req.security_groups.is_empty() {
+        // A network load balancer may have no security group at all.
+        let groups = if req.security_groups.is_empty() && req.kind == LbKind::Network {
+            Vec::new()
+        } else if req.security_groups.is_empty() {
             let vpc = self
                 .snap
                 .vpcs
@@ -101,6 +167,7 @@ impl World {
         if let Some(existing) = self.snap.load_balancers.get(&req.name) {
             let l = &existing.lb;
             if l.scheme == req.scheme
+                && l.kind == req.kind
                 && l.subnets == req.subnets
                 && l.security_groups == groups
                 && l.listeners == req.listeners
@@ -126,6 +193,7 @@ impl World {
         let instance_port = req.listeners[0].instance_port;
         let lb = LoadBalancer {
             name: req.name.clone(),
+            kind: req.kind,
             dns_name,
             scheme: req.scheme,
             vpc_id,
@@ -133,7 +201,10 @@ impl World {
             availability_zones: azs,
             security_groups: groups,
             listeners: req.listeners,
-            health_check: HealthCheck::aws_default(instance_port),
+            health_check: match req.kind {
+                LbKind::Classic => HealthCheck::aws_default(instance_port),
+                kind => v2_default_check(kind, instance_port),
+            },
             instances: Vec::new(),
             tags: req.tags,
         };
@@ -206,38 +277,45 @@ impl World {
             return Err(e(ErrorCode::InvalidInstance, format!("Could not find EC2 instance {bad}.")));
         }
         let wanted: Vec<&String> = if ids.is_empty() { lb.lb.instances.iter().collect() } else { ids.iter().collect() };
+        let view = |id: &String, h: InstanceHealth| match lb.lb.kind {
+            LbKind::Classic => h,
+            _ => v2_health(h, lb.health.get(id).and_then(|r| r.last_failure.as_deref())),
+        };
         Ok(wanted
             .into_iter()
             .map(|id| {
-                let state = self.snap.instances.get(id).map(|r| r.instance.state);
-                match (state, lb.health.get(id)) {
-                    (
-                        Some(
-                            s @ (InstanceState::Stopped
-                            | InstanceState::Terminated
-                            | InstanceState::Stopping
-                            | InstanceState::ShuttingDown),
-                        ),
-                        _,
-                    ) => InstanceHealth {
-                        instance_id: id.clone(),
-                        state: HealthState::OutOfService,
-                        reason_code: "Instance".into(),
-                        description: format!("Instance is in {} state.", s.as_str()),
-                    },
-                    (_, Some(h)) => InstanceHealth {
-                        instance_id: id.clone(),
-                        state: h.state,
-                        reason_code: h.reason_code.clone(),
-                        description: h.description.clone(),
-                    },
-                    (_, None) => InstanceHealth {
-                        instance_id: id.clone(),
-                        state: HealthState::Unknown,
-                        reason_code: "ELB".into(),
-                        description: "A transient error occurred. Please try again later.".into(),
-                    },
-                }
+                let h = {
+                    let state = self.snap.instances.get(id).map(|r| r.instance.state);
+                    match (state, lb.health.get(id)) {
+                        (
+                            Some(
+                                s @ (InstanceState::Stopped
+                                | InstanceState::Terminated
+                                | InstanceState::Stopping
+                                | InstanceState::ShuttingDown),
+                            ),
+                            _,
+                        ) => InstanceHealth {
+                            instance_id: id.clone(),
+                            state: HealthState::OutOfService,
+                            reason_code: "Instance".into(),
+                            description: format!("Instance is in {} state.", s.as_str()),
+                        },
+                        (_, Some(h)) => InstanceHealth {
+                            instance_id: id.clone(),
+                            state: h.state,
+                            reason_code: h.reason_code.clone(),
+                            description: h.description.clone(),
+                        },
+                        (_, None) => InstanceHealth {
+                            instance_id: id.clone(),
+                            state: HealthState::Unknown,
+                            reason_code: "ELB".into(),
+                            description: "A transient error occurred. Please try again later.".into(),
+                        },
+                    }
+                };
+                view(id, h)
             })
             .collect())
     }

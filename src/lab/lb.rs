@@ -215,6 +215,34 @@ pub(crate) async fn serve(
     http::serve_connection(stream, move |req| handle(shared.clone(), name.clone(), instance_port, ip, peer, req)).await;
 }
 
+/// A network load balancer's listener: one client connection is one flow,
+/// relayed as bytes to one healthy target (no HTTP, no X-Forwarded-For),
+/// chosen when the connection opens.
+pub(crate) async fn relay_tcp(
+    shared: Arc<Shared>,
+    name: String,
+    instance_port: u16,
+    ip: Ipv4Addr,
+    mut stream: TcpStream,
+) {
+    let picked = pick(&mut shared.lock(), &name, instance_port);
+    let Pick::At(addr) = picked else {
+        // No healthy target: a network load balancer resets the connection.
+        return;
+    };
+    match connect_from(ip, addr, BACKEND_CONNECT_TIMEOUT).await {
+        Ok(mut backend) => {
+            if let Err(e) = tokio::io::copy_bidirectional(&mut stream, &mut backend).await {
+                tracing::trace!(lb = %name, error = %e, "flow ended");
+            }
+        }
+        Err(e) => tracing::debug!(lb = %name, error = %e, "target refused the flow"),
+    }
+}
+
+/// How long a network load balancer waits to open a flow to a target.
+const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 enum Pick {
     NoneInService,
     Gone(String),

@@ -125,6 +125,7 @@ async fn build_stack() -> Stack {
     // Step 5: internal LB.
     cloud
         .create_load_balancer(CreateLoadBalancerRequest {
+            kind: Default::default(),
             name: "ha-lbint".into(),
             scheme: Scheme::Internal,
             subnets: vec![subnets["web-a"].clone(), subnets["web-b"].clone()],
@@ -161,6 +162,7 @@ async fn build_stack() -> Stack {
     // Step 7: external LB.
     let ext = cloud
         .create_load_balancer(CreateLoadBalancerRequest {
+            kind: Default::default(),
             name: "ha-lbext".into(),
             scheme: Scheme::InternetFacing,
             subnets: vec![subnets["public-a"].clone(), subnets["public-b"].clone()],
@@ -629,6 +631,7 @@ async fn bad_calls_get_the_aws_error_codes() {
 
     assert_eq!(code(lab.configure_health_check("nope", check()).await), "LoadBalancerNotFound");
     let lb = CreateLoadBalancerRequest {
+        kind: Default::default(),
         name: "ha-lbint".into(),
         scheme: Scheme::Internal,
         subnets: vec![subnet.clone()],

@@ -185,6 +185,8 @@ pub struct Instances {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoadBalancer {
     pub(super) name: LbName,
+    /// `classic` (the tutorial's), `application` or `network`.
+    pub(super) kind: crate::cloud::LbKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -314,6 +316,13 @@ impl StackDefinition {
         match role {
             LbRole::External => &self.load_balancers.external.name,
             LbRole::Internal => &self.load_balancers.internal.name,
+        }
+    }
+
+    pub fn lb_kind(&self, role: LbRole) -> crate::cloud::LbKind {
+        match role {
+            LbRole::External => self.load_balancers.external.kind,
+            LbRole::Internal => self.load_balancers.internal.kind,
         }
     }
 

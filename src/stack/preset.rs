@@ -27,7 +27,7 @@ pub const SEED_NAME: &str = "demo";
 /// address by default (the caller knows it); host bits are dropped.
 pub fn preset(name: &str, admin_cidr: Ipv4Net) -> Draft {
     let admin_cidr = Cidr::from_net(admin_cidr).to_string();
-    let values: [(&str, &str); 48] = [
+    let values: [(&str, &str); 50] = [
         ("name", name),
         ("provider", "lab"),
         ("aws.region", SEED_REGION),
@@ -66,7 +66,9 @@ pub fn preset(name: &str, admin_cidr: Ipv4Net) -> Draft {
         ("instances.waf-right.ami", SEED_UTM_AMI),
         ("instances.waf-right.private_ip", "10.0.11.10"),
         ("load_balancers.external.name", "ha-lbext"),
+        ("load_balancers.external.kind", "classic"),
         ("load_balancers.internal.name", "ha-lbint"),
+        ("load_balancers.internal.kind", "classic"),
         ("security_groups.lbext", "secg-lbext"),
         ("security_groups.utm", "secg-utm"),
         ("security_groups.lbint", "secg-lbint"),

@@ -80,7 +80,7 @@ mod preset_and_round_trips {
         assert_eq!(json["subnets"]["lbext-a"], json!(null));
         assert_eq!(json["instances"]["waf-left"]["private_ip"], "10.0.10.10");
         assert_eq!(json["instances"]["web-left"]["private_ip"], json!(null));
-        assert_eq!(json["load_balancers"]["external"], json!({"name": "ha-lbext"}));
+        assert_eq!(json["load_balancers"]["external"], json!({"name": "ha-lbext", "kind": "classic"}));
         assert_eq!(json["security_groups"]["utm"], "secg-utm");
         assert_eq!(
             json["health_check"],
@@ -225,6 +225,27 @@ mod names {
         for (name, fragment) in cases {
             assert_rejected(&[("load_balancers.external.name", name)], "load_balancers.external.name", fragment);
         }
+    }
+
+    #[test]
+    fn load_balancer_kinds_default_to_classic_and_their_health_check_must_suit_them() {
+        assert_eq!(seed().lb_kind(LbRole::External), crate::cloud::LbKind::Classic);
+        assert_rejected(
+            &[("load_balancers.internal.kind", "gateway")],
+            "load_balancers.internal.kind",
+            "classic, application or network",
+        );
+        assert_rejected(
+            &[("load_balancers.external.kind", "application"), ("health_check.target", "TCP:80")],
+            "health_check.target",
+            "checks HTTP or HTTPS",
+        );
+        assert_rejected(
+            &[("load_balancers.internal.kind", "network"), ("health_check.target", "SSL:443")],
+            "health_check.target",
+            "HTTP, HTTPS or TCP",
+        );
+        assert_accepted(&[("load_balancers.internal.kind", "network"), ("health_check.target", "TCP:80")]);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub fn parse(draft: &Draft) -> Result<StackDefinition, Vec<FieldError>> {
     let load_balancers = p.load_balancers();
     let security_groups = p.security_groups();
     let health_check = p.health_check();
+    if let (Some(lbs), Some(hc)) = (&load_balancers, &health_check) {
+        p.check_for_kinds(lbs, hc);
+    }
 
     if !p.errors.is_empty() {
         // Cross-field checks run in their own order; show errors in form order.
@@ -352,7 +355,41 @@ impl Parser<'_> {
             );
             return None;
         }
-        Some(LoadBalancers { external: LoadBalancer { name: external? }, internal: LoadBalancer { name: internal? } })
+        // Absent means the tutorial's classic ELB (and every definition saved
+        // before the kind existed).
+        let kind =
+            |p: &mut Self, path: &str| p.optional(path, crate::cloud::LbKind::parse).map(Option::unwrap_or_default);
+        let external_kind = kind(self, "load_balancers.external.kind");
+        let internal_kind = kind(self, "load_balancers.internal.kind");
+        Some(LoadBalancers {
+            external: LoadBalancer { name: external?, kind: external_kind? },
+            internal: LoadBalancer { name: internal?, kind: internal_kind? },
+        })
+    }
+
+    /// The one health check must suit every tier's kind: ELBv2 target groups
+    /// check HTTP, HTTPS or (network only) TCP, and an application load
+    /// balancer's check times out below its interval, as classic's does.
+    fn check_for_kinds(&mut self, lbs: &LoadBalancers, hc: &super::HealthCheck) {
+        use super::HealthCheckTarget as T;
+        use crate::cloud::LbKind;
+        for lb in [&lbs.external, &lbs.internal] {
+            let wrong = match (lb.kind, hc.target()) {
+                (LbKind::Application, T::Tcp { port } | T::Ssl { port }) => Some(format!(
+                    "{} ({}) checks HTTP or HTTPS: use e.g. HTTP:{port}/index.html",
+                    lb.name,
+                    lb.kind.title()
+                )),
+                (LbKind::Network, T::Ssl { port }) => {
+                    Some(format!("{} ({}) checks HTTP, HTTPS or TCP: use e.g. TCP:{port}", lb.name, lb.kind.title()))
+                }
+                _ => None,
+            };
+            if let Some(message) = wrong {
+                self.error("health_check.target", message);
+                return;
+            }
+        }
     }
 
     fn security_groups(&mut self) -> Option<SecurityGroups> {

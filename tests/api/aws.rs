@@ -68,7 +68,7 @@ pub(crate) fn aws_stack(name: &str, region: &str, endpoint: &str) -> Value {
 /// Defines the stack; returns its definition as stored, defaults filled in.
 /// An admin defines it: `aws.endpoint_url` aims the server's calls, which
 /// only admins may do; the operator's `token` builds and operates it.
-async fn create_stack(app: &TestApp, token: &str, definition: Value) -> Value {
+pub(crate) async fn create_stack(app: &TestApp, token: &str, definition: Value) -> Value {
     let admin = app.token(Role::Admin).await;
     let created: StackView = app.call(reqwest::Method::POST, "/stacks", &admin, Some(&definition), 201).await;
     app.stack(token, &created.name).await.definition
@@ -146,7 +146,7 @@ fn step(build: &Build, number: i64) -> &Step {
 /// operator creates in each node's console after its first-time setup; moto
 /// instances run no appliance, so here (as on a fresh real account) the build
 /// ends there, with the message that tells the operator what to do.
-fn assert_built_up_to_waf_configuration(build: &Build) {
+pub(crate) fn assert_built_up_to_waf_configuration(build: &Build) {
     assert_eq!(build.status, BuildStatus::Failed, "{build:#?}");
     for n in 1..=7 {
         assert_eq!(step(build, n).status, StepStatus::Succeeded, "step {n}: {build:#?}");

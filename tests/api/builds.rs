@@ -95,6 +95,7 @@ async fn a_failed_step_shows_the_cloud_error_and_resumes_after_the_definition_is
     let ours = Filter::tags(Tags::from([(TAG_STACK.to_owned(), "first".to_owned())]));
     let subnet = lab.describe_subnets(&ours).await.unwrap()[0].id.clone();
     let outsider = CreateLoadBalancerRequest {
+        kind: Default::default(),
         name: "taken-lbint".into(),
         scheme: Scheme::Internal,
         subnets: vec![subnet],

@@ -81,6 +81,7 @@ pub async fn build(cloud: &dyn Cloud, d: &StackDefinition) -> ByHand {
         };
         cloud
             .create_load_balancer(CreateLoadBalancerRequest {
+                kind: Default::default(),
                 name: name.clone(),
                 scheme,
                 subnets: d.lb_subnets(role).iter().map(|(k, _)| subnets[k].clone()).collect(),

@@ -9,21 +9,7 @@ use hawaf::node::{Authority, Fault};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{NO_BODY, TestApp, spawn_app, spawn_app_with};
-
-/// Short phases: the lab checks health ten times faster than AWS.
-fn fast(scenario: &str) -> DrillRequest {
-    DrillRequest {
-        scenario: scenario.into(),
-        rate: Some(20),
-        baseline_ms: Some(1000),
-        hold_ms: Some(1000),
-        verify_ms: Some(1000),
-        phase_timeout_ms: Some(20000),
-        ..Default::default()
-    }
-}
-
+use crate::helpers::{NO_BODY, TestApp, fast, spawn_app, spawn_app_with};
 /// Every instance of both tiers in service.
 async fn all_in_service(app: &TestApp) -> bool {
     let lab = app.app.providers.lab();

@@ -17,16 +17,22 @@ async fn the_export_is_yaml_cfn_lint_finds_no_error_in() {
     let protected = json!({"name": "guarded", "subnet_mode": "protected"});
     let (status, body) = app.api_json(Method::POST, "/stacks", &token, Some(protected)).await;
     assert_eq!(status, 201, "{body}");
+    let v2 = json!({"name": "gen2", "load_balancers": {
+        "external": {"name": "gen2-alb", "kind": "application"}, "internal": {"name": "gen2-nlb", "kind": "network"}}});
+    let (status, body) = app.api_json(Method::POST, "/stacks", &token, Some(v2)).await;
+    assert_eq!(status, 201, "{body}");
 
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for name in ["seed", "guarded"] {
+    for name in ["seed", "guarded", "gen2"] {
         let res = app.api(Method::GET, &format!("/stacks/{name}/export/cloudformation"), &token).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/yaml"));
         let yaml = res.text().await.unwrap();
         assert!(yaml.starts_with("AWSTemplateFormatVersion"), "{}", &yaml[..60]);
-        assert!(yaml.contains("AWS::ElasticLoadBalancing::LoadBalancer") && yaml.contains("Ref: AdminCidr"));
+        assert_eq!(yaml.contains("AWS::ElasticLoadBalancing::LoadBalancer"), name != "gen2", "classic tiers");
+        assert_eq!(yaml.contains("AWS::ElasticLoadBalancingV2::TargetGroup"), name == "gen2", "ELBv2 tiers");
+        assert!(yaml.contains("Ref: AdminCidr"));
         assert_eq!(yaml.contains("AWS::EC2::NatGateway"), name == "guarded", "NAT only in protected mode");
         let file = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&file, yaml).unwrap();

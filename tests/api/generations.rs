@@ -8,7 +8,7 @@ use hawaf::waf::{Pin, UtmClient};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, fast, spawn_app};
 
 /// The lab node's REST API as WebAdmin's user would reach it.
 async fn node_api(app: &TestApp, stack: &str, node: &str) -> UtmClient {
@@ -101,4 +101,177 @@ async fn a_pair_set_up_as_a_utm_ha_cluster_is_refused_before_step_8_and_before_d
     left.set_node("ha.mode", &json!("off")).await.unwrap();
     let build = app.apply(&token, "hapair").await;
     assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+}
+
+/// An application external tier and a network internal tier on the lab:
+/// built with ELBv2's calls, the WAF blocks through the ALB, the NLB passes
+/// TCP, both tiers show health, D3 passes, and teardown leaves nothing.
+#[tokio::test]
+async fn application_and_network_tiers_build_serve_drill_and_tear_down_on_the_lab() {
+    use hawaf::cloud::LbKind;
+    use hawaf::contract::{DrillSummary, Verdict};
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks",
+            &token,
+            Some(json!({"name": "gen2", "load_balancers": {
+                "external": {"name": "gen2-alb", "kind": "application"},
+                "internal": {"name": "gen2-nlb", "kind": "network"}
+            }})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["definition"]["load_balancers"]["external"]["kind"], "application", "{body}");
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks",
+            &token,
+            Some(json!({"name": "badkind", "load_balancers": {
+                "external": {"name": "x-alb", "kind": "gateway"}, "internal": {"name": "x-nlb"}
+            }})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "load_balancers.external.kind", "{body}");
+
+    let build = app.apply(&token, "gen2").await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let ops = crate::helpers::operations(&build);
+    for op in ["ModifyTargetGroup", "RegisterTargets"] {
+        assert!(ops.iter().any(|o| o == op), "the call log names ELBv2's {op}: {ops:?}");
+    }
+    let lab = app.app.providers.lab();
+    let lbs = lab.describe_load_balancers(&[]).await.unwrap();
+    let kinds: Vec<(String, LbKind)> = lbs.iter().map(|l| (l.name.clone(), l.kind)).collect();
+    assert!(
+        kinds.contains(&("gen2-alb".into(), LbKind::Application))
+            && kinds.contains(&("gen2-nlb".into(), LbKind::Network)),
+        "{kinds:?}"
+    );
+
+    let url = lab.lb_url("gen2-alb").expect("the ALB listens");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let res = reqwest::get(&url).await.unwrap();
+        assert_eq!(res.status(), 200);
+        seen.insert(res.text().await.unwrap().contains("ha-web-left"));
+    }
+    assert_eq!(seen.len(), 2, "both web servers answer through the NLB");
+    let blocked = reqwest::get(format!("{url}?id=1%27%20OR%20%271%27=%271")).await.unwrap();
+    assert_eq!(blocked.status(), 403, "the WAF still filters behind an ALB");
+
+    let health = app.health(&token, "gen2").await;
+    assert_eq!((health.tiers.external.in_service, health.tiers.internal.in_service), (2, 2), "{health:#?}");
+
+    let id = app.start_drill(&token, "gen2", &DrillRequest { confirm: None, ..fast("D3") }).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.verdict, Some(Verdict::Pass), "{:#?}", d.checks);
+    let list: Vec<DrillSummary> =
+        app.call(Method::GET, "/stacks/gen2/drills", &token, crate::helpers::NO_BODY, 200).await;
+    assert_eq!(list.len(), 1);
+
+    let down = app.destroy(&token, "gen2").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
+    assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty(), "no load balancer left");
+}
+
+/// The same on moto through the real SDK: an application external tier and
+/// a network internal tier are built with ELBv2's calls (target groups with
+/// the stack's health check, listeners on 80, instance targets), read back
+/// through the test's own ELBv2 client, in sync for drift, and torn down to
+/// nothing (load balancers and target groups).
+#[tokio::test]
+async fn application_and_network_tiers_build_and_tear_down_on_moto() {
+    use aws_sdk_elasticloadbalancingv2 as elbv2;
+    use hawaf::contract::{DriftReport, DriftStatus};
+    let Some(endpoint) = crate::aws::moto("ELBv2 tiers on moto") else { return };
+    let region = "ap-southeast-2";
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    let mut def = crate::aws::aws_stack("moto-gen2", region, &endpoint);
+    def["load_balancers"] = json!({
+        "external": {"name": "gen2-alb", "kind": "application"},
+        "internal": {"name": "gen2-nlb", "kind": "network"}
+    });
+    crate::aws::create_stack(&app, &token, def).await;
+    let build = app.apply(&token, "moto-gen2").await;
+    crate::aws::assert_built_up_to_waf_configuration(&build);
+    let ops = crate::helpers::operations(&build);
+    for op in ["CreateLoadBalancer", "ModifyTargetGroup", "RegisterTargets"] {
+        assert!(ops.iter().any(|o| o == op), "the call log has {op}: {ops:?}");
+    }
+
+    let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "hawaf-tests");
+    let conf = elbv2::Config::builder()
+        .behavior_version_latest()
+        .region(aws_config::Region::new(region))
+        .endpoint_url(&endpoint)
+        .credentials_provider(creds)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    let v2 = elbv2::Client::from_conf(conf);
+    let lbs = v2.describe_load_balancers().send().await.unwrap();
+    let mut kinds: Vec<(String, String, String)> = lbs
+        .load_balancers()
+        .iter()
+        .map(|l| {
+            (
+                l.load_balancer_name().unwrap().to_owned(),
+                l.r#type().unwrap().as_str().to_owned(),
+                l.scheme().unwrap().as_str().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("gen2-alb".to_owned(), "application".to_owned(), "internet-facing".to_owned()),
+            ("gen2-nlb".to_owned(), "network".to_owned(), "internal".to_owned())
+        ]
+    );
+    for (name, protocol) in [("gen2-alb", "HTTP"), ("gen2-nlb", "TCP")] {
+        let groups = v2.describe_target_groups().names(name).send().await.unwrap();
+        let g = &groups.target_groups()[0];
+        assert_eq!(g.protocol().unwrap().as_str(), protocol, "{g:#?}");
+        assert_eq!(g.health_check_path(), Some("/index.html"), "the stack's health check: {g:#?}");
+        assert_eq!(g.healthy_threshold_count(), Some(2), "{g:#?}");
+        let targets = v2.describe_target_health().target_group_arn(g.target_group_arn().unwrap()).send().await.unwrap();
+        assert_eq!(targets.target_health_descriptions().len(), 2, "{targets:#?}");
+        let listeners = v2
+            .describe_listeners()
+            .load_balancer_arn(
+                lbs.load_balancers()
+                    .iter()
+                    .find(|l| l.load_balancer_name() == Some(name))
+                    .unwrap()
+                    .load_balancer_arn()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listeners.listeners()[0].port(), Some(80));
+        assert_eq!(listeners.listeners()[0].protocol().unwrap().as_str(), protocol);
+    }
+    let health = app.health(&token, "moto-gen2").await;
+    assert_eq!((health.tiers.external.total, health.tiers.internal.total), (2, 2), "{health:#?}");
+
+    let report: DriftReport =
+        app.call(Method::POST, "/stacks/moto-gen2/drift", &token, crate::helpers::NO_BODY, 200).await;
+    let off: Vec<_> = report.resources.iter().filter(|r| r.state != hawaf::contract::ResourceState::InSync).collect();
+    assert_eq!(report.status, DriftStatus::InSync, "{off:#?} {:?}", report.errors);
+
+    let again = app.apply(&token, "moto-gen2").await;
+    crate::aws::assert_built_up_to_waf_configuration(&again);
+
+    let down = app.destroy(&token, "moto-gen2").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
+    crate::aws::assert_nothing_left(&crate::aws::sdk(&endpoint, region), "moto-gen2").await;
+    assert!(v2.describe_load_balancers().send().await.unwrap().load_balancers().is_empty(), "no ALB or NLB left");
+    assert!(v2.describe_target_groups().send().await.unwrap().target_groups().is_empty(), "no target group left");
 }

@@ -308,3 +308,16 @@ pub const NO_BODY: Option<&()> = None;
 pub fn operations(build: &Build) -> Vec<String> {
     build.steps.iter().flat_map(|s| s.calls.iter().map(|c| c.operation.clone())).collect()
 }
+
+/// A drill with short phases, for tests.
+pub fn fast(scenario: &str) -> hawaf::contract::DrillRequest {
+    hawaf::contract::DrillRequest {
+        scenario: scenario.into(),
+        rate: Some(20),
+        baseline_ms: Some(1000),
+        hold_ms: Some(1000),
+        verify_ms: Some(1000),
+        phase_timeout_ms: Some(20000),
+        ..Default::default()
+    }
+}

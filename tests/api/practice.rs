@@ -8,19 +8,7 @@ use hawaf::contract::{DrillRequest, DrillStatus, DrillSummary, DrillTrigger, Saf
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{NO_BODY, spawn_app};
-
-fn fast(scenario: &str) -> DrillRequest {
-    DrillRequest {
-        scenario: scenario.into(),
-        rate: Some(20),
-        baseline_ms: Some(500),
-        hold_ms: Some(500),
-        verify_ms: Some(500),
-        phase_timeout_ms: Some(20000),
-        ..Default::default()
-    }
-}
+use crate::helpers::{NO_BODY, fast, spawn_app};
 
 #[tokio::test]
 async fn the_safety_lever_halts_a_running_d3_and_refuses_drills_until_released() {

@@ -428,6 +428,10 @@ impl Cloud for AwsCloud {
     }
 
     async fn create_load_balancer(&self, request: CreateLoadBalancerRequest) -> CloudResult<LoadBalancer> {
+        if request.kind.is_v2() {
+            self.learn_kinds([(request.name.clone(), request.kind)]);
+            return self.v2_create(request).await;
+        }
         let mut listeners = Vec::new();
         for l in &request.listeners {
             listeners.push(built(
@@ -469,6 +473,9 @@ impl Cloud for AwsCloud {
         // AWS enforces these bounds server-side; checking first gives the
         // same ValidationError without a round trip (and on emulators that
         // do not enforce them).
+        if self.kind_of(lb_name).is_v2() {
+            return self.v2_configure_health_check(lb_name, check).await;
+        }
         check.validate()?;
         let as_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         let hc = built(
@@ -486,6 +493,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn register_instances(&self, lb_name: &str, instance_ids: &[String]) -> CloudResult<Vec<String>> {
+        if self.kind_of(lb_name).is_v2() {
+            return self.v2_register(lb_name, instance_ids).await;
+        }
         let request = (self.elb().await)
             .register_instances_with_load_balancer()
             .load_balancer_name(lb_name)
@@ -495,6 +505,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn deregister_instances(&self, lb_name: &str, instance_ids: &[String]) -> CloudResult<Vec<String>> {
+        if self.kind_of(lb_name).is_v2() {
+            return self.v2_deregister(lb_name, instance_ids).await;
+        }
         let out = (self.elb().await)
             .deregister_instances_from_load_balancer()
             .load_balancer_name(lb_name)
@@ -510,6 +523,9 @@ impl Cloud for AwsCloud {
         lb_name: &str,
         instance_ids: &[String],
     ) -> CloudResult<Vec<InstanceHealth>> {
+        if self.kind_of(lb_name).is_v2() {
+            return self.v2_health(lb_name, instance_ids).await;
+        }
         let out = (self.elb().await)
             .describe_instance_health()
             .load_balancer_name(lb_name)
@@ -531,6 +547,64 @@ impl Cloud for AwsCloud {
     }
 
     async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
+        // Each name on its own API; no names means every load balancer of both.
+        let (v2, classic): (Vec<String>, Vec<String>) = names.iter().cloned().partition(|n| self.kind_of(n).is_v2());
+        let mut out = Vec::new();
+        if names.is_empty() || !v2.is_empty() {
+            out.extend(self.v2_describe(&v2).await?);
+        }
+        if names.is_empty() || !classic.is_empty() {
+            out.extend(self.classic_describe(&classic).await?);
+        }
+        Ok(out)
+    }
+
+    async fn delete_load_balancer(&self, lb_name: &str) -> CloudResult<()> {
+        if self.kind_of(lb_name).is_v2() {
+            return self.v2_delete(lb_name).await;
+        }
+        (self.elb().await)
+            .delete_load_balancer()
+            .load_balancer_name(lb_name)
+            .send()
+            .await
+            .map_err(|e| self.error("DeleteLoadBalancer", e))?;
+        Ok(())
+    }
+
+    async fn create_tags(&self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()> {
+        if kind == ResourceKind::LoadBalancer && self.kind_of(id).is_v2() {
+            return self.v2_add_tags(id, tags).await;
+        }
+        if kind == ResourceKind::LoadBalancer {
+            let mut list = Vec::new();
+            for (k, v) in tags {
+                list.push(built(elb::types::Tag::builder().key(k).value(v).build())?);
+            }
+            (self.elb().await)
+                .add_tags()
+                .load_balancer_names(id)
+                .set_tags(Some(list))
+                .send()
+                .await
+                .map_err(|e| self.error("AddTags", e))?;
+            return Ok(());
+        }
+        let list = tags.iter().map(|(k, v)| ec2::types::Tag::builder().key(k).value(v).build()).collect();
+        (self.ec2().await)
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(list))
+            .send()
+            .await
+            .map_err(|e| self.error("CreateTags", e))?;
+        Ok(())
+    }
+}
+
+impl AwsCloud {
+    /// Classic ELB's DescribeLoadBalancers, with each one's tags.
+    async fn classic_describe(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
         let client = self.elb().await;
         let found: Vec<_> = client
             .describe_load_balancers()
@@ -564,41 +638,5 @@ impl Cloud for AwsCloud {
                 to_load_balancer(d, t)
             })
             .collect())
-    }
-
-    async fn delete_load_balancer(&self, lb_name: &str) -> CloudResult<()> {
-        (self.elb().await)
-            .delete_load_balancer()
-            .load_balancer_name(lb_name)
-            .send()
-            .await
-            .map_err(|e| self.error("DeleteLoadBalancer", e))?;
-        Ok(())
-    }
-
-    async fn create_tags(&self, kind: ResourceKind, id: &str, tags: &Tags) -> CloudResult<()> {
-        if kind == ResourceKind::LoadBalancer {
-            let mut list = Vec::new();
-            for (k, v) in tags {
-                list.push(built(elb::types::Tag::builder().key(k).value(v).build())?);
-            }
-            (self.elb().await)
-                .add_tags()
-                .load_balancer_names(id)
-                .set_tags(Some(list))
-                .send()
-                .await
-                .map_err(|e| self.error("AddTags", e))?;
-            return Ok(());
-        }
-        let list = tags.iter().map(|(k, v)| ec2::types::Tag::builder().key(k).value(v).build()).collect();
-        (self.ec2().await)
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(list))
-            .send()
-            .await
-            .map_err(|e| self.error("CreateTags", e))?;
-        Ok(())
     }
 }

@@ -253,6 +253,7 @@ pub(super) fn to_health_check(h: Option<&elb::types::HealthCheck>) -> HealthChec
 
 pub(super) fn to_load_balancer(d: &elb::types::LoadBalancerDescription, tags: Tags) -> LoadBalancer {
     LoadBalancer {
+        kind: crate::cloud::LbKind::Classic,
         name: owned(d.load_balancer_name()),
         dns_name: owned(d.dns_name()),
         scheme: if d.scheme() == Some("internal") { Scheme::Internal } else { Scheme::InternetFacing },

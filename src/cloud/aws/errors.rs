@@ -24,7 +24,8 @@ pub(super) const ELB_OPERATIONS: &[&str] = &[
 /// AWS's message, verbatim, plus what to fix when the code says it is the
 /// operator's setup (permissions, credentials, region) rather than the stack.
 pub(super) fn with_advice(code: &str, message: &str, operation: &str, target: &AwsTarget) -> String {
-    let service = if ELB_OPERATIONS.contains(&operation) { "elasticloadbalancing" } else { "ec2" };
+    let elb = ELB_OPERATIONS.contains(&operation) || super::v2::ELBV2_OPERATIONS.contains(&operation);
+    let service = if elb { "elasticloadbalancing" } else { "ec2" };
     let profile = target.profile_hint();
     match code {
         "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {

@@ -28,6 +28,7 @@ mod calls;
 mod convert;
 mod errors;
 mod faults;
+mod v2;
 
 use convert::*;
 use errors::*;
@@ -120,6 +121,7 @@ impl AwsTarget {
 struct Clients {
     ec2: ec2::Client,
     elb: elb::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// One AWS account and region as a `Cloud`. Cheap to keep: the SDK clients
@@ -128,11 +130,13 @@ pub struct AwsCloud {
     target: AwsTarget,
     tuning: AwsTuning,
     clients: OnceCell<Clients>,
+    /// Load balancer name -> kind, as the definitions using this adapter say.
+    lb_kinds: std::sync::Mutex<HashMap<String, super::LbKind>>,
 }
 
 impl AwsCloud {
     pub fn new(target: AwsTarget, tuning: AwsTuning) -> Self {
-        AwsCloud { target, tuning, clients: OnceCell::new() }
+        AwsCloud { target, tuning, clients: OnceCell::new(), lb_kinds: std::sync::Mutex::default() }
     }
 
     pub fn target(&self) -> &AwsTarget {
@@ -170,7 +174,11 @@ impl AwsCloud {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
-        Clients { ec2: ec2::Client::new(&config), elb: elb::Client::new(&config) }
+        Clients {
+            ec2: ec2::Client::new(&config),
+            elb: elb::Client::new(&config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+        }
     }
 
     async fn ec2(&self) -> &ec2::Client {

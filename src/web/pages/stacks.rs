@@ -256,14 +256,16 @@ fn sections(s: &FormState<'_>) -> Vec<Section> {
         },
         list_section(
             "Load balancers",
-            "Classic ELBs, listener HTTP 80 → 80.",
+            "Listener on port 80 to port 80 of each instance: HTTP, or TCP through a network load balancer. Classic is the tutorial's; AWS now recommends application or network load balancers.",
             vec![
                 s.field(
                     "load_balancers.external.name",
                     "External LB (internet-facing)",
                     "1–32 letters, digits, hyphens",
                 ),
+                s.select("load_balancers.external.kind", "External LB type", &["classic", "application", "network"]),
                 s.field("load_balancers.internal.name", "Internal LB", "1–32 letters, digits, hyphens"),
+                s.select("load_balancers.internal.kind", "Internal LB type", &["classic", "application", "network"]),
             ],
         ),
         list_section(
@@ -598,9 +600,17 @@ async fn show_page(
         admin_cidr: admin,
         subnets,
         instances,
-        lb_external: d.load_balancer(LbRole::External).as_str().to_owned(),
+        lb_external: format!(
+            "{} ({})",
+            d.load_balancer(LbRole::External).as_str(),
+            d.lb_kind(LbRole::External).title()
+        ),
         lb_external_subnets: lb_subnets,
-        lb_internal: d.load_balancer(LbRole::Internal).as_str().to_owned(),
+        lb_internal: format!(
+            "{} ({})",
+            d.load_balancer(LbRole::Internal).as_str(),
+            d.lb_kind(LbRole::Internal).title()
+        ),
         groups,
         health: format!(
             "{} every {} s, timeout {} s, healthy after {}, unhealthy after {}",
