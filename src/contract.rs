@@ -1001,3 +1001,81 @@ pub struct DrillDefinition {
     pub created_by: String,
     pub created_at: String,
 }
+
+/// `POST /stacks/{name}/migration`: move classic tiers to ELBv2, blue/green.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationRequest {
+    /// `application` or `network`.
+    pub to: String,
+    /// `external`, `internal` or both (the default: empty).
+    #[serde(default)]
+    pub tiers: Vec<String>,
+}
+
+/// One tier's part of a migration plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TierMigration {
+    pub tier: String,
+    pub from_kind: String,
+    pub from_name: String,
+    pub to_kind: String,
+    pub to_name: String,
+    /// What is created, in the console's words.
+    pub creates: Vec<String>,
+    /// What changes for clients (the DNS name, addresses seen by the WAF).
+    pub client_changes: Vec<String>,
+    pub health_check: Vec<String>,
+    pub cost: Vec<String>,
+}
+
+/// A tier whose old load balancer still runs, awaiting the finish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingTier {
+    pub tier: String,
+    pub previous: String,
+    pub current: String,
+    pub current_kind: String,
+}
+
+/// `GET /stacks/{name}/migration?to=application|network[&tiers=external]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MigrationPlan {
+    pub stack: String,
+    pub to: String,
+    pub tiers: Vec<TierMigration>,
+    /// What `POST` does, in order.
+    pub steps: Vec<String>,
+    /// Why it cannot start now; empty when it can.
+    pub refusals: Vec<String>,
+    /// A migration started earlier and not yet finished.
+    pub pending: Vec<PendingTier>,
+}
+
+/// The answer to `POST /stacks/{name}/migration`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MigrationAccepted {
+    /// The apply build that creates the new tiers; D1 follows it.
+    pub build_id: i64,
+    /// The definition version with the new tiers.
+    pub version: i64,
+    pub plan: MigrationPlan,
+}
+
+/// `POST /stacks/{name}/migration/finish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationFinish {
+    /// The stack's name, typed.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// The answer to `POST /stacks/{name}/migration/finish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MigrationFinished {
+    /// The old load balancers removed.
+    pub removed: Vec<String>,
+    /// Per WAF node, the objects deleted that only the old tiers used.
+    pub waf_objects: Vec<String>,
+}

@@ -17,6 +17,7 @@ pub mod export;
 pub mod health;
 pub mod lab;
 pub mod limits;
+pub mod migrate;
 pub mod node;
 pub mod providers;
 pub mod secret;

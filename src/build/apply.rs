@@ -534,6 +534,12 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     Ok(())
 }
 
+/// The logical id of a tier's previous load balancer while a migration to
+/// another kind awaits its finish (`migrate`); teardown removes it too.
+pub fn previous_lb_id(role: LbRole) -> String {
+    format!("lb/{}-previous", lb_key(role))
+}
+
 pub fn lb_key(role: LbRole) -> &'static str {
     match role {
         LbRole::External => "external",

@@ -5,7 +5,7 @@
 mod adopt;
 pub use adopt::{Take, adopt};
 mod apply;
-pub use apply::{lb_key, seed_rules, web_user_data};
+pub use apply::{lb_key, previous_lb_id, seed_rules, web_user_data};
 mod ctx;
 pub mod plan;
 mod teardown;

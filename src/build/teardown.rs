@@ -25,11 +25,14 @@ pub async fn waf_configuration(ctx: &Ctx) -> Result<(), StepError> {
 pub async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
     let name = ctx.def.load_balancer(role).as_str().to_owned();
     let mut names = vec![name];
-    // A load balancer from an earlier version of the definition may carry another name.
-    if let Ok((recorded, _)) = ctx.resource(&format!("lb/{}", lb_key(role))).await
-        && !names.contains(&recorded)
-    {
-        names.push(recorded);
+    // A load balancer from an earlier version of the definition may carry
+    // another name, and a migration not yet finished keeps the old one.
+    for logical in [format!("lb/{}", lb_key(role)), super::previous_lb_id(role)] {
+        if let Ok((recorded, _)) = ctx.resource(&logical).await
+            && !names.contains(&recorded)
+        {
+            names.push(recorded);
+        }
     }
     for name in names {
         let found = match ctx
@@ -46,6 +49,7 @@ pub async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
         }
     }
     ctx.app.store.mark_resource_deleted(ctx.stack_id, &format!("lb/{}", lb_key(role))).await?;
+    ctx.app.store.mark_resource_deleted(ctx.stack_id, &super::previous_lb_id(role)).await?;
     Ok(())
 }
 

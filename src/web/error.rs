@@ -317,6 +317,20 @@ impl From<crate::node::NodeError> for Error {
     }
 }
 
+impl From<crate::migrate::MigrateError> for Error {
+    fn from(e: crate::migrate::MigrateError) -> Self {
+        use crate::migrate::MigrateError as M;
+        match e {
+            M::Stack(s) => s.into(),
+            M::Build(b) => b.into(),
+            M::Invalid(fields) => Error::Invalid(fields),
+            M::Conflict(_) => Error::Conflict(e.to_string()),
+            M::Provider(_) => Error::Upstream { message: e.to_string(), source: None },
+            M::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::adopt::AdoptError> for Error {
     fn from(e: crate::adopt::AdoptError) -> Self {
         use crate::adopt::AdoptError as A;

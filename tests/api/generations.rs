@@ -275,3 +275,97 @@ async fn application_and_network_tiers_build_and_tear_down_on_moto() {
     assert!(v2.describe_load_balancers().send().await.unwrap().load_balancers().is_empty(), "no ALB or NLB left");
     assert!(v2.describe_target_groups().send().await.unwrap().target_groups().is_empty(), "no target group left");
 }
+
+/// Requests `url` every 20 ms until stopped; answers (requests, failures).
+fn prober(url: String) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<(u32, u32)>) {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build().unwrap();
+        let (mut n, mut failed) = (0, 0);
+        loop {
+            if stopped.try_recv().is_ok() {
+                return (n, failed);
+            }
+            n += 1;
+            match client.get(&url).send().await {
+                Ok(r) if r.status() == 200 => {}
+                _ => failed += 1,
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    (stop, task)
+}
+
+/// A classic lab stack migrates both tiers to application load balancers,
+/// blue/green: the plan says what changes, the old external name serves
+/// without one failed request while the new tiers are built and D1 runs
+/// through them, and the finish (confirmed) removes the old tiers.
+#[tokio::test]
+async fn a_classic_stack_migrates_to_application_tiers_without_a_failed_probe() {
+    use hawaf::cloud::LbKind;
+    use hawaf::contract::{DrillSummary, MigrationAccepted, MigrationFinished, MigrationPlan, Verdict};
+    let app = spawn_app().await;
+    let token = app.built_stack("mover").await;
+    let plan: MigrationPlan =
+        app.call(Method::GET, "/stacks/mover/migration?to=application", &token, crate::helpers::NO_BODY, 200).await;
+    assert!(plan.refusals.is_empty(), "{plan:#?}");
+    let names: Vec<(&str, &str)> = plan.tiers.iter().map(|t| (t.tier.as_str(), t.to_name.as_str())).collect();
+    assert_eq!(names, [("external", "ha-lbext-alb"), ("internal", "ha-lbint-alb")]);
+    assert!(plan.tiers[0].client_changes[0].contains("DNS name changes"), "{plan:#?}");
+    let (status, body) = app.api_json(Method::GET, "/stacks/mover/migration?to=gateway", &token, None).await;
+    assert_eq!(status, 422, "{body}");
+
+    let lab = app.app.providers.lab();
+    let old_url = lab.lb_url("ha-lbext").unwrap();
+    let (stop, probes) = prober(old_url.clone());
+    let accepted: MigrationAccepted =
+        app.call(Method::POST, "/stacks/mover/migration", &token, Some(&json!({"to": "application"})), 202).await;
+    let build = app.wait_build(&token, accepted.build_id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let (status, _) =
+        app.api_json(Method::POST, "/stacks/mover/migration", &token, Some(json!({"to": "application"}))).await;
+    assert_eq!(status, 409, "one migration at a time");
+
+    // D1 through the new tiers, started by the migration.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let d1 = loop {
+        let list: Vec<DrillSummary> =
+            app.call(Method::GET, "/stacks/mover/drills", &token, crate::helpers::NO_BODY, 200).await;
+        if let Some(d) = list.into_iter().find(|d| d.started_by.starts_with("migration by")) {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "no D1 from the migration");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let d1 = app.wait_drill(&token, d1.drill_id).await;
+    assert_eq!(d1.verdict, Some(Verdict::Pass), "{:#?}", d1.checks);
+    let new_url = lab.lb_url("ha-lbext-alb").expect("the new ALB listens");
+    assert_eq!(reqwest::get(&new_url).await.unwrap().status(), 200);
+    stop.send(()).unwrap();
+    let (requests, failed) = probes.await.unwrap();
+    assert!(requests > 50, "{requests}");
+    assert_eq!(failed, 0, "the old name served throughout the hand-over ({requests} requests)");
+
+    let plan: MigrationPlan =
+        app.call(Method::GET, "/stacks/mover/migration?to=application", &token, crate::helpers::NO_BODY, 200).await;
+    assert_eq!(plan.pending.len(), 2, "{plan:#?}");
+    let (status, body) = app.api_json(Method::POST, "/stacks/mover/migration/finish", &token, Some(json!({}))).await;
+    assert_eq!(status, 409, "{body}");
+    let done: MigrationFinished =
+        app.call(Method::POST, "/stacks/mover/migration/finish", &token, Some(&json!({"confirm": "mover"})), 200).await;
+    assert_eq!(done.removed, ["ha-lbext", "ha-lbint"]);
+    assert!(done.waf_objects.iter().all(|o| o.contains("deleted hawaf")), "{:?}", done.waf_objects);
+    let kinds: Vec<(String, LbKind)> =
+        lab.describe_load_balancers(&[]).await.unwrap().into_iter().map(|l| (l.name, l.kind)).collect();
+    assert_eq!(
+        kinds,
+        [("ha-lbext-alb".to_owned(), LbKind::Application), ("ha-lbint-alb".to_owned(), LbKind::Application)]
+    );
+    let report: hawaf::contract::DriftReport =
+        app.call(Method::POST, "/stacks/mover/drift", &token, crate::helpers::NO_BODY, 200).await;
+    assert_eq!(report.status, hawaf::contract::DriftStatus::InSync, "{report:#?}");
+    let down = app.destroy(&token, "mover").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
+    assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty());
+}

@@ -6,6 +6,7 @@ mod builds;
 mod drift;
 mod drills;
 mod json;
+mod migrate;
 mod openapi;
 mod ops;
 mod stacks;
@@ -25,6 +26,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/apply", post(builds::apply))
         .route("/stacks/{name}/destroy", post(builds::destroy))
         .route("/stacks/{name}/adopt", post(adopt::adopt))
+        .route("/stacks/{name}/migration", get(migrate::plan).post(migrate::start))
+        .route("/stacks/{name}/migration/finish", post(migrate::finish))
         .route("/stacks/{name}/health", get(ops::health))
         .route("/stacks/{name}/drift", get(drift::last).post(drift::check))
         .route("/stacks/{name}/reconcile", get(drift::preview).post(drift::reconcile))

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::{accounts, adopt, builds, drift, drills, ops, stacks, webhooks};
+use super::{accounts, adopt, builds, drift, drills, migrate, ops, stacks, webhooks};
 use crate::contract;
 
 #[derive(OpenApi)]
@@ -53,6 +53,9 @@ use crate::contract;
         drift::accept,
         drift::cloudformation,
         adopt::adopt,
+        migrate::plan,
+        migrate::start,
+        migrate::finish,
         accounts::list_users,
         accounts::create_user,
         accounts::update_user,
@@ -71,6 +74,13 @@ use crate::contract;
         contract::AdoptRequest,
         contract::AdoptResource,
         contract::AdoptStatus,
+        contract::MigrationAccepted,
+        contract::MigrationFinish,
+        contract::MigrationFinished,
+        contract::MigrationPlan,
+        contract::MigrationRequest,
+        contract::PendingTier,
+        contract::TierMigration,
         contract::DestroyRequest,
         contract::ReconcilePlan,
         contract::SafetyLever,
