@@ -394,6 +394,35 @@ pub enum StackCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Move the stack's classic tiers to application or network load
+    /// balancers, blue/green: without --yes, show the plan; with it, build the
+    /// new tiers beside the old ones and run D1 through them. --finish --yes
+    /// removes the old tiers once clients follow the new DNS name.
+    Migrate {
+        name: String,
+        #[arg(long, value_enum, default_value = "application")]
+        to: MigrateTo,
+        /// Only this tier (default: both).
+        #[arg(long, value_enum)]
+        tier: Option<TierArg>,
+        /// Remove the old tiers of a migration.
+        #[arg(long)]
+        finish: bool,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum MigrateTo {
+    Application,
+    Network,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum TierArg {
+    External,
+    Internal,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -173,6 +173,9 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                 out!("dry run: add --yes to adopt {name}");
             }
         }
+        StackCommand::Migrate { name, to, tier, finish, yes } => {
+            migrate(&client, json_out, &name, to, tier, finish, yes).await?;
+        }
         StackCommand::Health { name } => {
             let (raw, h): (_, Health) =
                 client.both(reqwest::Method::GET, &format!("/stacks/{name}/health"), NO_BODY).await?;
@@ -261,5 +264,82 @@ fn build_state(s: BuildState) -> &'static str {
     match s {
         BuildState::Built => "built",
         BuildState::NotBuilt => "not_built",
+    }
+}
+
+async fn migrate(
+    client: &Client,
+    json_out: bool,
+    name: &str,
+    to: super::args::MigrateTo,
+    tier: Option<super::args::TierArg>,
+    finish: bool,
+    yes: bool,
+) -> Result<(), Failure> {
+    use crate::contract::{MigrationAccepted, MigrationFinish, MigrationFinished, MigrationPlan, MigrationRequest};
+    let to = match to {
+        super::args::MigrateTo::Application => "application",
+        super::args::MigrateTo::Network => "network",
+    };
+    let tiers: Vec<String> = tier
+        .map(|t| match t {
+            super::args::TierArg::External => "external".to_owned(),
+            super::args::TierArg::Internal => "internal".to_owned(),
+        })
+        .into_iter()
+        .collect();
+    if finish {
+        if !yes {
+            return Err(Failure::input(format!(
+                "finishing removes {name}'s old load balancers: clients still on their DNS names lose the site; add --yes"
+            )));
+        }
+        let body = MigrationFinish { confirm: Some(name.to_owned()) };
+        let (raw, done): (_, MigrationFinished) =
+            client.both(reqwest::Method::POST, &format!("/stacks/{name}/migration/finish"), Some(&body)).await?;
+        if json_out {
+            out!("{raw:#}");
+        } else {
+            out!("removed {}", done.removed.join(", "));
+            for line in &done.waf_objects {
+                out!("  {line}");
+            }
+        }
+        return Ok(());
+    }
+    let query = format!("/stacks/{name}/migration?to={to}&tiers={}", tiers.join(","));
+    let (raw, plan): (_, MigrationPlan) = client.both(reqwest::Method::GET, &query, NO_BODY).await?;
+    if !yes {
+        if json_out {
+            out!("{raw:#}");
+        } else {
+            print_plan(&plan);
+            out!("plan only: add --yes to start");
+        }
+        return if plan.refusals.is_empty() { Ok(()) } else { Err(Failure::failed(plan.refusals.join("; "))) };
+    }
+    let body = MigrationRequest { to: to.to_owned(), tiers };
+    let started: MigrationAccepted =
+        client.typed(reqwest::Method::POST, &format!("/stacks/{name}/migration"), Some(&body)).await?;
+    out!(
+        "migration of {name} started: version {}, build {}; D1 runs through the new tiers after it",
+        started.version,
+        started.build_id
+    );
+    follow_build(client, crate::contract::BuildAccepted { build_id: started.build_id }, json_out).await
+}
+
+fn print_plan(plan: &crate::contract::MigrationPlan) {
+    for t in &plan.tiers {
+        out!("{} tier: {} ({}) -> {} ({})", t.tier, t.from_name, t.from_kind, t.to_name, t.to_kind);
+        for line in t.creates.iter().chain(&t.client_changes).chain(&t.health_check).chain(&t.cost) {
+            out!("  - {line}");
+        }
+    }
+    for p in &plan.pending {
+        out!("awaiting finish: {} tier, old {} (now {} {})", p.tier, p.previous, p.current_kind, p.current);
+    }
+    for r in &plan.refusals {
+        out!("cannot start: {r}");
     }
 }

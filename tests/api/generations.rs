@@ -315,6 +315,16 @@ async fn a_classic_stack_migrates_to_application_tiers_without_a_failed_probe() 
     assert!(plan.tiers[0].client_changes[0].contains("DNS name changes"), "{plan:#?}");
     let (status, body) = app.api_json(Method::GET, "/stacks/mover/migration?to=gateway", &token, None).await;
     assert_eq!(status, 422, "{body}");
+    // The CLI shows the same plan and starts nothing without --yes.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hawaf"));
+    cmd.args(["stack", "migrate", "mover", "--to", "application"])
+        .env("HAWAF_URL", &app.base)
+        .env("HAWAF_TOKEN", &token);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("external tier: ha-lbext (classic) -> ha-lbext-alb (application)"), "{stdout}");
+    assert!(stdout.contains("plan only: add --yes"), "{stdout}");
 
     let lab = app.app.providers.lab();
     let old_url = lab.lb_url("ha-lbext").unwrap();
