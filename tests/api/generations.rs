@@ -326,6 +326,10 @@ async fn a_classic_stack_migrates_to_application_tiers_without_a_failed_probe() 
     assert!(stdout.contains("external tier: ha-lbext (classic) -> ha-lbext-alb (application)"), "{stdout}");
     assert!(stdout.contains("plan only: add --yes"), "{stdout}");
 
+    app.sign_in_admin().await;
+    let page = app.page("/stacks/mover").await;
+    assert!(page.contains("Load balancer generation") && page.contains("Start migration"), "the stack page offers it");
+
     let lab = app.app.providers.lab();
     let old_url = lab.lb_url("ha-lbext").unwrap();
     let (stop, probes) = prober(old_url.clone());
@@ -360,6 +364,8 @@ async fn a_classic_stack_migrates_to_application_tiers_without_a_failed_probe() 
     let plan: MigrationPlan =
         app.call(Method::GET, "/stacks/mover/migration?to=application", &token, crate::helpers::NO_BODY, 200).await;
     assert_eq!(plan.pending.len(), 2, "{plan:#?}");
+    let page = app.page("/stacks/mover").await;
+    assert!(page.contains("Finish migration") && page.contains("ha-lbext-alb"), "the page shows the pending finish");
     let (status, body) = app.api_json(Method::POST, "/stacks/mover/migration/finish", &token, Some(json!({}))).await;
     assert_eq!(status, 409, "{body}");
     let done: MigrationFinished =

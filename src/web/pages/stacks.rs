@@ -48,6 +48,10 @@ fn notice_text(done: Option<&str>, name: &str) -> Option<String> {
         "saved" => Some(format!("Saved a new version of {name}.")),
         "unchanged" => Some("Nothing changed, so no new version was made.".into()),
         "deleted" => Some("Stack deleted.".into()),
+        "migrating" => Some(format!(
+            "Migration of {name} started: the build creates the new tiers beside the old ones, then D1 runs through them."
+        )),
+        "migrated" => Some("The old load balancers are removed: the migration is finished.".into()),
         "accepted" => {
             Some(format!("Took the live values into a new version of {name}: check drift again to see it in sync."))
         }
@@ -469,6 +473,9 @@ pub struct ShowPage {
     /// When it was taken over from a build made by hand (UTC, to the minute).
     adopted_at: Option<String>,
     resilience: crate::contract::Resilience,
+    /// Classic tiers that can move to ELBv2, and a migration awaiting its finish.
+    classic_tiers: Vec<String>,
+    pending: Vec<crate::contract::PendingTier>,
     notice: Option<String>,
     problem: Option<String>,
     confirm_value: String,
@@ -625,6 +632,16 @@ async fn show_page(
         built: s.is_built(),
         live_resources: s.row.live_resources,
         resilience: crate::drill::score::of(&app.store, s.row.id).await.map_err(Error::from)?,
+        classic_tiers: LbRole::ALL
+            .iter()
+            .filter(|r| d.lb_kind(**r) == crate::cloud::LbKind::Classic)
+            .map(|r| crate::build::lb_key(*r).to_owned())
+            .collect(),
+        pending: if s.is_built() {
+            crate::migrate::plan(app, name, "application", &[]).await.map(|p| p.pending).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
         adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
         notice,
         problem,
@@ -696,4 +713,38 @@ pub async fn delete(
         }
         Err(e) => Err(Error::from(e).into()),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct MigrateForm {
+    to: String,
+}
+
+/// Starts a blue/green migration of the classic tiers; the build wizard
+/// shows it.
+pub async fn start_migration(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    Form(form): Form<MigrateForm>,
+) -> Result<Response, PageError> {
+    let req = crate::contract::MigrationRequest { to: form.to, tiers: Vec::new() };
+    crate::migrate::start(&app, &name, req, user.author(&app.config.outbound)).await.map_err(Error::from)?;
+    Ok(Redirect::to(&format!("/stacks/{name}?done=migrating")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct FinishForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn finish_migration(
+    State(app): State<SharedApp>,
+    Operator(user): Operator,
+    Path(name): Path<String>,
+    Form(form): Form<FinishForm>,
+) -> Result<Response, PageError> {
+    crate::migrate::finish(&app, &name, Some(&form.confirm), &user.username).await.map_err(Error::from)?;
+    Ok(Redirect::to(&format!("/stacks/{name}?done=migrated")).into_response())
 }
