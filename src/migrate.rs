@@ -121,6 +121,9 @@ pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Re
     if app.store.latest_build(s.row.id).await?.is_some_and(|b| b.is_running()) {
         refusals.push(format!("a build of {name} is running: wait for it to end"));
     }
+    if let Some(drill) = app.store.drills_of(s.row.id, 1).await?.into_iter().find(|d| d.is_running()) {
+        refusals.push(format!("drill {} is running on {name}: wait for it to end", drill.id));
+    }
     let hc = d.health_check();
     let mut out = Vec::new();
     for role in &p.tiers {
@@ -226,24 +229,61 @@ pub async fn start(
         Draft::from_json(json!({"name": name, "load_balancers": lbs}), &s.definition).map_err(MigrateError::Invalid)?;
     let live = app.store.live_resources(s.row.id).await?;
     let actor = author.username.to_owned();
-    // Remembered before the new version exists: a teardown from here on
-    // removes the old load balancers too.
-    for t in &plan.tiers {
-        let logical = format!("lb/{}", t.tier);
-        let row = live.iter().find(|r| r.logical_id == logical).ok_or_else(|| {
-            MigrateError::Conflict(format!("{logical} is not recorded as built: build the stack before migrating it"))
-        })?;
-        let role = tier_role(&t.tier).unwrap_or(LbRole::External);
-        let step = u8::try_from(row.step).unwrap_or(7);
-        app.store.record_resource(s.row.id, &previous_id(role), &row.physical_id, &row.attributes, step).await?;
-    }
+    let old_lbs = s.definition.to_json()["load_balancers"].clone();
+    // The version first: if it cannot be saved (an edit meanwhile), nothing
+    // else has changed.
     let version = match stack::update(&app.store, author, name, s.row.current_version, &draft).await? {
         stack::Updated::NewVersion(s) | stack::Updated::Unchanged(s) => s.row.current_version,
     };
-    let build_id = build::start(app, name, build::Kind::Apply, &actor).await?;
+    let mut recorded = Vec::new();
+    let result = async {
+        // A teardown from here on removes the old load balancers too.
+        for t in &plan.tiers {
+            let logical = format!("lb/{}", t.tier);
+            let row = live.iter().find(|r| r.logical_id == logical).ok_or_else(|| {
+                MigrateError::Conflict(format!(
+                    "{logical} is not recorded as built: build the stack before migrating it"
+                ))
+            })?;
+            let role = tier_role(&t.tier).unwrap_or(LbRole::External);
+            let step = u8::try_from(row.step).unwrap_or(7);
+            app.store.record_resource(s.row.id, &previous_id(role), &row.physical_id, &row.attributes, step).await?;
+            recorded.push(role);
+        }
+        Ok::<i64, MigrateError>(build::start(app, name, build::Kind::Apply, &actor).await?)
+    }
+    .await;
+    let build_id = match result {
+        Ok(id) => id,
+        Err(e) => {
+            // Undone, so the stack is as it was: the old tiers in the
+            // definition, and no migration awaiting a finish.
+            for role in recorded {
+                if let Err(err) = app.store.mark_resource_deleted(s.row.id, &previous_id(role)).await {
+                    tracing::error!(stack = name, error = %err, "cannot undo a migration's record");
+                }
+            }
+            revert(app, name, old_lbs, &actor).await;
+            audit(app, &actor, name, "refused", e.to_string()).await;
+            return Err(e);
+        }
+    };
     audit(app, &actor, name, "ok", format!("to {} ({}): build {build_id}", plan.to, tiers_text(&plan))).await;
     tokio::spawn(verify(app.clone(), name.to_owned(), build_id, actor));
     Ok(MigrationAccepted { build_id, version, plan })
+}
+
+/// Saves a version with the load balancers as they were before a
+/// migration that could not start.
+async fn revert(app: &SharedApp, name: &str, load_balancers: serde_json::Value, actor: &str) {
+    let Ok(s) = stack::load(&app.store, name).await else { return };
+    let Ok(draft) = Draft::from_json(json!({"name": name, "load_balancers": load_balancers}), &s.definition) else {
+        return;
+    };
+    let author = Author { username: actor, may_aim: false, outbound: &app.config.outbound };
+    if let Err(e) = stack::update(&app.store, author, name, s.row.current_version, &draft).await {
+        tracing::error!(stack = name, error = %e, "cannot put back the definition of a migration that did not start");
+    }
 }
 
 fn tiers_text(plan: &MigrationPlan) -> String {
@@ -263,7 +303,8 @@ async fn verify(app: SharedApp, name: String, build_id: i64, actor: String) {
     let status = loop {
         match app.store.build(build_id).await {
             Ok(Some(b)) if !b.is_running() => break b.status,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Ok(None) => return,
             Err(e) => {
                 tracing::error!(build = build_id, error = %e, "cannot follow a migration's build");
                 return;
@@ -286,7 +327,8 @@ async fn verify(app: SharedApp, name: String, build_id: i64, actor: String) {
     let verdict = loop {
         match app.store.drill(id).await {
             Ok(Some(d)) if d.status != DrillStatus::Running.as_str() => break d.verdict,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(None) => return,
             Err(e) => {
                 tracing::error!(drill = id, error = %e, "cannot follow a migration's drill");
                 return;
@@ -325,61 +367,101 @@ pub async fn finish(
             previous.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(" and ")
         )));
     }
-    if app.store.latest_build(s.row.id).await?.is_some_and(|b| b.is_running()) {
-        return Err(MigrateError::Conflict(format!("a build of {name} is running: wait for it to end")));
+    match app.store.latest_build(s.row.id).await? {
+        Some(b) if b.is_running() => {
+            return Err(MigrateError::Conflict(format!("a build of {name} is running: wait for it to end")));
+        }
+        Some(b) if b.status != BuildStatus::Succeeded.as_str() => {
+            return Err(MigrateError::Conflict(format!(
+                "the last build of {name} ({}) did not succeed, so the new tiers may not serve: the old ones stay; \
+                 build again, or tear down",
+                b.id
+            )));
+        }
+        _ => {}
     }
+    // Only once the new tier is what the stack records and serves with every
+    // target: the old one is then no longer the only path.
     let cloud = app.providers.cloud_for(&s.definition).map_err(MigrateError::Provider)?;
+    for (role, old) in &previous {
+        let current = s.definition.load_balancer(*role).to_string();
+        let recorded = live.iter().find(|r| r.logical_id == format!("lb/{}", lb_key(*role))).map(|r| &r.physical_id);
+        if recorded != Some(&current) {
+            return Err(MigrateError::Conflict(format!(
+                "{current} is not built yet ({old} is what the stack records): build {name}, then finish"
+            )));
+        }
+        let health = cloud
+            .describe_instance_health(&current, &[])
+            .await
+            .map_err(|e| MigrateError::Provider(format!("{current}: {e}")))?;
+        let serving = health.iter().filter(|h| h.state == crate::cloud::HealthState::InService).count();
+        if health.is_empty() || serving < health.len() {
+            return Err(MigrateError::Conflict(format!(
+                "{current} has {serving} of {} targets in service: the old {old} stays until it has all",
+                health.len()
+            )));
+        }
+    }
     let mut removed = Vec::new();
+    let mut waf_objects = Vec::new();
+    // Tier by tier: a failure leaves the rest recorded, so finishing again
+    // picks up where this stopped.
     for (role, old) in &previous {
         cloud.delete_load_balancer(old).await.map_err(|e| MigrateError::Provider(format!("{old}: {e}")))?;
+        waf_objects.extend(waf_cleanup(app, &s, *role, old).await);
         app.store.mark_resource_deleted(s.row.id, &previous_id(*role)).await?;
         removed.push(old.clone());
     }
-    let waf_objects = waf_cleanup(app, &s, &previous).await;
     audit(app, actor, name, "ok", format!("finished: removed {}", removed.join(", "))).await;
     Ok(MigrationFinished { removed, waf_objects })
 }
 
 /// Deletes, on each WAF node, the virtual webserver of an old external tier
-/// and the real webserver and DNS host of an old internal one. A node that
-/// cannot be reached is reported, not fatal: the objects serve nothing now.
-async fn waf_cleanup(app: &SharedApp, s: &stack::Stack, previous: &[(LbRole, String)]) -> Vec<String> {
-    use crate::waf::{Backend, DnsHost, Frontend, ObjectNames};
+/// or the real webserver and DNS host of an old internal one, and says what
+/// could not be deleted: the objects serve nothing now, so a failure is
+/// reported, not fatal.
+async fn waf_cleanup(app: &SharedApp, s: &stack::Stack, role: LbRole, old: &str) -> Vec<String> {
+    use crate::waf::{Backend, DnsHost, Frontend, ObjectNames, UtmClient, UtmObject, WafError};
+    async fn remove<T: UtmObject>(client: &UtmClient, name: &str) -> Result<bool, WafError> {
+        match client.find_by_name::<T>(name).await? {
+            Some(o) => client.delete::<T>(o.reference()).await.map(|()| true),
+            None => Ok(false),
+        }
+    }
     let d = &s.definition;
-    let old = |role: LbRole| previous.iter().find(|(r, _)| *r == role).map(|(_, n)| n.clone());
-    let names =
-        ObjectNames::new(&old(LbRole::Internal).unwrap_or_default(), &old(LbRole::External).unwrap_or_default());
+    let names = match role {
+        LbRole::External => ObjectNames::new("", old),
+        LbRole::Internal => ObjectNames::new(old, ""),
+    };
     let mut out = Vec::new();
-    for role in [stack::InstanceRole::WafLeft, stack::InstanceRole::WafRight] {
-        let node = d.instance(role).name().to_string();
-        let Ok(n) = crate::node::find(app, &s.row.name, &node).await else { continue };
-        let client = match crate::node::waf_client(app, s.row.id, d, &node, &n.instance_id).await {
+    for waf in [stack::InstanceRole::WafLeft, stack::InstanceRole::WafRight] {
+        let node = d.instance(waf).name().to_string();
+        let client = match crate::node::find(app, &s.row.name, &node).await {
+            Ok(n) => crate::node::waf_client(app, s.row.id, d, &node, &n.instance_id).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let client = match client {
             Ok(c) => c,
             Err(e) => {
                 out.push(format!("{node}: not cleaned ({e})"));
                 continue;
             }
         };
-        let mut deleted = Vec::new();
-        if old(LbRole::External).is_some()
-            && let Ok(Some(f)) = client.find_by_name::<Frontend>(&names.frontend).await
-            && client.delete::<Frontend>(&f.reference).await.is_ok()
-        {
-            deleted.push(names.frontend.clone());
+        let results = match role {
+            LbRole::External => vec![(names.frontend.clone(), remove::<Frontend>(&client, &names.frontend).await)],
+            LbRole::Internal => vec![
+                (names.backend.clone(), remove::<Backend>(&client, &names.backend).await),
+                (names.dns_host.clone(), remove::<DnsHost>(&client, &names.dns_host).await),
+            ],
+        };
+        for (object, result) in results {
+            out.push(match result {
+                Ok(true) => format!("{node}: deleted {object}"),
+                Ok(false) => format!("{node}: {object} was already gone"),
+                Err(e) => format!("{node}: could not delete {object} ({e})"),
+            });
         }
-        if old(LbRole::Internal).is_some() {
-            if let Ok(Some(b)) = client.find_by_name::<Backend>(&names.backend).await
-                && client.delete::<Backend>(&b.reference).await.is_ok()
-            {
-                deleted.push(names.backend.clone());
-            }
-            if let Ok(Some(h)) = client.find_by_name::<DnsHost>(&names.dns_host).await
-                && client.delete::<DnsHost>(&h.reference).await.is_ok()
-            {
-                deleted.push(names.dns_host.clone());
-            }
-        }
-        out.push(format!("{node}: deleted {}", if deleted.is_empty() { "nothing".into() } else { deleted.join(", ") }));
     }
     out
 }

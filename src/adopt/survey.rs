@@ -442,7 +442,11 @@ pub fn survey(d: &StackDefinition, seen: &Seen) -> Vec<Item> {
             LbRole::External => Scheme::InternetFacing,
             LbRole::Internal => Scheme::Internal,
         };
+        let kind = d.lb_kind(role);
         let mismatch = match found.as_slice() {
+            [l] if l.kind != kind => {
+                Some(format!("it is a {}; the definition asks for a {}", l.kind.title(), kind.title()))
+            }
             [l] if l.vpc_id != vpc => Some(format!("it is in {}, not in {vpc}", l.vpc_id)),
             [l] if l.scheme != want => Some(format!(
                 "it is {}; the {} load balancer must be {}",
@@ -455,13 +459,13 @@ pub fn survey(d: &StackDefinition, seen: &Seen) -> Vec<Item> {
         look.push(
             &format!("lb/{}", crate::build::lb_key(role)),
             ResourceKind::LoadBalancer,
-            "AWS::ElasticLoadBalancing::LoadBalancer",
+            kind.cfn_type(),
             if role == LbRole::Internal { 5 } else { 7 },
             format!("load balancer name {name}"),
             found.iter().map(|l| (l.name.clone(), l.tags.clone())).collect(),
             name,
             Tags::new(),
-            json!({"dns_name": found.first().map(|l| l.dns_name.clone()).unwrap_or_default()}),
+            json!({"dns_name": found.first().map(|l| l.dns_name.clone()).unwrap_or_default(), "kind": kind.as_str()}),
             mismatch,
         );
     }
@@ -529,7 +533,7 @@ fn planned(d: &StackDefinition) -> Vec<(String, ResourceKind, &'static str, u8, 
         out.push((
             format!("lb/{}", crate::build::lb_key(role)),
             ResourceKind::LoadBalancer,
-            "AWS::ElasticLoadBalancing::LoadBalancer",
+            d.lb_kind(role).cfn_type(),
             step,
             format!("load balancer name {name}"),
         ));

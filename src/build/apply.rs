@@ -491,7 +491,7 @@ async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
             ctx.call("CreateLoadBalancer", &name, ctx.cloud.create_load_balancer(request)).await?
         }
     };
-    ctx.record(&logical, &lb.name, json!({"dns_name": lb.dns_name})).await?;
+    ctx.record(&logical, &lb.name, json!({"dns_name": lb.dns_name, "kind": lb.kind.as_str()})).await?;
 
     let hc = d.health_check();
     let check = HealthCheck {

@@ -44,7 +44,11 @@ pub async fn load_balancer(ctx: &Ctx, role: LbRole) -> Result<(), StepError> {
             Err(e) => return Err(e),
         };
         let ours = found.iter().any(|lb| lb.tags.get(TAG_STACK).map(String::as_str) == Some(&*ctx.stack));
-        if ours {
+        // An ELBv2 tier whose load balancer is gone may still have its target
+        // group (a create that failed half-way): deleting by name removes it.
+        let v2_leftover =
+            found.is_empty() && name == ctx.def.load_balancer(role).as_str() && ctx.def.lb_kind(role).is_v2();
+        if ours || v2_leftover {
             ctx.call("DeleteLoadBalancer", &name, ctx.cloud.delete_load_balancer(&name)).await?;
         }
     }

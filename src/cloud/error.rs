@@ -181,6 +181,7 @@ impl CloudError {
     pub fn is_not_found(&self) -> bool {
         self.code.ends_with(".NotFound")
             || self.code == "LoadBalancerNotFound"
+            || self.code == "TargetGroupNotFound"
             || self.code == "NatGatewayNotFound"
             || self.code == "SubnetNotFound"
     }

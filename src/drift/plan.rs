@@ -67,6 +67,9 @@ fn recreate(r: &ResourceDrift) -> String {
         "instance" => "RunInstances, AssociateAddress",
         "eip" => "AllocateAddress, AssociateAddress",
         "nat" => "CreateNatGateway",
+        "lb" if r.kind.contains("V2") => {
+            "CreateTargetGroup, CreateLoadBalancer, CreateListener, ModifyTargetGroup, RegisterTargets"
+        }
         "lb" => "CreateLoadBalancer, ConfigureHealthCheck, RegisterInstancesWithLoadBalancer",
         _ => "",
     };

@@ -394,8 +394,10 @@ impl Run {
             match self.health.as_mut() {
                 Some(rx) => {
                     if rx.changed().await.is_err() {
-                        // The monitor was restarted (an edit, a rebuild): subscribe again.
+                        // The monitor was restarted (an edit, a rebuild), or it ended:
+                        // subscribe again at the next read, and do not spin meanwhile.
                         self.health = None;
+                        tokio::time::sleep(self.poll).await;
                     }
                 }
                 None => std::future::pending().await,
@@ -449,9 +451,14 @@ impl Run {
         self.health.as_mut().and_then(|rx| rx.borrow_and_update().clone())
     }
 
-    /// Each target's state and since when, as the health monitor saw it.
-    fn states(&mut self, targets: &[Target]) -> Result<Vec<(HealthState, i64)>, String> {
+    /// Each target's state and since when, as the health monitor saw it in
+    /// a poll that started at `fresh_since` or later (an older snapshot says
+    /// nothing about a fault injected after it).
+    fn states(&mut self, targets: &[Target], fresh_since: i64) -> Result<Vec<(HealthState, i64)>, String> {
         let snap = self.snapshot().ok_or("the health monitor has no reading yet")?;
+        if snap.polled_at < fresh_since {
+            return Err("the health monitor has not polled since the change".into());
+        }
         targets
             .iter()
             .map(|t| {
@@ -482,11 +489,12 @@ impl Run {
     ) -> Result<i64, Stop> {
         let targets = self.plan[round].clone();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(self.settings.phase_timeout_ms);
+        let fresh_since = floor_since.or(serving_since).unwrap_or(0);
         let mut in_service_at: Option<i64> = None;
         loop {
             // A monitor without a reading (or a load balancer it cannot read)
             // is waited for until the time limit.
-            let states = self.states(&targets);
+            let states = self.states(&targets, fresh_since);
             if let Ok(states) = &states
                 && states.iter().all(|(s, _)| *s == want)
             {

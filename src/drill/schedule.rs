@@ -113,7 +113,11 @@ pub fn blacked_out(list: &[Blackout], at: DateTime<Utc>) -> Option<&Blackout> {
 
 /// The scenario as stored (built-ins upper-case, custom drills as named),
 /// or why it cannot be scheduled on the stack.
-async fn scheduled_scenario(store: &Store, s: &stack::Stack, text: &str) -> Result<String, FieldError> {
+async fn scheduled_scenario(
+    store: &Store,
+    s: &stack::Stack,
+    text: &str,
+) -> Result<Result<String, FieldError>, StoreError> {
     let text = text.trim();
     let unschedulable = |id: &str| {
         FieldError::new(
@@ -122,20 +126,20 @@ async fn scheduled_scenario(store: &Store, s: &stack::Stack, text: &str) -> Resu
         )
     };
     if let Some(sc) = Scenario::builtin(text) {
-        return if sc.needs_confirmation(stack::Provider::Lab) { Err(unschedulable(&sc.id)) } else { Ok(sc.id) };
+        return Ok(if sc.needs_confirmation(stack::Provider::Lab) { Err(unschedulable(&sc.id)) } else { Ok(sc.id) });
     }
-    match super::custom::find(store, s.row.id, &s.definition, text).await {
+    Ok(match super::custom::find(store, s.row.id, &s.definition, text).await {
         Ok(Some((sc, _))) if sc.needs_confirmation(s.definition.provider()) => Err(unschedulable(&sc.id)),
         Ok(Some((sc, _))) => Ok(sc.id),
         Ok(None) => {
-            let custom: Vec<String> =
-                store.drill_definitions(s.row.id).await.unwrap_or_default().into_iter().map(|r| r.0).collect();
+            let custom: Vec<String> = store.drill_definitions(s.row.id).await?.into_iter().map(|r| r.0).collect();
             let also =
                 if custom.is_empty() { String::new() } else { format!(", or a custom drill: {}", custom.join(", ")) };
             Err(FieldError::new("scenario", format!("unknown scenario `{text}`: use D1, D2, D3 or D5{also}")))
         }
+        Err(super::custom::CustomError::Store(e)) => return Err(e),
         Err(e) => Err(FieldError::new("scenario", format!("the custom drill {text} cannot be used: {e}"))),
-    }
+    })
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -226,7 +230,7 @@ pub async fn create(
 ) -> Result<Schedule, ScheduleError> {
     let s = stack::load(store, stack_name).await?;
     let mut errors = Vec::new();
-    let scenario = scheduled_scenario(store, &s, &req.scenario).await.map_err(|e| errors.push(e)).unwrap_or_default();
+    let scenario = scheduled_scenario(store, &s, &req.scenario).await?.map_err(|e| errors.push(e)).unwrap_or_default();
     if let Err(e) = parse_cron(&req.cron) {
         errors.push(FieldError::new("cron", e));
     }

@@ -244,6 +244,22 @@ fn unknown_tier(lb: &str, members: impl Iterator<Item = String>, before: Option<
 pub(super) struct NodeConn {
     client: UtmClient,
     facts: Option<crate::waf::NodeFacts>,
+    /// When the facts were last asked for: unread ones are asked again
+    /// after `FACTS_RETRY`, not on every poll.
+    facts_asked: std::time::Instant,
+}
+
+const FACTS_RETRY: Duration = Duration::from_secs(30);
+
+async fn read_facts(stack: &str, node: &str, client: &UtmClient) -> Option<crate::waf::NodeFacts> {
+    match tokio::time::timeout(WAF_READ_LIMIT, client.facts()).await {
+        Ok(Ok(f)) => Some(f),
+        Ok(Err(e)) => {
+            tracing::debug!(stack, node, error = %e, "cannot read the node's firmware and HA");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 async fn read_waf(
@@ -262,15 +278,15 @@ async fn read_waf(
         )?;
         // Firmware and HA change only with an upgrade or a re-setup, which
         // also ends the connection: read once per connection, not per poll.
-        let facts = match tokio::time::timeout(WAF_READ_LIMIT, client.facts()).await {
-            Ok(Ok(f)) => Some(f),
-            Ok(Err(e)) => {
-                tracing::debug!(stack = %stack.row.name, node, error = %e, "cannot read the node's firmware and HA");
-                None
-            }
-            Err(_) => None,
-        };
-        clients.insert(node.to_owned(), NodeConn { client, facts });
+        let facts = read_facts(&stack.row.name, node, &client).await;
+        clients.insert(node.to_owned(), NodeConn { client, facts, facts_asked: std::time::Instant::now() });
+    }
+    if let Some(conn) = clients.get_mut(node)
+        && conn.facts.is_none()
+        && conn.facts_asked.elapsed() >= FACTS_RETRY
+    {
+        conn.facts_asked = std::time::Instant::now();
+        conn.facts = read_facts(&stack.row.name, node, &conn.client).await;
     }
     let Some(conn) = clients.get(node) else { return Err("no client".into()) };
     // The monitor reads the switch again and again: it keeps its session open.

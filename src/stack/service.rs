@@ -3,7 +3,7 @@
 //! behind every front end.
 
 use super::outbound::{self, Outbound};
-use super::{Draft, FieldError, StackDefinition, parse};
+use super::{Draft, FieldError, LbRole, StackDefinition, parse};
 use crate::store::{NewAudit, StackRow, StackVersionRow, Store, StoreError, VersionOutcome};
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +171,11 @@ pub async fn update(
                 audit(store, actor, "stack.update", name, "refused", refusal.to_string()).await?;
                 return Err(refusal);
             }
+            let in_place = kind_changes_in_place(&current, &definition);
+            if !in_place.is_empty() {
+                audit(store, actor, "stack.update", name, "refused", describe(&in_place)).await?;
+                return Err(StackError::Invalid(in_place));
+            }
             return save_version(store, actor, current, based_on, definition).await;
         }
         Err(errors) => errors,
@@ -181,6 +186,37 @@ pub async fn update(
     }
     audit(store, actor, "stack.update", name, "refused", describe(&errors)).await?;
     Err(StackError::Invalid(errors))
+}
+
+/// A built load balancer cannot change its kind under the same name: AWS
+/// keeps classic and ELBv2 load balancers apart, so the old one would be
+/// lost to every later call. A new name (a migration) is the way.
+fn kind_changes_in_place(current: &Stack, next: &StackDefinition) -> Vec<FieldError> {
+    if !current.is_built() {
+        return Vec::new();
+    }
+    let before = &current.definition;
+    LbRole::ALL
+        .iter()
+        .filter(|r| before.load_balancer(**r) == next.load_balancer(**r) && before.lb_kind(**r) != next.lb_kind(**r))
+        .map(|r| {
+            let key = match r {
+                LbRole::External => "external",
+                LbRole::Internal => "internal",
+            };
+            FieldError::new(
+                format!("load_balancers.{key}.kind"),
+                format!(
+                    "{} is built as a {}: it cannot change its kind in place; migrate the tier \
+                     (GET /api/v1/stacks/{}/migration?to={}) or give the new one another name",
+                    before.load_balancer(*r),
+                    before.lb_kind(*r).title(),
+                    before.name(),
+                    next.lb_kind(*r).as_str()
+                ),
+            )
+        })
+        .collect()
 }
 
 async fn save_version(

@@ -166,6 +166,17 @@ async fn application_and_network_tiers_build_serve_drill_and_tear_down_on_the_la
 
     let health = app.health(&token, "gen2").await;
     assert_eq!((health.tiers.external.in_service, health.tiers.internal.in_service), (2, 2), "{health:#?}");
+    // A built tier cannot change its kind under the same name (that is a migration).
+    let (status, body) = app
+        .api_json(
+            Method::PUT,
+            "/stacks/gen2",
+            &token,
+            Some(json!({"load_balancers": {"external": {"name": "gen2-alb", "kind": "classic"}}})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "load_balancers.external.kind", "{body}");
 
     let id = app.start_drill(&token, "gen2", &DrillRequest { confirm: None, ..fast("D3") }).await;
     let d = app.wait_drill(&token, id).await;

@@ -76,18 +76,39 @@ impl AwsCloud {
         map.get(lb_name).copied().unwrap_or_default()
     }
 
+    /// The target group behind a load balancer: the one named like it (what
+    /// hawaf creates), else the one its listener forwards to (a load balancer
+    /// built by hand and adopted names its group as it likes).
     async fn target_group_arn(&self, lb_name: &str) -> CloudResult<String> {
-        let out = (self.elbv2().await)
+        let client = self.elbv2().await;
+        match client.describe_target_groups().names(lb_name).send().await {
+            Ok(out) => {
+                if let Some(arn) = out.target_groups().first().and_then(|g| g.target_group_arn()) {
+                    return Ok(arn.to_owned());
+                }
+            }
+            Err(e) => {
+                let e = self.error("DescribeTargetGroups", e);
+                if e.code != "TargetGroupNotFound" {
+                    return Err(e);
+                }
+            }
+        }
+        let lb_arn = self.v2_arn(lb_name).await?.ok_or_else(|| {
+            CloudError::new("LoadBalancerNotFound", format!("Load balancers '[{lb_name}]' not found"))
+        })?;
+        let groups = client
             .describe_target_groups()
-            .names(lb_name)
+            .load_balancer_arn(&lb_arn)
             .send()
             .await
             .map_err(|e| self.error("DescribeTargetGroups", e))?;
-        out.target_groups()
+        groups
+            .target_groups()
             .first()
             .and_then(|g| g.target_group_arn())
             .map(str::to_owned)
-            .ok_or_else(|| missing("DescribeTargetGroups", &format!("the target group {lb_name}")))
+            .ok_or_else(|| CloudError::new("TargetGroupNotFound", format!("{lb_name} forwards to no target group")))
     }
 
     pub(super) async fn v2_create(&self, request: CreateLoadBalancerRequest) -> CloudResult<LoadBalancer> {
@@ -143,7 +164,17 @@ impl AwsCloud {
             .set_subnets(Some(request.subnets.clone()))
             .set_security_groups((!request.security_groups.is_empty()).then(|| request.security_groups.clone()))
             .set_tags((!request.tags.is_empty()).then(|| v2_tags(&request.tags)));
-        let lb = self.eventually("CreateLoadBalancer", || lb.clone().send()).await?;
+        let lb = match self.eventually("CreateLoadBalancer", || lb.clone().send()).await {
+            Ok(lb) => lb,
+            Err(e) => {
+                // No load balancer uses the group this call made: do not leave it behind
+                // (a group another load balancer uses is refused as in use, and stays).
+                if let Err(del) = client.delete_target_group().target_group_arn(&group_arn).send().await {
+                    tracing::debug!(group = %group_arn, error = %self.error("DeleteTargetGroup", del), "target group kept");
+                }
+                return Err(e);
+            }
+        };
         let lb_arn = lb
             .load_balancers()
             .first()
@@ -369,7 +400,7 @@ impl AwsCloud {
         }
         let group = match self.target_group_arn(lb_name).await {
             Ok(arn) => arn,
-            Err(e) if e.code == "TargetGroupNotFound" => return Ok(()),
+            Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
         let deadline = tokio::time::Instant::now() + self.tuning.consistency_wait;
