@@ -7,6 +7,7 @@ pub mod builds;
 pub mod drift;
 pub mod drills;
 mod login;
+mod migrate;
 pub mod ops;
 mod practice;
 mod stacks;
@@ -52,8 +53,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/drift", post(drift::check))
         .route("/stacks/{name}/reconcile", post(drift::reconcile))
         .route("/stacks/{name}/drift/accept", post(drift::accept))
-        .route("/stacks/{name}/migration", post(stacks::start_migration))
-        .route("/stacks/{name}/migration/finish", post(stacks::finish_migration))
+        .route("/stacks/{name}/migration", post(migrate::start_migration))
+        .route("/stacks/{name}/migration/finish", post(migrate::finish_migration))
         .route("/stacks/{name}/cloudformation.yaml", get(drift::cloudformation))
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))

@@ -640,3 +640,35 @@ pub async fn save_access(
             .map(|()| format!("{node_name}: certificate pinned and token saved; run step 8."));
     answer(&headers, &name, result)
 }
+
+/// Where a built stack can be reached: each load balancer's DNS name (and,
+/// on the lab, the URL this host can open), and each WAF node's console.
+pub(super) async fn endpoints(app: &SharedApp, s: &stack::Stack) -> Result<Vec<(String, String, bool)>, Error> {
+    use stack::{InstanceRole, LbRole, Provider};
+    let mut out = Vec::new();
+    if !s.is_built() {
+        return Ok(out);
+    }
+    let rows = app.store.live_resources(s.row.id).await?;
+    for (role, key) in [(LbRole::External, "external"), (LbRole::Internal, "internal")] {
+        let name = s.definition.load_balancer(role).to_string();
+        if let Some(r) = rows.iter().find(|r| r.logical_id == format!("lb/{key}")) {
+            let attrs: serde_json::Value = serde_json::from_str(&r.attributes).unwrap_or_default();
+            if let Some(dns) = attrs["dns_name"].as_str() {
+                out.push((format!("{name} DNS name"), dns.to_owned(), false));
+            }
+        }
+        if role == LbRole::External
+            && s.definition.provider() == Provider::Lab
+            && let Some(url) = app.providers.lab().lb_url(&name)
+        {
+            out.push((format!("{name} from this host"), url, true));
+        }
+    }
+    for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
+        if let Some(url) = crate::node::console_url(&app.store, &app.providers, s, role).await {
+            out.push((format!("{} console", s.definition.instance(role).name()), url, true));
+        }
+    }
+    Ok(out)
+}

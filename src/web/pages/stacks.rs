@@ -590,7 +590,7 @@ async fn show_page(
     let ops = super::ops::ops(app, &s, can_operate, &user.csrf).await?;
     let drift_panel =
         if s.is_built() { super::drift::panel_html(app, name, can_operate, &user.csrf).await? } else { String::new() };
-    let endpoints = endpoints(app, &s).await?;
+    let endpoints = super::ops::endpoints(app, &s).await?;
     let internal = |e: askama::Error| Error::internal(e);
     let hc = d.health_check();
     let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
@@ -656,38 +656,6 @@ async fn show_page(
     })
 }
 
-/// Where a built stack can be reached: each load balancer's DNS name (and,
-/// on the lab, the URL this host can open), and each WAF node's console.
-async fn endpoints(app: &SharedApp, s: &stack::Stack) -> Result<Vec<(String, String, bool)>, Error> {
-    use stack::{InstanceRole, LbRole, Provider};
-    let mut out = Vec::new();
-    if !s.is_built() {
-        return Ok(out);
-    }
-    let rows = app.store.live_resources(s.row.id).await?;
-    for (role, key) in [(LbRole::External, "external"), (LbRole::Internal, "internal")] {
-        let name = s.definition.load_balancer(role).to_string();
-        if let Some(r) = rows.iter().find(|r| r.logical_id == format!("lb/{key}")) {
-            let attrs: serde_json::Value = serde_json::from_str(&r.attributes).unwrap_or_default();
-            if let Some(dns) = attrs["dns_name"].as_str() {
-                out.push((format!("{name} DNS name"), dns.to_owned(), false));
-            }
-        }
-        if role == LbRole::External
-            && s.definition.provider() == Provider::Lab
-            && let Some(url) = app.providers.lab().lb_url(&name)
-        {
-            out.push((format!("{name} from this host"), url, true));
-        }
-    }
-    for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
-        if let Some(url) = crate::node::console_url(&app.store, &app.providers, s, role).await {
-            out.push((format!("{} console", s.definition.instance(role).name()), url, true));
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Deserialize)]
 pub struct DeleteForm {
     #[serde(default)]
@@ -713,38 +681,4 @@ pub async fn delete(
         }
         Err(e) => Err(Error::from(e).into()),
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct MigrateForm {
-    to: String,
-}
-
-/// Starts a blue/green migration of the classic tiers; the build wizard
-/// shows it.
-pub async fn start_migration(
-    State(app): State<SharedApp>,
-    Operator(user): Operator,
-    Path(name): Path<String>,
-    Form(form): Form<MigrateForm>,
-) -> Result<Response, PageError> {
-    let req = crate::contract::MigrationRequest { to: form.to, tiers: Vec::new() };
-    crate::migrate::start(&app, &name, req, user.author(&app.config.outbound)).await.map_err(Error::from)?;
-    Ok(Redirect::to(&format!("/stacks/{name}?done=migrating")).into_response())
-}
-
-#[derive(serde::Deserialize)]
-pub struct FinishForm {
-    #[serde(default)]
-    confirm: String,
-}
-
-pub async fn finish_migration(
-    State(app): State<SharedApp>,
-    Operator(user): Operator,
-    Path(name): Path<String>,
-    Form(form): Form<FinishForm>,
-) -> Result<Response, PageError> {
-    crate::migrate::finish(&app, &name, Some(&form.confirm), &user.username).await.map_err(Error::from)?;
-    Ok(Redirect::to(&format!("/stacks/{name}?done=migrated")).into_response())
 }
