@@ -90,13 +90,12 @@ fn parse(to: &str, tiers: &[String]) -> Result<Parsed, MigrateError> {
     }
 }
 
-/// What a migration of `tiers` to `to` would do, and why it cannot run now.
-pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Result<MigrationPlan, MigrateError> {
-    let p = parse(to, tiers)?;
-    let s = stack::load(&app.store, name).await?;
-    let d = &s.definition;
+/// The tiers of a migration that awaits its finish: their old load
+/// balancers are still recorded as `lb/<tier>-previous`.
+pub async fn pending(app: &SharedApp, s: &stack::Stack) -> Result<Vec<PendingTier>, StoreError> {
     let live = app.store.live_resources(s.row.id).await?;
-    let pending: Vec<PendingTier> = LbRole::ALL
+    let d = &s.definition;
+    Ok(LbRole::ALL
         .iter()
         .filter_map(|r| {
             let row = live.iter().find(|x| x.logical_id == previous_id(*r))?;
@@ -107,7 +106,15 @@ pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Re
                 current_kind: d.lb_kind(*r).as_str().to_owned(),
             })
         })
-        .collect();
+        .collect())
+}
+
+/// What a migration of `tiers` to `to` would do, and why it cannot run now.
+pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Result<MigrationPlan, MigrateError> {
+    let p = parse(to, tiers)?;
+    let s = stack::load(&app.store, name).await?;
+    let d = &s.definition;
+    let pending = pending(app, &s).await?;
     let mut refusals = Vec::new();
     if !s.is_built() {
         refusals.push(format!("stack {name} is not built: define it with the kind you want and build it instead"));

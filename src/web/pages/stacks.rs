@@ -637,11 +637,7 @@ async fn show_page(
             .filter(|r| d.lb_kind(**r) == crate::cloud::LbKind::Classic)
             .map(|r| crate::build::lb_key(*r).to_owned())
             .collect(),
-        pending: if s.is_built() {
-            crate::migrate::plan(app, name, "application", &[]).await.map(|p| p.pending).unwrap_or_default()
-        } else {
-            Vec::new()
-        },
+        pending: if s.is_built() { crate::migrate::pending(app, &s).await.map_err(Error::from)? } else { Vec::new() },
         adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
         notice,
         problem,
