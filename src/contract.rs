@@ -214,7 +214,11 @@ pub struct FaultDone {
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     pub api_url: String,
+    /// UTM 9: the REST API token. Sophos Firewall: the administrator's password.
     pub token: String,
+    /// Sophos Firewall only: the administrator the API signs in as.
+    #[serde(default)]
+    pub username: Option<String>,
     /// The SHA-256 the operator confirmed (hex, with or without colons).
     pub fingerprint: String,
 }

@@ -28,6 +28,7 @@ pub mod telemetry;
 pub mod waf;
 pub mod web;
 pub mod webhook;
+pub mod xml;
 
 use std::sync::Arc;
 

@@ -429,18 +429,7 @@ pub async fn finish(
 /// could not be deleted: the objects serve nothing now, so a failure is
 /// reported, not fatal.
 async fn waf_cleanup(app: &SharedApp, s: &stack::Stack, role: LbRole, old: &str) -> Vec<String> {
-    use crate::waf::{Backend, DnsHost, Frontend, ObjectNames, UtmClient, UtmObject, WafError};
-    async fn remove<T: UtmObject>(client: &UtmClient, name: &str) -> Result<bool, WafError> {
-        match client.find_by_name::<T>(name).await? {
-            Some(o) => client.delete::<T>(o.reference()).await.map(|()| true),
-            None => Ok(false),
-        }
-    }
     let d = &s.definition;
-    let names = match role {
-        LbRole::External => ObjectNames::new("", old),
-        LbRole::Internal => ObjectNames::new(old, ""),
-    };
     let mut out = Vec::new();
     for waf in [stack::InstanceRole::WafLeft, stack::InstanceRole::WafRight] {
         let node = d.instance(waf).name().to_string();
@@ -456,11 +445,8 @@ async fn waf_cleanup(app: &SharedApp, s: &stack::Stack, role: LbRole, old: &str)
             }
         };
         let results = match role {
-            LbRole::External => vec![(names.frontend.clone(), remove::<Frontend>(&client, &names.frontend).await)],
-            LbRole::Internal => vec![
-                (names.backend.clone(), remove::<Backend>(&client, &names.backend).await),
-                (names.dns_host.clone(), remove::<DnsHost>(&client, &names.dns_host).await),
-            ],
+            LbRole::External => client.remove_tier(Some(old), None).await,
+            LbRole::Internal => client.remove_tier(None, Some(old)).await,
         };
         for (object, result) in results {
             out.push(match result {

@@ -1,5 +1,6 @@
-//! Step 8: configure both WAF nodes through the UTM 9 REST API (the `waf`
-//! client, the only WAF driver), then wait for the external LB to see them.
+//! Step 8: configure both WAF nodes through their appliance's API (the
+//! `waf` driver the stack's `waf.kind` names), then wait for the external
+//! LB to see them.
 
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use super::StepError;
 use super::apply::{lb_dns, wait_in_service};
 use super::ctx::Ctx;
 use crate::stack::{InstanceRole, LbRole};
-use crate::waf::{LbTarget, UtmClient};
+use crate::waf::{LbTarget, WafDriver};
 
 pub async fn configure(ctx: &Ctx) -> Result<(), StepError> {
     let d = &ctx.def;
@@ -22,7 +23,7 @@ pub async fn configure(ctx: &Ctx) -> Result<(), StepError> {
 
 /// The node's client, once it has shown it is not part of a UTM HA pair;
 /// its firmware goes to the call log.
-async fn standalone(ctx: &Ctx, role: InstanceRole) -> Result<(String, UtmClient), StepError> {
+async fn standalone(ctx: &Ctx, role: InstanceRole) -> Result<(String, WafDriver), StepError> {
     let node = ctx.def.instance(role).name().to_string();
     let instance_id = ctx.id_of(&format!("instance/{}", role.as_str())).await?;
     let client = client_for(ctx, &node, &instance_id).await?;
@@ -31,27 +32,46 @@ async fn standalone(ctx: &Ctx, role: InstanceRole) -> Result<(String, UtmClient)
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     match result {
         Ok(facts) => {
-            let outcome = format!("UTM {}, ha.mode {}", facts.firmware, facts.ha_mode);
-            ctx.log_call("UTM status/version, ha.mode", &node, &outcome, elapsed).await?;
+            let outcome = match client.kind() {
+                crate::waf::WafKind::Utm9 => format!("UTM {}, ha.mode {}", facts.firmware, facts.ha_mode),
+                crate::waf::WafKind::Sfos => facts.firmware.clone(),
+            };
+            ctx.log_call(facts_call(&client), &node, &outcome, elapsed).await?;
             Ok((node, client))
         }
         Err(e @ crate::waf::WafError::HaCluster { .. }) => {
-            ctx.log_call("UTM status/version, ha.mode", &node, &e.to_string(), elapsed).await?;
+            ctx.log_call(facts_call(&client), &node, &e.to_string(), elapsed).await?;
             Err(StepError::Waf { node, message: e.to_string() })
         }
-        // A token that may not read these, or a moment's trouble, does not
-        // stop the step: configuring the node says soon enough what is wrong.
+        // Credentials that may not read these, or a moment's trouble, do
+        // not stop the step: configuring the node says soon enough what is wrong.
         Err(e) => {
-            ctx.log_call("UTM status/version, ha.mode", &node, &format!("not read: {e}"), elapsed).await?;
+            ctx.log_call(facts_call(&client), &node, &format!("not read: {e}"), elapsed).await?;
             Ok((node, client))
         }
+    }
+}
+
+/// The call log's name for reading a node's facts.
+fn facts_call(client: &WafDriver) -> &'static str {
+    match client.kind() {
+        crate::waf::WafKind::Utm9 => "UTM status/version, ha.mode",
+        crate::waf::WafKind::Sfos => "SFOS Login (API version)",
+    }
+}
+
+/// The call log's prefix for a node's calls.
+fn appliance(client: &WafDriver) -> &'static str {
+    match client.kind() {
+        crate::waf::WafKind::Utm9 => "UTM",
+        crate::waf::WafKind::Sfos => "SFOS",
     }
 }
 
 async fn configure_node(
     ctx: &Ctx,
     node: String,
-    client: UtmClient,
+    client: WafDriver,
     internal: &LbTarget,
     external: &LbTarget,
 ) -> Result<(), StepError> {
@@ -61,27 +81,28 @@ async fn configure_node(
     let applied = match result {
         Ok(applied) => applied,
         Err(e) => {
-            ctx.log_call("UTM configure", &node, &e.to_string(), elapsed).await?;
+            ctx.log_call(&format!("{} configure", appliance(&client)), &node, &e.to_string(), elapsed).await?;
             return Err(StepError::Waf { node, message: e.to_string() });
         }
     };
     for object in &applied.objects {
         let outcome =
             serde_json::to_value(object.change).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        ctx.log_call(&format!("UTM {}", object.object_type), &format!("{node}: {}", object.name), &outcome, 0).await?;
+        let call = format!("{} {}", appliance(&client), object.object_type);
+        ctx.log_call(&call, &format!("{node}: {}", object.name), &outcome, 0).await?;
     }
     ctx.progress(format!(
         "{node}: {}",
-        if applied.enabled {
-            "virtual webserver configured and enabled"
-        } else {
-            "configured, but the node reports it disabled"
+        match (applied.enabled, client.kind()) {
+            (true, crate::waf::WafKind::Utm9) => "virtual webserver configured and enabled",
+            (true, crate::waf::WafKind::Sfos) => "web server protection rule configured and enabled",
+            (false, _) => "configured, but the node reports it disabled",
         }
     ))
     .await
 }
 
-async fn client_for(ctx: &Ctx, node: &str, instance_id: &str) -> Result<UtmClient, StepError> {
+async fn client_for(ctx: &Ctx, node: &str, instance_id: &str) -> Result<WafDriver, StepError> {
     crate::node::waf_client(&ctx.app, ctx.stack_id, &ctx.def, node, instance_id).await.map_err(|e| match e {
         crate::node::NodeError::NoAccess { message, .. } => StepError::Waf { node: node.to_owned(), message },
         other => StepError::Waf { node: node.to_owned(), message: other.to_string() },

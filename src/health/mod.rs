@@ -111,7 +111,8 @@ impl Snapshot {
                         error: w.error.clone(),
                         firmware: facts.map(|f| f.firmware.clone()),
                         end_of_life: facts.and_then(|f| f.end_of_life()).map(|d| d.to_string()),
-                        ha_mode: facts.map(|f| f.ha_mode.clone()),
+                        // SFOS's HA state is not read: absent, not "".
+                        ha_mode: facts.filter(|f| f.appliance == crate::waf::WafKind::Utm9).map(|f| f.ha_mode.clone()),
                     };
                     (node.clone(), switch)
                 })

@@ -12,7 +12,7 @@ use crate::cloud::{Cloud, HealthState};
 use crate::events::Event;
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack, StackError};
 use crate::store::{NewHealthEvent, Store, now_ms};
-use crate::waf::UtmClient;
+use crate::waf::WafDriver;
 
 /// One limiter per AWS account and region (approximated by profile, region
 /// and endpoint), shared by every monitor polling there, so many stacks in
@@ -242,7 +242,7 @@ fn unknown_tier(lb: &str, members: impl Iterator<Item = String>, before: Option<
 
 /// A connection to a WAF node, with what was read when it was made.
 pub(super) struct NodeConn {
-    client: UtmClient,
+    client: WafDriver,
     facts: Option<crate::waf::NodeFacts>,
     /// When the facts were last asked for: unread ones are asked again
     /// after `FACTS_RETRY`, not on every poll.
@@ -251,7 +251,7 @@ pub(super) struct NodeConn {
 
 const FACTS_RETRY: Duration = Duration::from_secs(30);
 
-async fn read_facts(stack: &str, node: &str, client: &UtmClient) -> Option<crate::waf::NodeFacts> {
+async fn read_facts(stack: &str, node: &str, client: &WafDriver) -> Option<crate::waf::NodeFacts> {
     match tokio::time::timeout(WAF_READ_LIMIT, client.facts()).await {
         Ok(Ok(f)) => Some(f),
         Ok(Err(e)) => {

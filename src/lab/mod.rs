@@ -34,6 +34,7 @@ mod faults;
 pub mod http;
 pub mod lb;
 pub mod net;
+pub mod sfos;
 pub mod state;
 pub mod utm;
 pub mod waf;
@@ -168,8 +169,13 @@ impl Drop for LabInner {
 /// A WAF node's REST API, as the main crate's UTM client needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WafAdmin {
-    /// `https://127.s.x.y:PORT/api/`
+    /// `https://127.s.x.y:PORT/api/` (UTM 9) or
+    /// `https://127.s.x.y:PORT/webconsole/APIController` (Sophos Firewall).
     pub api_url: String,
+    pub appliance: crate::waf::WafKind,
+    /// The API's user: `token` for UTM 9's REST API, an administrator for SFOS's.
+    pub username: String,
+    /// The REST token (UTM 9) or the administrator's password (SFOS).
     pub token: String,
     /// SHA-256 of the certificate (DER), lowercase hex without separators.
     pub fingerprint_sha256: String,
@@ -328,12 +334,30 @@ impl Lab {
         let addr = listener_addr(&w, instance_id, utm::ADMIN_PORT)?;
         use base64::Engine as _;
         let der = base64::engine::general_purpose::STANDARD.decode(&node.cert_der_b64).ok()?;
+        let (api_url, username) = match node.appliance {
+            crate::waf::WafKind::Utm9 => (format!("https://{addr}/api/"), "token"),
+            crate::waf::WafKind::Sfos => (format!("https://{addr}/webconsole/APIController"), sfos::API_USER),
+        };
         Some(WafAdmin {
-            api_url: format!("https://{addr}/api/"),
+            api_url,
+            appliance: node.appliance,
+            username: username.to_owned(),
             token: node.token.clone(),
             fingerprint_sha256: node.fingerprint_sha256.clone(),
             certificate_der: der,
         })
+    }
+
+    /// Sets the source addresses a Sophos Firewall node's API answers, as
+    /// an operator does under Backup & firmware > API. Errs on other nodes.
+    pub fn set_api_allowed(&self, instance_id: &str, allowed: Vec<String>) -> Result<(), String> {
+        let mut w = self.shared().lock();
+        let node = w.snap.instances.get_mut(instance_id).and_then(|r| r.waf.as_mut()).ok_or("not a WAF node")?;
+        if node.appliance != crate::waf::WafKind::Sfos {
+            return Err("the API allow-list is a Sophos Firewall setting".into());
+        }
+        node.api_allowed = allowed;
+        Ok(())
     }
 
     /// Requests a WAF node blocked, per rule.

@@ -83,6 +83,15 @@ pub struct WafNode {
     /// Node settings (`/api/nodes`) set on this node; the rest take their defaults.
     #[serde(default)]
     pub nodes: BTreeMap<String, Value>,
+    /// The appliance the node booted (from its image).
+    #[serde(default)]
+    pub appliance: crate::waf::WafKind,
+    /// Sophos Firewall: entity tag -> name -> record, as stored by its XML API.
+    #[serde(default)]
+    pub entities: BTreeMap<String, BTreeMap<String, crate::xml::Element>>,
+    /// Sophos Firewall: the source addresses its API answers.
+    #[serde(default = "crate::lab::sfos::default_api_allowed")]
+    pub api_allowed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -30,6 +30,8 @@ pub enum Rule {
 }
 
 impl Rule {
+    pub const ALL: [Rule; 3] = [Rule::SqlInjection, Rule::CrossSiteScripting, Rule::PathTraversal];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::SqlInjection => "sql-injection",
@@ -210,6 +212,7 @@ async fn handle(
     };
     if route.filter != FilterMode::Off
         && let Some(rule) = inspect(&target, &body[..body.len().min(INSPECT_LIMIT)])
+        && route.rules.contains(&rule)
     {
         {
             let mut w = shared.lock();

@@ -14,7 +14,8 @@ use crate::providers::Providers;
 use crate::secret::Secret;
 use crate::stack::{self, InstanceRole, Provider, Stack, StackDefinition};
 use crate::store::{NewAudit, Store, StoreError};
-use crate::waf::{Fingerprint, Pin, UtmClient, WafError};
+use crate::waf::sfos::{Credentials, SfosClient};
+use crate::waf::{Fingerprint, Pin, UtmClient, WafDriver, WafError, WafKind};
 
 pub use guard::{Authority, Change, Hold};
 
@@ -163,17 +164,31 @@ async fn find_waf(app: &SharedApp, stack_name: &str, node_name: &str) -> Result<
     Ok(node)
 }
 
-/// A UTM client for a WAF node: from the database (token sealed,
-/// certificate pinned) or, on the lab, from the lab, which knows its nodes'
-/// tokens. On AWS the operator supplies them in step 8.
+/// The driver for a WAF node, by the stack's `waf.kind`: from the database
+/// (credential sealed, certificate pinned) or, on the lab, from the lab,
+/// which knows its nodes' credentials. On AWS the operator supplies them
+/// in step 8.
 pub async fn waf_client(
     app: &SharedApp,
     stack_id: i64,
     def: &StackDefinition,
     node: &str,
     instance_id: &str,
-) -> Result<UtmClient, NodeError> {
+) -> Result<WafDriver, NodeError> {
     waf_client_from(&app.store, &app.secrets, &app.providers, stack_id, def, node, instance_id).await
+}
+
+/// The driver of `kind` for a node, from its base URL and opened credential.
+fn driver(def: &StackDefinition, base: &str, credential: Secret, pin: Pin) -> Result<WafDriver, WafError> {
+    match def.waf_kind() {
+        WafKind::Utm9 => UtmClient::new(base, credential, pin).map(WafDriver::Utm),
+        WafKind::Sfos => {
+            let credentials = Credentials::from_sealed(credential.expose())?;
+            let client = SfosClient::new(base, credentials, pin)?;
+            let rule = crate::waf::sfos_rule(def.load_balancer(stack::LbRole::External).as_str());
+            Ok(WafDriver::Sfos { client, rule })
+        }
+    }
 }
 
 /// `waf_client` from the parts it uses, for callers without the whole core
@@ -186,33 +201,59 @@ pub async fn waf_client_from(
     def: &StackDefinition,
     node: &str,
     instance_id: &str,
-) -> Result<UtmClient, NodeError> {
+) -> Result<WafDriver, NodeError> {
     let no_access = |message: String| NodeError::NoAccess { node: node.to_owned(), message };
     if let Some(row) = store.waf_node(stack_id, node).await? {
-        let token = secrets
+        let credential = secrets
             .open_for(&row.token_enc, &token_context(stack_id, node))
-            .map_err(|e| no_access(format!("cannot read its stored API token: {e}")))?;
+            .map_err(|e| no_access(format!("cannot read its stored API credential: {e}")))?;
         let pin: Fingerprint =
             row.fingerprint.parse().map_err(|e| no_access(format!("its stored fingerprint is unreadable: {e}")))?;
-        return UtmClient::new(&row.api_url, token, Pin(pin)).map_err(|e| no_access(e.to_string()));
+        return driver(def, &row.api_url, credential, Pin(pin)).map_err(|e| no_access(e.to_string()));
     }
     if def.provider() != Provider::Lab {
-        return Err(no_access(
-            "waiting for its REST API token: open its console at https://EIP:4444/, do the first-time setup \
+        return Err(no_access(match def.waf_kind() {
+            WafKind::Utm9 => {
+                "waiting for its REST API token: open its console at https://EIP:4444/, do the first-time setup \
              (hostname = its private IP, admin password, time zone), enable the REST API, create a token, \
              and enter it in step 8"
-                .into(),
-        ));
+                    .into()
+            }
+            WafKind::Sfos => {
+                "waiting for its API credentials: open its console at https://EIP:4444/, finish the set-up, \
+             turn the API on under Backup & firmware > API with hawaf's address allowed, and enter an \
+             administrator's user name and password in step 8"
+                    .into()
+            }
+        }));
     }
     let admin = providers
         .lab()
         .waf_admin(instance_id)
         .ok_or_else(|| no_access(format!("the lab has no WAF node {instance_id}")))?;
-    let base = admin.api_url.trim_end_matches('/').trim_end_matches("/api").to_owned();
+    if admin.appliance != def.waf_kind() {
+        return Err(no_access(format!(
+            "the lab node runs {}, but the stack's waf.kind is {}",
+            admin.appliance.title(),
+            def.waf_kind().as_str()
+        )));
+    }
+    let base = admin
+        .api_url
+        .trim_end_matches('/')
+        .trim_end_matches("/api")
+        .trim_end_matches(crate::waf::sfos::API_PATH)
+        .to_owned();
     let fingerprint = Fingerprint::of_der(&admin.certificate_der);
-    let sealed = secrets.seal_for(&admin.token, &token_context(stack_id, node));
+    let credential = match admin.appliance {
+        WafKind::Utm9 => admin.token,
+        WafKind::Sfos => Credentials::new(&admin.username, Secret::new(admin.token))
+            .map_err(|e| no_access(e.to_string()))?
+            .to_sealable(),
+    };
+    let sealed = secrets.seal_for(&credential, &token_context(stack_id, node));
     store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
-    UtmClient::new(&base, Secret::new(admin.token), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
+    driver(def, &base, Secret::new(credential), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
 }
 
 /// What a WAF node's sealed token is bound to: it opens for this node of
@@ -446,47 +487,73 @@ pub async fn probe(
     crate::waf::probe_fingerprint(api_url).await.map_err(|source| NodeError::Waf { node: node.name.clone(), source })
 }
 
+/// What the operator gives for a node's API: UTM 9's REST token, or a
+/// Sophos Firewall administrator's user name and password.
+#[derive(Clone, Copy)]
+pub struct Credential<'a> {
+    pub username: Option<&'a str>,
+    pub secret: &'a str,
+}
+
 /// Trust on first use, step two: the operator confirmed the fingerprint and
-/// gave the REST API token. Both are checked against the node (a pinned,
-/// authenticated read) before anything is stored; the token is sealed.
+/// gave the API credential. Both are checked against the node (a pinned,
+/// authenticated read) before anything is stored; the credential is sealed.
 pub async fn save_access(
     app: &SharedApp,
     stack_name: &str,
     node_name: &str,
     api_url: &str,
-    token: &str,
+    credential: Credential<'_>,
     fingerprint: &str,
     actor: &str,
 ) -> Result<(), NodeError> {
     let result = async {
         let node = find_waf(app, stack_name, node_name).await?;
+        let no_access = |message: String| NodeError::NoAccess { node: node.name.clone(), message };
         let waf_err = |source| NodeError::Waf { node: node.name.clone(), source };
-        let pin: Fingerprint = fingerprint.parse().map_err(|e: crate::waf::BadFingerprint| NodeError::NoAccess {
-            node: node.name.clone(),
-            message: format!("the fingerprint is not a SHA-256: {e}"),
-        })?;
-        if token.trim().is_empty() {
-            return Err(NodeError::NoAccess { node: node.name.clone(), message: "the REST API token is empty".into() });
-        }
-        let client = UtmClient::new(api_url, Secret::new(token.trim()), Pin(pin)).map_err(waf_err)?;
-        client.list::<crate::waf::Frontend>().await.map_err(waf_err)?;
-        let base = client.base_url().to_string();
-        app.store
-            .upsert_waf_node(
-                node.stack.row.id,
-                &node.name,
-                &base,
-                &app.secrets.seal_for(token.trim(), &token_context(node.stack.row.id, &node.name)),
-                &pin.hex(),
-            )
-            .await?;
-        Ok(())
+        let pin: Fingerprint = fingerprint
+            .parse()
+            .map_err(|e: crate::waf::BadFingerprint| no_access(format!("the fingerprint is not a SHA-256: {e}")))?;
+        let d = &node.stack.definition;
+        let secret = credential.secret.trim();
+        let (sealable, what) = match d.waf_kind() {
+            WafKind::Utm9 => {
+                if secret.is_empty() {
+                    return Err(no_access("the REST API token is empty".into()));
+                }
+                (secret.to_owned(), "REST API token")
+            }
+            WafKind::Sfos => {
+                let user = credential.username.unwrap_or_default();
+                if user.trim().is_empty() {
+                    return Err(no_access("a Sophos Firewall node needs the API administrator's user name".into()));
+                }
+                // A password is taken as typed: spaces may be part of it.
+                let c = Credentials::new(user, Secret::new(credential.secret)).map_err(waf_err)?;
+                (c.to_sealable(), "administrator credentials")
+            }
+        };
+        let client = driver(d, api_url, Secret::new(sealable.clone()), Pin(pin)).map_err(waf_err)?;
+        // A pinned, authenticated read proves the address, certificate and credential.
+        let base = match &client {
+            WafDriver::Utm(c) => {
+                c.list::<crate::waf::Frontend>().await.map_err(waf_err)?;
+                c.base_url().to_string()
+            }
+            WafDriver::Sfos { client: c, .. } => {
+                c.facts().await.map_err(waf_err)?;
+                c.base_url().to_string()
+            }
+        };
+        let sealed = app.secrets.seal_for(&sealable, &token_context(node.stack.row.id, &node.name));
+        app.store.upsert_waf_node(node.stack.row.id, &node.name, &base, &sealed, &pin.hex()).await?;
+        Ok(what)
     }
     .await;
     let (outcome, detail) = match &result {
-        Ok(()) => ("ok", format!("certificate {fingerprint} pinned, token stored sealed")),
+        Ok(what) => ("ok", format!("certificate {fingerprint} pinned, {what} stored sealed")),
         Err(e) => ("failed", e.to_string()),
     };
     audit(&app.store, actor, "waf.access", format!("{stack_name}/{node_name}"), outcome, detail).await;
-    result
+    result.map(|_| ())
 }

@@ -182,6 +182,13 @@ pub struct Instances {
     pub(super) waf_right: Instance,
 }
 
+/// The appliance on both WAF nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Waf {
+    /// `utm9` (the tutorial's Sophos UTM 9) or `sfos` (Sophos Firewall).
+    pub(super) kind: crate::waf::WafKind,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoadBalancer {
     pub(super) name: LbName,
@@ -224,6 +231,7 @@ pub struct StackDefinition {
     pub(super) admin_cidr: Cidr,
     pub(super) subnets: Subnets,
     pub(super) instances: Instances,
+    pub(super) waf: Waf,
     pub(super) load_balancers: LoadBalancers,
     pub(super) security_groups: SecurityGroups,
     pub(super) health_check: HealthCheck,
@@ -317,6 +325,12 @@ impl StackDefinition {
             LbRole::External => &self.load_balancers.external.name,
             LbRole::Internal => &self.load_balancers.internal.name,
         }
+    }
+
+    /// The appliance the WAF nodes run, and so the driver step 8, the
+    /// switch and the drills use.
+    pub fn waf_kind(&self) -> crate::waf::WafKind {
+        self.waf.kind
     }
 
     pub fn lb_kind(&self, role: LbRole) -> crate::cloud::LbKind {

@@ -43,6 +43,7 @@ pub const FIELDS: &[&str] = &[
     "instances.waf-right.instance_type",
     "instances.waf-right.ami",
     "instances.waf-right.private_ip",
+    "waf.kind",
     "load_balancers.external.name",
     "load_balancers.external.kind",
     "load_balancers.internal.name",

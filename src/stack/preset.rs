@@ -27,7 +27,7 @@ pub const SEED_NAME: &str = "demo";
 /// address by default (the caller knows it); host bits are dropped.
 pub fn preset(name: &str, admin_cidr: Ipv4Net) -> Draft {
     let admin_cidr = Cidr::from_net(admin_cidr).to_string();
-    let values: [(&str, &str); 50] = [
+    let values: [(&str, &str); 51] = [
         ("name", name),
         ("provider", "lab"),
         ("aws.region", SEED_REGION),
@@ -65,6 +65,7 @@ pub fn preset(name: &str, admin_cidr: Ipv4Net) -> Draft {
         ("instances.waf-right.instance_type", "m1.small"),
         ("instances.waf-right.ami", SEED_UTM_AMI),
         ("instances.waf-right.private_ip", "10.0.11.10"),
+        ("waf.kind", "utm9"),
         ("load_balancers.external.name", "ha-lbext"),
         ("load_balancers.external.kind", "classic"),
         ("load_balancers.internal.name", "ha-lbint"),

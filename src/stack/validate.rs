@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 
 use super::definition::{
     AwsSettings, Instance, Instances, LoadBalancer, LoadBalancers, Provider, SecurityGroups, StackDefinition, Subnet,
-    SubnetMode, Subnets,
+    SubnetMode, Subnets, Waf,
 };
 use super::draft::Draft;
 use super::fields::{FIELDS, FieldError};
@@ -37,6 +37,11 @@ pub fn parse(draft: &Draft) -> Result<StackDefinition, Vec<FieldError>> {
     let admin_cidr = p.required("admin_cidr", Cidr::parse);
     let subnets = p.subnets(vpc_cidr.as_ref(), region.as_ref());
     let instances = p.instances(&subnets);
+    // Absent means the tutorial's UTM 9 (and every definition saved before the kind existed).
+    let waf_kind = p.optional("waf.kind", crate::waf::WafKind::parse).map(Option::unwrap_or_default);
+    if let (Some(Provider::Lab), Some(kind)) = (provider, waf_kind) {
+        p.check_lab_images(kind);
+    }
     let load_balancers = p.load_balancers();
     let security_groups = p.security_groups();
     let health_check = p.health_check();
@@ -61,6 +66,7 @@ pub fn parse(draft: &Draft) -> Result<StackDefinition, Vec<FieldError>> {
         Some(admin_cidr),
         Some(subnets),
         Some(instances),
+        Some(waf_kind),
         Some(load_balancers),
         Some(security_groups),
         Some(health_check),
@@ -76,6 +82,7 @@ pub fn parse(draft: &Draft) -> Result<StackDefinition, Vec<FieldError>> {
         admin_cidr,
         subnets.build(),
         instances,
+        waf_kind,
         load_balancers,
         security_groups,
         health_check,
@@ -96,6 +103,7 @@ pub fn parse(draft: &Draft) -> Result<StackDefinition, Vec<FieldError>> {
         admin_cidr,
         subnets,
         instances,
+        waf: Waf { kind: waf_kind },
         load_balancers,
         security_groups,
         health_check,
@@ -341,6 +349,33 @@ impl Parser<'_> {
             waf_left: built.remove(&InstanceRole::WafLeft)?,
             waf_right: built.remove(&InstanceRole::WafRight)?,
         })
+    }
+
+    /// On the lab the image decides what a WAF node boots, as the AMI does
+    /// on AWS: a Sophos Firewall stack needs the lab's SFOS image, and a
+    /// UTM 9 stack any image but that one.
+    fn check_lab_images(&mut self, kind: crate::waf::WafKind) {
+        use crate::waf::WafKind;
+        for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
+            let path = instance_field(role, "ami");
+            let ami = self.text(&path).trim().to_owned();
+            if ami.is_empty() {
+                continue;
+            }
+            let boots = WafKind::of_lab_image(&ami).unwrap_or(WafKind::Utm9);
+            if boots != kind {
+                self.error(
+                    &path,
+                    format!(
+                        "on the lab, {ami} boots {}; a `{}` stack's WAF nodes need the lab's {} image {}",
+                        boots.title(),
+                        kind.as_str(),
+                        kind.title(),
+                        kind.lab_image()
+                    ),
+                );
+            }
+        }
     }
 
     fn load_balancers(&mut self) -> Option<LoadBalancers> {

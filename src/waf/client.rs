@@ -49,7 +49,7 @@ impl BaseUrl {
         format!("{}/api/{rest}", self.origin())
     }
 
-    fn origin(&self) -> String {
+    pub(super) fn origin(&self) -> String {
         self.0.as_str().trim_end_matches('/').to_string()
     }
 
@@ -136,16 +136,7 @@ impl UtmClient {
         if token.expose().is_empty() {
             return Err(WafError::Invalid("the API token is empty".into()));
         }
-        let (tls, verifier) = pin::pinned_config(pin)?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.total)
-            // Never follow a redirect off the pinned node with the token.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|e| WafError::Config(e.to_string()))?;
+        let (http, verifier) = pinned_http(pin, timeouts)?;
         Ok(Self { base, token, pin, http, verifier, closing: false })
     }
 
@@ -367,27 +358,48 @@ impl UtmClient {
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> WafError {
-        let url = self.base.to_string();
-        if let Some(m) = find_pin_mismatch(e) {
-            self.verifier.take_mismatch();
-            return WafError::CertificateChanged { url, expected: m.expected, got: m.got };
-        }
-        if let Some(tls) = find_rustls_error(e) {
-            // The typed cause did not survive the error chain; the verifier
-            // saw the certificate, so it can still name it.
-            if let (rustls::Error::InvalidCertificate(_), Some(got)) = (tls, self.verifier.take_mismatch()) {
-                return WafError::CertificateChanged { url, expected: self.pin.fingerprint(), got };
-            }
-            return WafError::Tls { url, reason: tls.to_string() };
-        }
-        if e.is_timeout() || e.is_connect() {
-            // The socket's own words stay in the log (see AwsCloud's errors).
-            tracing::warn!(node = %url, cause = %chain_text(e), "WAF node unreachable");
-            let reason = if e.is_timeout() { "no answer in time" } else { "the connection failed" };
-            return WafError::Unreachable { url, reason: format!("{reason} (the server log has the cause)") };
-        }
-        WafError::Protocol { action: "talking to the node".into(), reason: chain_text(e) }
+        transport_error(&self.base, self.pin, &self.verifier, e)
     }
+}
+
+/// A failed request in the caller's terms: a changed certificate, TLS,
+/// an unreachable node, or something else on the way.
+pub(super) fn transport_error(base: &BaseUrl, pin: Pin, verifier: &PinnedVerifier, e: &reqwest::Error) -> WafError {
+    let url = base.to_string();
+    if let Some(m) = find_pin_mismatch(e) {
+        verifier.take_mismatch();
+        return WafError::CertificateChanged { url, expected: m.expected, got: m.got };
+    }
+    if let Some(tls) = find_rustls_error(e) {
+        // The typed cause did not survive the error chain; the verifier
+        // saw the certificate, so it can still name it.
+        if let (rustls::Error::InvalidCertificate(_), Some(got)) = (tls, verifier.take_mismatch()) {
+            return WafError::CertificateChanged { url, expected: pin.fingerprint(), got };
+        }
+        return WafError::Tls { url, reason: tls.to_string() };
+    }
+    if e.is_timeout() || e.is_connect() {
+        // The socket's own words stay in the log (see AwsCloud's errors).
+        tracing::warn!(node = %url, cause = %chain_text(e), "WAF node unreachable");
+        let reason = if e.is_timeout() { "no answer in time" } else { "the connection failed" };
+        return WafError::Unreachable { url, reason: format!("{reason} (the server log has the cause)") };
+    }
+    WafError::Protocol { action: "talking to the node".into(), reason: chain_text(e) }
+}
+
+/// The reqwest client every WAF driver uses: only the pinned certificate,
+/// no redirects (they would carry credentials off the node), no proxy.
+pub(super) fn pinned_http(pin: Pin, timeouts: Timeouts) -> Result<(reqwest::Client, Arc<PinnedVerifier>), WafError> {
+    let (tls, verifier) = pin::pinned_config(pin)?;
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(timeouts.connect)
+        .timeout(timeouts.total)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|e| WafError::Config(e.to_string()))?;
+    Ok((http, verifier))
 }
 
 fn object_path<T: UtmObject>(reference: &str) -> Result<String, WafError> {

@@ -30,7 +30,7 @@ impl LbTarget {
         Self { name: name.into(), dns_name: dns_name.into() }
     }
 
-    fn validate(&self, role: &str) -> Result<(), WafError> {
+    pub(super) fn validate(&self, role: &str) -> Result<(), WafError> {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
             && self.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));

@@ -144,6 +144,19 @@ pub enum WafError {
         "{node} is part of a UTM high-availability pair (ha.mode {mode}, ha.status {status}): this pattern needs two independent nodes behind the load balancer, each with its own switch; turn high availability off on both nodes in WebAdmin (Management > High Availability), then try again"
     )]
     HaCluster { node: String, mode: String, status: String },
+    /// Sophos Firewall answered its login with "Authentication Failure".
+    #[error(
+        "the Sophos Firewall at {url} refused the API user name or password (Authentication Failure); check the administrator hawaf signs in as"
+    )]
+    BadCredentials { url: String },
+    /// Sophos Firewall's status 534: API access is limited to listed addresses.
+    #[error(
+        "the Sophos Firewall at {url} does not accept API calls from hawaf's address (status 534): add it under Backup & firmware > API > Allowed IP address"
+    )]
+    SourceNotAllowed { url: String },
+    /// A Sophos Firewall status other than success for one entity.
+    #[error("the Sophos Firewall refused {action} (status {code}): {message}")]
+    SfosStatus { action: String, code: u16, message: String },
     #[error("invalid WAF node address {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("invalid input: {0}")]

@@ -21,8 +21,11 @@ const HA_OFF: &str = "off";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeFacts {
-    /// As the node reports it (`GET /api/status/version`), e.g. `9.719-3`.
+    pub appliance: super::WafKind,
+    /// As the node reports it: UTM 9's `GET /api/status/version`, e.g.
+    /// `9.719-3`; SFOS's API version, e.g. `SFOS 21.0 (API 2100.1)`.
     pub firmware: String,
+    /// UTM 9's `ha.mode` and `ha.status`; empty on SFOS (not read).
     pub ha_mode: String,
     pub ha_status: String,
 }
@@ -31,12 +34,20 @@ impl NodeFacts {
     /// The end of life of the node's product line, when hawaf knows one:
     /// every UTM 9 firmware is `9.<build>`.
     pub fn end_of_life(&self) -> Option<NaiveDate> {
-        self.firmware.starts_with("9.").then(utm9_end_of_life)
+        (self.appliance == super::WafKind::Utm9 && self.firmware.starts_with("9.")).then(utm9_end_of_life)
     }
 
     /// Whether the node is part of a UTM high-availability pair.
     pub fn in_ha_cluster(&self) -> bool {
-        !self.ha_mode.trim().eq_ignore_ascii_case(HA_OFF)
+        self.appliance == super::WafKind::Utm9 && !self.ha_mode.trim().eq_ignore_ascii_case(HA_OFF)
+    }
+
+    /// The firmware as the ops view shows it: "UTM 9.719-3", "SFOS 21.0 (API 2100.1)".
+    pub fn label(&self) -> String {
+        match self.appliance {
+            super::WafKind::Utm9 => format!("UTM {}", self.firmware),
+            super::WafKind::Sfos => self.firmware.clone(),
+        }
     }
 }
 
@@ -59,7 +70,7 @@ impl UtmClient {
         let version = open.version().await?;
         let ha_mode: String = open.node("ha.mode").await?;
         let ha_status: String = self.node("ha.status").await?;
-        Ok(NodeFacts { firmware: version.utm, ha_mode, ha_status })
+        Ok(NodeFacts { appliance: super::WafKind::Utm9, firmware: version.utm, ha_mode, ha_status })
     }
 
     /// Refuses a node that is part of a UTM HA cluster, with what to do.
@@ -81,7 +92,12 @@ mod tests {
     use super::*;
 
     fn facts(firmware: &str, mode: &str) -> NodeFacts {
-        NodeFacts { firmware: firmware.into(), ha_mode: mode.into(), ha_status: "off".into() }
+        NodeFacts {
+            appliance: crate::waf::WafKind::Utm9,
+            firmware: firmware.into(),
+            ha_mode: mode.into(),
+            ha_status: "off".into(),
+        }
     }
 
     #[test]

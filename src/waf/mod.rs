@@ -1,4 +1,5 @@
-//! The UTM 9 REST client: hawaf's only WAF driver.
+//! The WAF drivers: [`WafDriver`] in front of the UTM 9 REST client and
+//! the Sophos Firewall XML client (`sfos`), chosen by `waf.kind`.
 //!
 //! - [`probe_fingerprint`] shows the operator a node's certificate; the
 //!   confirmed [`Fingerprint`] becomes a [`Pin`].
@@ -9,14 +10,17 @@
 
 mod client;
 mod configure;
+mod driver;
 mod error;
 mod facts;
 mod inspect;
 mod objects;
 mod pin;
+pub mod sfos;
 
 pub use client::{BaseUrl, Timeouts, UtmClient, Version};
 pub use configure::{Applied, Change, LbTarget, ObjectNames, ObjectOutcome, WAF_SWITCH, frontend_name};
+pub use driver::{WafDriver, WafKind, sfos_rule};
 pub use error::{UtmMessage, WafError};
 pub use facts::{LIFECYCLE_URL, NodeFacts, UTM9_END_OF_LIFE, end_of_life_label, utm9_end_of_life};
 pub use inspect::ObjectState;

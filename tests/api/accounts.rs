@@ -338,7 +338,7 @@ async fn node_tokens_and_the_labs_keys_are_sealed_at_rest_and_bound_to_their_own
         )
         .await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("cannot read its stored API token"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("cannot read its stored API credential"), "{body}");
     let state: String = sqlx::query_scalar("SELECT snapshot FROM lab_state").fetch_one(&pool).await.unwrap();
     assert!(state.starts_with("v2:") && !state.contains("PRIVATE KEY"), "the lab's state is sealed");
 }

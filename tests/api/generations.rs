@@ -2,7 +2,7 @@
 //! facts first: its firmware (with UTM 9's end of life) and its HA setting,
 //! which step 8 and the drills read before relying on two independent nodes.
 
-use hawaf::cloud::{Cloud, Filter, TAG_NAME, TAG_STACK};
+use hawaf::cloud::Cloud;
 use hawaf::contract::{BuildStatus, DrillRequest};
 use hawaf::waf::{Pin, UtmClient};
 use reqwest::Method;
@@ -12,16 +12,8 @@ use crate::helpers::{TestApp, fast, spawn_app};
 
 /// The lab node's REST API as WebAdmin's user would reach it.
 async fn node_api(app: &TestApp, stack: &str, node: &str) -> UtmClient {
-    let lab = app.app.providers.lab();
-    let ours = Filter::tags([(TAG_STACK.to_owned(), stack.to_owned())].into());
-    let instance = lab
-        .describe_instances(&ours)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == node))
-        .unwrap();
-    let admin = lab.waf_admin(&instance.id).unwrap();
+    let instance = crate::helpers::lab_instance(app, stack, node).await;
+    let admin = app.app.providers.lab().waf_admin(&instance.id).unwrap();
     UtmClient::new(
         &admin.api_url,
         hawaf::secret::Secret::new(admin.token),

@@ -301,6 +301,21 @@ impl TestApp {
     }
 }
 
+/// A lab stack's instance by its Name tag.
+pub async fn lab_instance(app: &TestApp, stack: &str, node: &str) -> hawaf::cloud::Instance {
+    use hawaf::cloud::{Cloud, Filter, TAG_NAME, TAG_STACK};
+    let ours = Filter::tags([(TAG_STACK.to_owned(), stack.to_owned())].into());
+    app.app
+        .providers
+        .lab()
+        .describe_instances(&ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == node))
+        .unwrap_or_else(|| panic!("{stack} has no instance named {node}"))
+}
+
 /// For calls without a body.
 pub const NO_BODY: Option<&()> = None;
 

@@ -21,4 +21,5 @@ mod ops;
 mod pages;
 mod practice;
 mod restart;
+mod sfos;
 mod utm;

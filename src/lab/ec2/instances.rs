@@ -217,7 +217,7 @@ impl World {
                     format!("Invalid value '{other}' for tag {TAG_ROLE}: expected web or waf"),
                 ));
             }
-            None if crate::lab::UTM9_IMAGES.contains(&req.image_id.as_str()) => Role::Waf,
+            None if crate::waf::WafKind::of_lab_image(&req.image_id).is_some() => Role::Waf,
             None if req.user_data.as_deref().is_some_and(|u| u.contains("httpd")) => Role::Web,
             None => Role::None,
         };
@@ -238,7 +238,7 @@ impl World {
             Role::Waf => {
                 let slot = self.snap.vpcs.get(&subnet.vpc_id).map(|v| (v.slot, v.vpc.cidr));
                 let loopback = slot.and_then(|(s, c)| net::loopback_for(s, c, private_ip));
-                Some(new_waf_node(private_ip, loopback)?)
+                Some(new_waf_node(private_ip, loopback, &instance.image_id)?)
             }
             _ => None,
         };
@@ -359,7 +359,7 @@ pub(crate) fn describe_rule(rule: &IngressRule) -> String {
 }
 
 /// A UTM node's identity: REST token and self-signed certificate.
-fn new_waf_node(private_ip: Ipv4Addr, loopback: Option<Ipv4Addr>) -> CloudResult<WafNode> {
+fn new_waf_node(private_ip: Ipv4Addr, loopback: Option<Ipv4Addr>, image: &str) -> CloudResult<WafNode> {
     use base64::Engine as _;
     use sha2::Digest as _;
     let mut names = vec!["localhost".to_string(), private_ip.to_string()];
@@ -380,6 +380,11 @@ fn new_waf_node(private_ip: Ipv4Addr, loopback: Option<Ipv4Addr>) -> CloudResult
         objects: BTreeMap::new(),
         rule_hits: BTreeMap::new(),
         nodes: crate::lab::utm::fresh_nodes(),
+        // The image decides the appliance, as the AMI does on AWS; hawaf's
+        // role tag on any other image boots the tutorial's UTM 9.
+        appliance: crate::waf::WafKind::of_lab_image(image).unwrap_or_default(),
+        entities: BTreeMap::new(),
+        api_allowed: crate::lab::sfos::default_api_allowed(),
     })
 }
 

@@ -29,6 +29,9 @@ fn port_of(f: &Map<String, Value>) -> u16 {
 
 /// The ports the node serves: one per enabled frontend port.
 pub(crate) fn enabled_frontend_ports(node: &WafNode) -> Vec<u16> {
+    if node.appliance == crate::waf::WafKind::Sfos {
+        return crate::lab::sfos::enabled_ports(node);
+    }
     let mut ports: Vec<u16> = frontends(node).map(port_of).collect();
     ports.sort_unstable();
     ports.dedup();
@@ -46,6 +49,8 @@ pub(crate) struct Route {
     pub backend: Option<std::net::SocketAddr>,
     pub backend_host: String,
     pub filter: FilterMode,
+    /// The filter rules the node applies (SFOS policies pick categories).
+    pub rules: Vec<crate::lab::waf::Rule>,
 }
 
 fn get<'a>(node: &'a WafNode, typ: &str, r: &str) -> Option<&'a Map<String, Value>> {
@@ -70,6 +75,9 @@ fn str_list<'a>(o: &'a Map<String, Value>, k: &str) -> Vec<&'a str> {
 pub(crate) fn route(w: &World, node_id: &str, port: u16, host: Option<&str>, path: &str) -> Result<Route, StatusCode> {
     let node = w.snap.instances.get(node_id).and_then(|r| r.waf.as_ref()).ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
     let host = host.map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_ascii_lowercase()).unwrap_or_default();
+    if node.appliance == crate::waf::WafKind::Sfos {
+        return crate::lab::sfos::route(node, w, port, &host, path);
+    }
     let on_port: Vec<_> = frontends(node).filter(|f| port_of(f) == port).collect();
     let fe = on_port
         .iter()
@@ -105,5 +113,6 @@ pub(crate) fn route(w: &World, node_id: &str, port: u16, host: Option<&str>, pat
         .unwrap_or("")
         .to_string();
     let bport = backend.get("port").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok()).unwrap_or(80);
-    Ok(Route { backend: resolve(w, &hostname, bport), backend_host: hostname, filter })
+    let rules = crate::lab::waf::Rule::ALL.to_vec();
+    Ok(Route { backend: resolve(w, &hostname, bport), backend_host: hostname, filter, rules })
 }

@@ -29,7 +29,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
-pub(crate) use apply::{FilterMode, enabled_frontend_ports, route};
+pub(crate) use apply::{FilterMode, Route, enabled_frontend_ports, route};
 pub(crate) use nodes::fresh as fresh_nodes;
 use reply::{ApiError, Ctx, Objects, json_response, message};
 use schema::{BUILTIN_REFS, TYPES, build};
@@ -42,7 +42,7 @@ use super::{Shared, reconcile};
 /// Marketplace listing, so an instance launched from one without hawaf's
 /// role tag still boots a UTM, as it would on AWS. The seed preset's UTM AMI
 /// is one of them.
-pub const UTM9_IMAGES: &[&str] = &["ami-0123456789abcdef0"];
+pub const UTM9_IMAGES: &[&str] = &[crate::waf::WafKind::Utm9.lab_image()];
 
 /// The WebAdmin / REST port of a UTM node.
 pub const ADMIN_PORT: u16 = 4444;
@@ -82,7 +82,10 @@ pub(crate) fn tls_acceptor(node: &WafNode) -> std::io::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// Serves a WAF node's WebAdmin port: the UTM 9 REST API, or on a node
+/// that booted Sophos Firewall its XML API.
 pub(crate) async fn serve(shared: Arc<Shared>, node: String, tls: TlsAcceptor, stream: TcpStream) {
+    let Ok(peer) = stream.peer_addr() else { return };
     let accepted = tokio::time::timeout(Duration::from_secs(10), tls.accept(stream)).await;
     let stream = match accepted {
         Ok(Ok(s)) => s,
@@ -92,7 +95,20 @@ pub(crate) async fn serve(shared: Arc<Shared>, node: String, tls: TlsAcceptor, s
         }
         Err(_) => return,
     };
-    http::serve_connection(stream, move |req| handle(shared.clone(), node.clone(), req)).await;
+    let sfos = {
+        let w = shared.lock();
+        w.snap
+            .instances
+            .get(&node)
+            .and_then(|r| r.waf.as_ref())
+            .is_some_and(|n| n.appliance == crate::waf::WafKind::Sfos)
+    };
+    if sfos {
+        http::serve_connection(stream, move |req| crate::lab::sfos::handle(shared.clone(), node.clone(), peer, req))
+            .await;
+    } else {
+        http::serve_connection(stream, move |req| handle(shared.clone(), node.clone(), req)).await;
+    }
 }
 
 fn authorized(req: &Request<Incoming>, token: &str) -> bool {

@@ -57,14 +57,16 @@ pub async fn fault(
 }
 
 #[utoipa::path(post, path = "/stacks/{name}/nodes/{node}/access", tag = "operations", params(("name" = String, Path, description = "The stack's name"), ("node" = String, Path, description = "The node's Name tag, e.g. ha-utm-left")), request_body = AccessRequest, responses((status = 200, description = "Pinned and stored", body = AccessSaved), (status = 404, description = "No such stack or node", body = ErrorBody), (status = 409, description = "Not built", body = ErrorBody), (status = 422, description = "Wrong field type", body = ErrorBody), (status = 502, description = "The node refused", body = ErrorBody), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No or unknown token", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)))]
-/// Pins a WAF node's certificate and stores its REST API token (sealed),
-/// after checking both against the node.
+/// Pins a WAF node's certificate and stores its API credential (sealed):
+/// UTM 9's REST token, or a Sophos Firewall administrator's user name and
+/// password; after checking both against the node.
 pub async fn access(
     State(app): State<SharedApp>,
     Operator(user): Operator,
     Path((name, node_name)): Path<(String, String)>,
     ApiJson(body): ApiJson<AccessRequest>,
 ) -> Result<Json<AccessSaved>, ApiError> {
-    node::save_access(&app, &name, &node_name, &body.api_url, &body.token, &body.fingerprint, &user.username).await?;
+    let credential = node::Credential { username: body.username.as_deref(), secret: &body.token };
+    node::save_access(&app, &name, &node_name, &body.api_url, credential, &body.fingerprint, &user.username).await?;
     Ok(Json(AccessSaved { stack: name, node: node_name, pinned: true }))
 }

@@ -290,7 +290,7 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
                 waf_class: waf.map(|w| state_class(w.label())).unwrap_or("unknown"),
                 waf_since: waf.map(|w| format_ms(w.since)).unwrap_or_default(),
                 waf_error: waf.and_then(|w| w.error.clone()).unwrap_or_default(),
-                firmware: facts.map(|f| format!("UTM {}", f.firmware)).unwrap_or_default(),
+                firmware: facts.map(crate::waf::NodeFacts::label).unwrap_or_default(),
                 end_of_life: facts
                     .and_then(|f| f.end_of_life())
                     .map(|eol| crate::waf::end_of_life_label(eol, crate::clock::today()))
@@ -578,6 +578,8 @@ pub async fn load_ops(app: &SharedApp, name: &str, can_operate: bool, csrf: &str
 #[derive(Template)]
 #[template(path = "stacks/access_confirm.html")]
 struct AccessConfirm<'a> {
+    /// Sophos Firewall asks for an administrator and password, UTM 9 for a token.
+    sfos: bool,
     stack: &'a str,
     node: &'a str,
     csrf: &'a str,
@@ -601,7 +603,11 @@ pub async fn probe(
 ) -> Response {
     match node::probe(&app, &name, &node_name, form.api_url.trim()).await {
         Ok(fp) => {
+            let sfos = crate::stack::load(&app.store, &name)
+                .await
+                .is_ok_and(|s| s.definition.waf_kind() == crate::waf::WafKind::Sfos);
             let page = AccessConfirm {
+                sfos,
                 stack: &name,
                 node: &node_name,
                 csrf: &user.csrf,
@@ -624,6 +630,8 @@ pub struct AccessForm {
     fingerprint: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    username: Option<String>,
 }
 
 /// Trust on first use, step two: pin the confirmed certificate, seal the token.
@@ -634,10 +642,12 @@ pub async fn save_access(
     headers: HeaderMap,
     Form(form): Form<AccessForm>,
 ) -> Response {
+    let username = form.username.as_deref().filter(|u| !u.trim().is_empty());
+    let credential = node::Credential { username, secret: &form.token };
     let result =
-        node::save_access(&app, &name, &node_name, form.api_url.trim(), &form.token, &form.fingerprint, &user.username)
+        node::save_access(&app, &name, &node_name, form.api_url.trim(), credential, &form.fingerprint, &user.username)
             .await
-            .map(|()| format!("{node_name}: certificate pinned and token saved; run step 8."));
+            .map(|()| format!("{node_name}: certificate pinned and credentials saved; run step 8."));
     answer(&headers, &name, result)
 }
 

@@ -259,6 +259,11 @@ fn sections(s: &FormState<'_>) -> Vec<Section> {
                 .collect(),
         },
         list_section(
+            "WAF appliance",
+            "Step 8 configures it through its API: Sophos UTM 9 (the tutorial's, end of life on 30 June 2026) through its REST API, or Sophos Firewall through its XML API. The WAF nodes' AMI must boot that appliance (on the lab: ami-0123456789abcdef0 for UTM 9, ami-05f05f05f05f05f05 for Sophos Firewall).",
+            vec![s.select("waf.kind", "Appliance", &["utm9", "sfos"])],
+        ),
+        list_section(
             "Load balancers",
             "Listener on port 80 to port 80 of each instance: HTTP, or TCP through a network load balancer. Classic is the tutorial's; AWS now recommends application or network load balancers.",
             vec![
@@ -461,6 +466,8 @@ pub struct ShowPage {
     admin_cidr: String,
     subnets: Vec<Row2>,
     instances: Vec<InstanceLine>,
+    /// "Sophos UTM 9 (utm9)" or "Sophos Firewall (sfos)".
+    waf: String,
     lb_external: String,
     lb_external_subnets: String,
     lb_internal: String,
@@ -607,6 +614,7 @@ async fn show_page(
         admin_cidr: admin,
         subnets,
         instances,
+        waf: format!("{} ({})", d.waf_kind().title(), d.waf_kind().as_str()),
         lb_external: format!(
             "{} ({})",
             d.load_balancer(LbRole::External).as_str(),

@@ -1,0 +1,206 @@
+//! Issue 16, part 2: a stack whose WAF nodes run Sophos Firewall. The lab
+//! node is read back through its own XML API (raw XML here, not hawaf's
+//! client), so what the test checks is what the appliance would hold.
+
+use hawaf::cloud::Cloud;
+use hawaf::contract::{BuildStatus, DriftReport, DriftStatus, DrillRequest, Verdict, WafRequest};
+use hawaf::waf::WafKind;
+use hawaf::xml::Element;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{NO_BODY, TestApp, fast, spawn_app};
+
+/// The definition's parts that make a stack an SFOS one on the lab.
+fn sfos_stack(name: &str) -> serde_json::Value {
+    let image = WafKind::Sfos.lab_image();
+    json!({
+        "name": name,
+        "waf": {"kind": "sfos"},
+        "instances": {"waf-left": {"ami": image}, "waf-right": {"ami": image}},
+    })
+}
+
+/// A lab node's XML API, reached as any script would.
+struct NodeApi {
+    url: String,
+    password: String,
+    instance: String,
+}
+
+impl NodeApi {
+    async fn of(app: &TestApp, stack: &str, node: &str) -> Self {
+        let instance = crate::helpers::lab_instance(app, stack, node).await;
+        let admin = app.app.providers.lab().waf_admin(&instance.id).unwrap();
+        assert_eq!(admin.appliance, WafKind::Sfos);
+        assert!(admin.api_url.ends_with("/webconsole/APIController"), "{}", admin.api_url);
+        NodeApi { url: admin.api_url, password: admin.token, instance: instance.id }
+    }
+
+    async fn request(&self, user: &str, password: &str, body: &str) -> Element {
+        let reqxml = format!(
+            "<Request><Login><Username>{user}</Username><Password>{password}</Password></Login>{body}</Request>"
+        );
+        let http = reqwest::Client::builder().danger_accept_invalid_certs(true).no_proxy().build().unwrap();
+        let res = http.post(&self.url).form(&[("reqxml", reqxml)]).send().await.unwrap();
+        assert_eq!(res.status(), 200, "the XML API answers 200 whatever happens");
+        Element::parse(&res.text().await.unwrap()).unwrap()
+    }
+
+    async fn call(&self, body: &str) -> Element {
+        self.request("admin", &self.password, body).await
+    }
+
+    async fn rule(&self, name: &str) -> Element {
+        let r = self
+            .call(&format!(
+                "<Get><FirewallRule><Filter><key name=\"Name\" criteria=\"=\">{name}</key></Filter></FirewallRule></Get>"
+            ))
+            .await;
+        r.child("FirewallRule").cloned().unwrap_or_else(|| panic!("no rule in {r:?}"))
+    }
+}
+
+#[tokio::test]
+async fn a_sophos_firewall_stack_builds_switches_and_passes_every_drill_on_the_lab() {
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+
+    // The lab boots what the image is: an SFOS stack on the UTM image is refused before any call.
+    let (status, body) =
+        app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": "wrongimg", "waf": {"kind": "sfos"}}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "instances.waf-left.ami", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains(WafKind::Sfos.lab_image()), "{body}");
+    let (status, body) =
+        app.api_json(Method::POST, "/stacks", &token, Some(json!({"name": "badwaf", "waf": {"kind": "xg"}}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "waf.kind", "{body}");
+
+    let (status, body) = app.api_json(Method::POST, "/stacks", &token, Some(sfos_stack("xgs"))).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["definition"]["waf"]["kind"], "sfos", "{body}");
+
+    let build = app.apply(&token, "xgs").await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{build:#?}");
+    let step8 = build.steps.iter().find(|s| s.number == 8).unwrap();
+    for op in
+        ["SFOS Login (API version)", "SFOS FQDNHost", "SFOS RealServers", "SFOS ProtocolSecurity", "SFOS FirewallRule"]
+    {
+        assert!(step8.calls.iter().any(|c| c.operation == op), "{op}: {:#?}", step8.calls);
+    }
+
+    // What step 8 left on the node, read through the node's own API.
+    let left = NodeApi::of(&app, "xgs", "ha-utm-left").await;
+    let rule = left.rule("hawaf ha-lbext").await;
+    assert_eq!(rule.text_of("Status"), Some("Enable"));
+    assert_eq!(rule.text_of("PolicyType"), Some("HTTPBased"));
+    let http = rule.child("HTTPBasedPolicy").unwrap();
+    assert_eq!(http.text_of("ListenPort"), Some("80"));
+    assert_eq!(http.text_of("ProtocolSecurity"), Some("hawaf default"));
+    let lab = app.app.providers.lab();
+    let lb = lab.describe_load_balancers(&["ha-lbext".to_owned()]).await.unwrap();
+    assert_eq!(http.list("Domains", "Domain"), vec![lb[0].dns_name.clone()]);
+
+    // It serves and filters through the external load balancer.
+    let url = lab.lb_url("ha-lbext").expect("listens");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    let blocked = reqwest::get(format!("{url}?id=1%27%20OR%20%271%27=%271")).await.unwrap();
+    assert_eq!(blocked.status(), 403, "the SFOS policy rejects SQL injection");
+
+    // The switch is the rule's Status, read back from the node.
+    let off = app.switch_waf(&token, "xgs", "ha-utm-left", &WafRequest { enabled: false, confirm: None }).await;
+    assert!(!off.enabled);
+    assert_eq!(left.rule("hawaf ha-lbext").await.text_of("Status"), Some("Disable"));
+    let on = app.switch_waf(&token, "xgs", "ha-utm-left", &WafRequest { enabled: true, confirm: None }).await;
+    assert!(on.enabled);
+    assert_eq!(left.rule("hawaf ha-lbext").await.text_of("Status"), Some("Enable"));
+
+    // Health shows the firmware from the API version and no UTM end of life.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let health = loop {
+        let h = app.health(&token, "xgs").await;
+        if h.waf.values().all(|w| w.firmware.is_some()) {
+            break h;
+        }
+        assert!(std::time::Instant::now() < deadline, "no firmware read: {h:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!((health.tiers.external.in_service, health.tiers.internal.in_service), (2, 2), "{health:#?}");
+    for (node, w) in &health.waf {
+        assert_eq!(w.firmware.as_deref(), Some("SFOS 21.0 (API 2100.1)"), "{node}");
+        assert_eq!((w.end_of_life.as_deref(), w.ha_mode.as_deref()), (None, None), "{node}");
+    }
+    app.sign_in_admin().await;
+    let page = app.page("/stacks/xgs").await;
+    assert!(
+        page.contains("SFOS 21.0 (API 2100.1)") && page.contains("Sophos Firewall"),
+        "the ops view names the appliance"
+    );
+
+    let report: DriftReport = app.call(Method::POST, "/stacks/xgs/drift", &token, NO_BODY, 200).await;
+    assert_eq!(report.status, DriftStatus::InSync, "{report:#?}");
+
+    for scenario in ["D1", "D2", "D3"] {
+        let id = app.start_drill(&token, "xgs", &fast(scenario)).await;
+        let d = app.wait_drill(&token, id).await;
+        assert_eq!(d.verdict, Some(Verdict::Pass), "{scenario}: {:#?}", d.checks);
+    }
+    let id = app.start_drill(&token, "xgs", &DrillRequest { confirm: Some("xgs".into()), ..fast("D4") }).await;
+    let d = app.wait_drill(&token, id).await;
+    assert_eq!(d.verdict, Some(Verdict::Pass), "D4: {:#?}", d.checks);
+    for node in ["ha-utm-left", "ha-utm-right"] {
+        let api = NodeApi::of(&app, "xgs", node).await;
+        assert_eq!(api.rule("hawaf ha-lbext").await.text_of("Status"), Some("Enable"), "{node} restored");
+    }
+
+    // The appliance's refusals, as typed errors: an address not on the API's list…
+    lab.set_api_allowed(&left.instance, vec!["10.9.9.9".into()]).unwrap();
+    let (status, body) =
+        app.api_json(Method::POST, "/stacks/xgs/nodes/ha-utm-left/waf", &token, Some(json!({"enabled": true}))).await;
+    assert!(status >= 400, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("534") && message.contains("Allowed IP address"), "{message}");
+    lab.set_api_allowed(&left.instance, vec!["127.0.0.1".into()]).unwrap();
+    // …a wrong password, and a field no SFOS has.
+    let failed = left.request("admin", "wrong", "<Get><FirewallRule/></Get>").await;
+    assert_eq!(failed.child("Login").and_then(|l| l.text_of("status")), Some("Authentication Failure"));
+    assert!(failed.child("FirewallRule").is_none(), "nothing answered without a login");
+    let odd = left
+        .call("<Set operation=\"update\"><ProtocolSecurity><Name>hawaf default</Name><Mode>Reject</Mode><wafmode>deny</wafmode></ProtocolSecurity></Set>")
+        .await;
+    let status = odd.child("ProtocolSecurity").and_then(|p| p.child("Status")).unwrap();
+    assert_eq!(status.get_attr("code"), Some("500"), "{odd:?}");
+    assert!(status.text.contains("<wafmode> is not an element"), "{}", status.text);
+
+    // Credentials given by hand (as on AWS): checked by signing in before they are stored.
+    let admin = lab.waf_admin(&left.instance).unwrap();
+    let access = |password: &str, username: Option<&str>| {
+        json!({"api_url": admin.api_url.trim_end_matches("/webconsole/APIController"), "fingerprint": admin.fingerprint_sha256,
+               "token": password, "username": username})
+    };
+    let (status, body) = app
+        .api_json(Method::POST, "/stacks/xgs/nodes/ha-utm-left/access", &token, Some(access("wrong", Some("admin"))))
+        .await;
+    assert!(status >= 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("Authentication Failure"), "{body}");
+    let (status, body) = app
+        .api_json(Method::POST, "/stacks/xgs/nodes/ha-utm-left/access", &token, Some(access(&admin.token, None)))
+        .await;
+    assert!(status >= 400 && body["error"]["message"].as_str().unwrap().contains("user name"), "{body}");
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/xgs/nodes/ha-utm-left/access",
+            &token,
+            Some(access(&admin.token, Some("admin"))),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let back = app.switch_waf(&token, "xgs", "ha-utm-left", &WafRequest { enabled: true, confirm: None }).await;
+    assert!(back.enabled, "the stored credentials work");
+
+    let down = app.destroy(&token, "xgs").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
+    assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty());
+}
