@@ -1010,11 +1010,14 @@ pub struct DrillDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationRequest {
-    /// `application` or `network`.
+    /// `application` or `network` (load balancers), or `sfos` (WAF nodes).
     pub to: String,
     /// `external`, `internal` or both (the default: empty).
     #[serde(default)]
     pub tiers: Vec<String>,
+    /// `to: sfos`: the Sophos Firewall AMI (the lab's own by default).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 /// One tier's part of a migration plan.
@@ -1042,12 +1045,64 @@ pub struct PendingTier {
     pub current_kind: String,
 }
 
-/// `GET /stacks/{name}/migration?to=application|network[&tiers=external]`.
+/// One WAF node's replacement in an appliance migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NodeReplacement {
+    pub node: String,
+    /// `pending`, `replacing`, `done`, `failed` or `waiting` (for credentials).
+    pub status: String,
+    pub from_instance: String,
+    #[serde(default)]
+    pub to_instance: Option<String>,
+    /// The node that served alone meanwhile.
+    pub served_by: String,
+    /// Requests to the external load balancer while this node was out, and
+    /// how many of them failed.
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub failed_requests: u64,
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// What was done, in order.
+    #[serde(default)]
+    pub log: Vec<String>,
+}
+
+/// An appliance migration (`to: sfos`): its nodes, one at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApplianceRun {
+    pub id: i64,
+    pub stack: String,
+    /// `running`, `succeeded`, `failed`, `waiting` or `interrupted`.
+    pub status: String,
+    pub to: String,
+    pub image: String,
+    pub started_by: String,
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    pub nodes: Vec<NodeReplacement>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The definition version saved at the end (waf.kind and the new image).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// `GET /stacks/{name}/migration?to=application|network[&tiers=external]`
+/// or `?to=sfos` (the WAF nodes, one at a time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MigrationPlan {
     pub stack: String,
     pub to: String,
     pub tiers: Vec<TierMigration>,
+    /// `to: sfos`: the nodes, in the order they are replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    /// `to: sfos`: the latest run of it on this stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<ApplianceRun>,
     /// What `POST` does, in order.
     pub steps: Vec<String>,
     /// Why it cannot start now; empty when it can.
@@ -1059,8 +1114,11 @@ pub struct MigrationPlan {
 /// The answer to `POST /stacks/{name}/migration`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MigrationAccepted {
-    /// The apply build that creates the new tiers; D1 follows it.
+    /// The apply build that creates the new tiers; D1 follows it (0 for `to: sfos`).
     pub build_id: i64,
+    /// `to: sfos`: the run that replaces the nodes (follow it with GET ?to=sfos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
     /// The definition version with the new tiers.
     pub version: i64,
     pub plan: MigrationPlan,

@@ -41,6 +41,10 @@ impl Application {
         for b in store.interrupt_running_builds().await? {
             tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
         }
+        let runs = store.interrupt_appliance_runs().await?;
+        if runs > 0 {
+            tracing::warn!(runs, "WAF node replacements were interrupted by a restart; starting one again carries on");
+        }
         let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
         let secrets = SecretBox::from_env_or_key_file(&config.db)?;
         let lab = start_lab(&store, lab_config, &secrets).await?;

@@ -20,6 +20,9 @@ pub struct Timing {
     pub instance_running: Duration,
     /// Added to what the health check itself needs to pass.
     pub in_service_slack: Duration,
+    /// How long requests in flight get after an instance is deregistered
+    /// before it is stopped or terminated (connection draining).
+    pub drain: Duration,
 }
 
 impl Timing {
@@ -28,12 +31,16 @@ impl Timing {
         poll: Duration::from_millis(200),
         instance_running: Duration::from_secs(30),
         in_service_slack: Duration::from_secs(30),
+        drain: Duration::from_secs(1),
     };
     /// AWS: instances take minutes to boot, UTM appliances longer.
     pub const AWS: Timing = Timing {
         poll: Duration::from_secs(5),
         instance_running: Duration::from_secs(15 * 60),
         in_service_slack: Duration::from_secs(15 * 60),
+        // Requests to a web site end in seconds; hawaf creates its load
+        // balancers without longer connection draining.
+        drain: Duration::from_secs(30),
     };
 
     pub fn of(provider: crate::stack::Provider) -> Timing {

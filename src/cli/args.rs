@@ -397,7 +397,9 @@ pub enum StackCommand {
     /// Move the stack's classic tiers to application or network load
     /// balancers, blue/green: without --yes, show the plan; with it, build the
     /// new tiers beside the old ones and run D1 through them. --finish --yes
-    /// removes the old tiers once clients follow the new DNS name.
+    /// removes the old tiers once clients follow the new DNS name. `--to
+    /// sfos` replaces the UTM 9 WAF nodes with Sophos Firewall ones, one at
+    /// a time, and follows the run.
     Migrate {
         name: String,
         #[arg(long, value_enum, default_value = "application")]
@@ -405,6 +407,9 @@ pub enum StackCommand {
         /// Only this tier (default: both).
         #[arg(long, value_enum)]
         tier: Option<TierArg>,
+        /// `--to sfos`: the Sophos Firewall AMI (on the lab, its own by default).
+        #[arg(long)]
+        image: Option<String>,
         /// Remove the old tiers of a migration.
         #[arg(long)]
         finish: bool,
@@ -417,6 +422,7 @@ pub enum StackCommand {
 pub enum MigrateTo {
     Application,
     Network,
+    Sfos,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -173,8 +173,9 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                 out!("dry run: add --yes to adopt {name}");
             }
         }
-        StackCommand::Migrate { name, to, tier, finish, yes } => {
-            migrate(&client, json_out, &name, to, tier, finish, yes).await?;
+        StackCommand::Migrate { name, to, tier, image, finish, yes } => {
+            let how = MigrateHow { to, tier, image, finish, yes };
+            migrate(&client, json_out, &name, how).await?;
         }
         StackCommand::Health { name } => {
             let (raw, h): (_, Health) =
@@ -267,19 +268,21 @@ fn build_state(s: BuildState) -> &'static str {
     }
 }
 
-async fn migrate(
-    client: &Client,
-    json_out: bool,
-    name: &str,
+struct MigrateHow {
     to: super::args::MigrateTo,
     tier: Option<super::args::TierArg>,
+    image: Option<String>,
     finish: bool,
     yes: bool,
-) -> Result<(), Failure> {
+}
+
+async fn migrate(client: &Client, json_out: bool, name: &str, how: MigrateHow) -> Result<(), Failure> {
     use crate::contract::{MigrationAccepted, MigrationFinish, MigrationFinished, MigrationPlan, MigrationRequest};
+    let MigrateHow { to, tier, image, finish, yes } = how;
     let to = match to {
         super::args::MigrateTo::Application => "application",
         super::args::MigrateTo::Network => "network",
+        super::args::MigrateTo::Sfos => "sfos",
     };
     let tiers: Vec<String> = tier
         .map(|t| match t {
@@ -318,9 +321,13 @@ async fn migrate(
         }
         return if plan.refusals.is_empty() { Ok(()) } else { Err(Failure::failed(plan.refusals.join("; "))) };
     }
-    let body = MigrationRequest { to: to.to_owned(), tiers };
+    let body = MigrationRequest { to: to.to_owned(), tiers, image };
     let started: MigrationAccepted =
         client.typed(reqwest::Method::POST, &format!("/stacks/{name}/migration"), Some(&body)).await?;
+    if let Some(run) = started.run_id {
+        out!("replacing {name}'s WAF nodes with Sophos Firewall, one at a time: run {run}");
+        return follow_appliance_run(client, name, run, json_out).await;
+    }
     out!(
         "migration of {name} started: version {}, build {}; D1 runs through the new tiers after it",
         started.version,
@@ -329,11 +336,57 @@ async fn migrate(
     follow_build(client, crate::contract::BuildAccepted { build_id: started.build_id }, json_out).await
 }
 
+/// Polls an appliance migration until it ends; prints each node's outcome.
+async fn follow_appliance_run(client: &Client, name: &str, run: i64, json_out: bool) -> Result<(), Failure> {
+    use crate::contract::MigrationPlan;
+    let mut shown = 0usize;
+    loop {
+        let (raw, plan): (_, MigrationPlan) =
+            client.both(reqwest::Method::GET, &format!("/stacks/{name}/migration?to=sfos"), NO_BODY).await?;
+        let Some(r) = plan.last_run.filter(|r| r.id == run) else {
+            return Err(Failure::failed(format!("run {run} is not reported")));
+        };
+        let lines: Vec<String> =
+            r.nodes.iter().flat_map(|n| n.log.iter().map(move |l| format!("{}: {l}", n.node))).collect();
+        if !json_out {
+            for l in lines.iter().skip(shown) {
+                out!("  {l}");
+            }
+        }
+        shown = lines.len();
+        if r.status != "running" {
+            if json_out {
+                out!("{raw:#}");
+            } else {
+                for n in &r.nodes {
+                    out!(
+                        "{}: {} ({} of {} requests failed meanwhile)",
+                        n.node,
+                        n.status,
+                        n.failed_requests,
+                        n.requests
+                    );
+                }
+            }
+            return match (r.status.as_str(), r.error) {
+                ("succeeded", _) => Ok(()),
+                (status, error) => Err(Failure::failed(format!("run {run} {status}: {}", error.unwrap_or_default()))),
+            };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 fn print_plan(plan: &crate::contract::MigrationPlan) {
     for t in &plan.tiers {
         out!("{} tier: {} ({}) -> {} ({})", t.tier, t.from_name, t.from_kind, t.to_name, t.to_kind);
         for line in t.creates.iter().chain(&t.client_changes).chain(&t.health_check).chain(&t.cost) {
             out!("  - {line}");
+        }
+    }
+    if !plan.nodes.is_empty() {
+        for s in &plan.steps {
+            out!("  - {s}");
         }
     }
     for p in &plan.pending {

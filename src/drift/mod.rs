@@ -154,10 +154,9 @@ async fn utm_objects(
         {
             continue;
         }
+        let (store, secrets, providers, kind) = (deps.store, deps.secrets, deps.providers, d.waf_kind());
         let client =
-            match crate::node::waf_client_from(deps.store, deps.secrets, deps.providers, stack.row.id, d, &node, id)
-                .await
-            {
+            match crate::node::waf_client_from(store, secrets, providers, stack.row.id, d, &node, id, kind).await {
                 Ok(c) => c,
                 Err(e) => {
                     b.errors.push(format!("UTM objects on {node}: {e}"));

@@ -175,12 +175,18 @@ pub async fn waf_client(
     node: &str,
     instance_id: &str,
 ) -> Result<WafDriver, NodeError> {
-    waf_client_from(&app.store, &app.secrets, &app.providers, stack_id, def, node, instance_id).await
+    waf_client_from(&app.store, &app.secrets, &app.providers, stack_id, def, node, instance_id, def.waf_kind()).await
 }
 
 /// The driver of `kind` for a node, from its base URL and opened credential.
-fn driver(def: &StackDefinition, base: &str, credential: Secret, pin: Pin) -> Result<WafDriver, WafError> {
-    match def.waf_kind() {
+fn driver(
+    kind: WafKind,
+    def: &StackDefinition,
+    base: &str,
+    credential: Secret,
+    pin: Pin,
+) -> Result<WafDriver, WafError> {
+    match kind {
         WafKind::Utm9 => UtmClient::new(base, credential, pin).map(WafDriver::Utm),
         WafKind::Sfos => {
             let credentials = Credentials::from_sealed(credential.expose())?;
@@ -191,8 +197,23 @@ fn driver(def: &StackDefinition, base: &str, credential: Secret, pin: Pin) -> Re
     }
 }
 
-/// `waf_client` from the parts it uses, for callers without the whole core
-/// (the drift check).
+/// The driver of `kind` for a node whatever the definition says: a
+/// migration configures a new Sophos Firewall node while the definition
+/// still names UTM 9.
+pub async fn waf_client_as(
+    app: &SharedApp,
+    stack_id: i64,
+    def: &StackDefinition,
+    node: &str,
+    instance_id: &str,
+    kind: WafKind,
+) -> Result<WafDriver, NodeError> {
+    waf_client_from(&app.store, &app.secrets, &app.providers, stack_id, def, node, instance_id, kind).await
+}
+
+/// `waf_client_as` from the parts it uses, for callers without the whole
+/// core (the drift check).
+#[allow(clippy::too_many_arguments)] // the parts of the core it reads, kept apart for the drift check
 pub async fn waf_client_from(
     store: &Store,
     secrets: &crate::secret::SecretBox,
@@ -201,6 +222,7 @@ pub async fn waf_client_from(
     def: &StackDefinition,
     node: &str,
     instance_id: &str,
+    kind: WafKind,
 ) -> Result<WafDriver, NodeError> {
     let no_access = |message: String| NodeError::NoAccess { node: node.to_owned(), message };
     if let Some(row) = store.waf_node(stack_id, node).await? {
@@ -209,10 +231,10 @@ pub async fn waf_client_from(
             .map_err(|e| no_access(format!("cannot read its stored API credential: {e}")))?;
         let pin: Fingerprint =
             row.fingerprint.parse().map_err(|e| no_access(format!("its stored fingerprint is unreadable: {e}")))?;
-        return driver(def, &row.api_url, credential, Pin(pin)).map_err(|e| no_access(e.to_string()));
+        return driver(kind, def, &row.api_url, credential, Pin(pin)).map_err(|e| no_access(e.to_string()));
     }
     if def.provider() != Provider::Lab {
-        return Err(no_access(match def.waf_kind() {
+        return Err(no_access(match kind {
             WafKind::Utm9 => {
                 "waiting for its REST API token: open its console at https://EIP:4444/, do the first-time setup \
              (hostname = its private IP, admin password, time zone), enable the REST API, create a token, \
@@ -231,11 +253,12 @@ pub async fn waf_client_from(
         .lab()
         .waf_admin(instance_id)
         .ok_or_else(|| no_access(format!("the lab has no WAF node {instance_id}")))?;
-    if admin.appliance != def.waf_kind() {
+    if admin.appliance != kind {
         return Err(no_access(format!(
-            "the lab node runs {}, but the stack's waf.kind is {}",
+            "the lab node runs {}, not {} (waf.kind {})",
             admin.appliance.title(),
-            def.waf_kind().as_str()
+            kind.title(),
+            kind.as_str()
         )));
     }
     let base = admin
@@ -253,7 +276,7 @@ pub async fn waf_client_from(
     };
     let sealed = secrets.seal_for(&credential, &token_context(stack_id, node));
     store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
-    driver(def, &base, Secret::new(credential), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
+    driver(kind, def, &base, Secret::new(credential), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
 }
 
 /// What a WAF node's sealed token is bound to: it opens for this node of
@@ -533,7 +556,7 @@ pub async fn save_access(
                 (c.to_sealable(), "administrator credentials")
             }
         };
-        let client = driver(d, api_url, Secret::new(sealable.clone()), Pin(pin)).map_err(waf_err)?;
+        let client = driver(d.waf_kind(), d, api_url, Secret::new(sealable.clone()), Pin(pin)).map_err(waf_err)?;
         // A pinned, authenticated read proves the address, certificate and credential.
         let base = match &client {
             WafDriver::Utm(c) => {

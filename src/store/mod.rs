@@ -1,5 +1,6 @@
 //! SQLite persistence. All SQL lives below this module, one file per aggregate.
 
+mod appliance;
 mod audit;
 mod builds;
 mod drift;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use appliance::ApplianceRunRow;
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use builds::{BuildRow, CallRow, ResourceRow, StepRow, WafNodeRow};
 pub use drills::{DrillRow, NewDrill, PendingRestoreRow, ProbeRow};

@@ -280,7 +280,7 @@ async fn application_and_network_tiers_build_and_tear_down_on_moto() {
 }
 
 /// Requests `url` every 20 ms until stopped; answers (requests, failures).
-fn prober(url: String) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<(u32, u32)>) {
+pub(crate) fn prober(url: String) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<(u32, u32)>) {
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build().unwrap();

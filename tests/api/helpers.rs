@@ -301,7 +301,7 @@ impl TestApp {
     }
 }
 
-/// A lab stack's instance by its Name tag.
+/// A lab stack's live instance by its Name tag.
 pub async fn lab_instance(app: &TestApp, stack: &str, node: &str) -> hawaf::cloud::Instance {
     use hawaf::cloud::{Cloud, Filter, TAG_NAME, TAG_STACK};
     let ours = Filter::tags([(TAG_STACK.to_owned(), stack.to_owned())].into());
@@ -312,7 +312,7 @@ pub async fn lab_instance(app: &TestApp, stack: &str, node: &str) -> hawaf::clou
         .await
         .unwrap()
         .into_iter()
-        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == node))
+        .find(|i| i.tags.get(TAG_NAME).is_some_and(|n| n == node) && i.state != hawaf::cloud::InstanceState::Terminated)
         .unwrap_or_else(|| panic!("{stack} has no instance named {node}"))
 }
 

@@ -204,3 +204,87 @@ async fn a_sophos_firewall_stack_builds_switches_and_passes_every_drill_on_the_l
     assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty());
 }
+
+/// A UTM 9 lab stack's nodes are replaced by Sophos Firewall ones, one at a
+/// time: the other node serves throughout (no failed request, by the run's
+/// own prober and by the test's), the definition then names the appliance,
+/// the switch and D1 work on the new nodes, and teardown leaves nothing.
+#[tokio::test]
+async fn utm_9_nodes_are_replaced_by_sophos_firewall_one_at_a_time_without_a_failed_request() {
+    use hawaf::contract::{MigrationAccepted, MigrationPlan};
+    let app = spawn_app().await;
+    let token = app.built_stack("move").await;
+    let before = app.stack(&token, "move").await.version;
+
+    let plan: MigrationPlan = app.call(Method::GET, "/stacks/move/migration?to=sfos", &token, NO_BODY, 200).await;
+    assert!(plan.refusals.is_empty(), "{:?}", plan.refusals);
+    assert_eq!(plan.nodes, vec!["ha-utm-left", "ha-utm-right"]);
+    assert!(plan.steps.iter().any(|s| s.contains("in service")), "{:?}", plan.steps);
+    let (status, body) = app
+        .api_json(
+            Method::POST,
+            "/stacks/move/migration",
+            &token,
+            Some(json!({"to": "sfos", "image": "ami-1234567890abcdef0"})),
+        )
+        .await;
+    assert_eq!(status, 422, "the lab boots Sophos Firewall from its own image only: {body}");
+    assert_eq!(body["errors"][0]["field"], "image", "{body}");
+
+    app.sign_in_admin().await;
+    assert!(app.page("/stacks/move").await.contains("Replace the WAF nodes"), "the stack page offers it");
+    let url = app.app.providers.lab().lb_url("ha-lbext").unwrap();
+    let (stop, probes) = crate::generations::prober(url);
+    let started: MigrationAccepted =
+        app.call(Method::POST, "/stacks/move/migration", &token, Some(&json!({"to": "sfos"})), 202).await;
+    let run_id = started.run_id.expect("a run");
+    let (status, body) =
+        app.api_json(Method::POST, "/stacks/move/migration", &token, Some(json!({"to": "sfos"}))).await;
+    assert_eq!(status, 409, "one run at a time: {body}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let run = loop {
+        let plan: MigrationPlan = app.call(Method::GET, "/stacks/move/migration?to=sfos", &token, NO_BODY, 200).await;
+        let run = plan.last_run.expect("the run is reported");
+        assert_eq!(run.id, run_id);
+        if run.status != "running" {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running: {run:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    stop.send(()).unwrap();
+    let (sent, failed) = probes.await.unwrap();
+    assert_eq!(run.status, "succeeded", "{run:#?}");
+    assert!(sent > 20 && failed == 0, "{failed} of {sent} requests failed during the replacement");
+    for n in &run.nodes {
+        assert_eq!(n.status, "done", "{n:#?}");
+        assert!(n.requests > 0 && n.failed_requests == 0, "{n:#?}");
+        assert_ne!(n.to_instance.as_deref(), Some(n.from_instance.as_str()), "{n:#?}");
+    }
+    let view = app.stack(&token, "move").await;
+    assert_eq!(run.version, Some(view.version));
+    assert!(view.version > before);
+    assert_eq!(view.definition["waf"]["kind"], "sfos");
+    assert_eq!(view.definition["instances"]["waf-left"]["ami"], WafKind::Sfos.lab_image());
+
+    let page = app.page("/stacks/move").await;
+    assert!(page.contains(&format!("Run {run_id}")) && page.contains("succeeded"), "the report is on the stack page");
+    assert!(!page.contains("Replace the WAF nodes"), "not offered again");
+    // The new nodes run Sophos Firewall, answer the switch and pass D1.
+    let left = NodeApi::of(&app, "move", "ha-utm-left").await;
+    assert_eq!(left.rule("hawaf ha-lbext").await.text_of("Status"), Some("Enable"));
+    let off = app.switch_waf(&token, "move", "ha-utm-right", &WafRequest { enabled: false, confirm: None }).await;
+    assert!(!off.enabled);
+    let on = app.switch_waf(&token, "move", "ha-utm-right", &WafRequest { enabled: true, confirm: None }).await;
+    assert!(on.enabled);
+    let id = app.start_drill(&token, "move", &fast("D1")).await;
+    assert_eq!(app.wait_drill(&token, id).await.verdict, Some(Verdict::Pass));
+    let plan: MigrationPlan = app.call(Method::GET, "/stacks/move/migration?to=sfos", &token, NO_BODY, 200).await;
+    assert!(plan.refusals.iter().any(|r| r.contains("already run Sophos Firewall")), "{:?}", plan.refusals);
+
+    let down = app.destroy(&token, "move").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
+    let lab = app.app.providers.lab();
+    assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty());
+}

@@ -11,6 +11,9 @@ use crate::web::session::Operator;
 #[derive(serde::Deserialize)]
 pub struct MigrateForm {
     to: String,
+    /// `to=sfos`: the Sophos Firewall AMI (the lab's own when empty).
+    #[serde(default)]
+    image: String,
 }
 
 /// Starts a blue/green migration of the classic tiers; the build wizard
@@ -21,9 +24,12 @@ pub async fn start_migration(
     Path(name): Path<String>,
     Form(form): Form<MigrateForm>,
 ) -> Result<Response, PageError> {
-    let req = crate::contract::MigrationRequest { to: form.to, tiers: Vec::new() };
+    let image = Some(form.image.trim().to_owned()).filter(|i| !i.is_empty());
+    let appliance = crate::migrate::appliance::is_appliance(&form.to);
+    let req = crate::contract::MigrationRequest { to: form.to, tiers: Vec::new(), image };
     crate::migrate::start(&app, &name, req, user.author(&app.config.outbound)).await.map_err(Error::from)?;
-    Ok(Redirect::to(&format!("/stacks/{name}?done=migrating")).into_response())
+    let done = if appliance { "replacing" } else { "migrating" };
+    Ok(Redirect::to(&format!("/stacks/{name}?done={done}#appliance")).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -52,6 +52,9 @@ fn notice_text(done: Option<&str>, name: &str) -> Option<String> {
             "Migration of {name} started: the build creates the new tiers beside the old ones, then D1 runs through them."
         )),
         "migrated" => Some("The old load balancers are removed: the migration is finished.".into()),
+        "replacing" => Some(format!(
+            "Replacing {name}'s WAF nodes with Sophos Firewall, one at a time: the report below follows it (reload)."
+        )),
         "accepted" => {
             Some(format!("Took the live values into a new version of {name}: check drift again to see it in sync."))
         }
@@ -483,6 +486,10 @@ pub struct ShowPage {
     /// Classic tiers that can move to ELBv2, and a migration awaiting its finish.
     classic_tiers: Vec<String>,
     pending: Vec<crate::contract::PendingTier>,
+    /// The WAF nodes run UTM 9 (the appliance migration is offered).
+    utm9: bool,
+    /// The latest replacement of the WAF nodes, if any.
+    appliance_run: Option<crate::contract::ApplianceRun>,
     notice: Option<String>,
     problem: Option<String>,
     confirm_value: String,
@@ -646,6 +653,8 @@ async fn show_page(
             .map(|r| crate::build::lb_key(*r).to_owned())
             .collect(),
         pending: if s.is_built() { crate::migrate::pending(app, &s).await.map_err(Error::from)? } else { Vec::new() },
+        utm9: d.waf_kind() == crate::waf::WafKind::Utm9,
+        appliance_run: crate::migrate::appliance::last_run(app, s.row.id).await.map_err(Error::from)?,
         adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
         notice,
         problem,

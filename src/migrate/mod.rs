@@ -9,6 +9,11 @@
 //! The old load balancer is kept as the resource `lb/<tier>-previous` until
 //! then: teardown removes it too, and its presence is what "a migration
 //! awaits its finish" means.
+//!
+//! `to: sfos` is the other migration on the same endpoint: the WAF nodes
+//! replaced by Sophos Firewall ones, one at a time (`appliance`).
+
+pub mod appliance;
 
 use std::time::Duration;
 
@@ -65,7 +70,8 @@ fn parse(to: &str, tiers: &[String]) -> Result<Parsed, MigrateError> {
     let to = match LbKind::parse(to) {
         Ok(k) if k.is_v2() => Some(k),
         Ok(_) => {
-            errors.push(FieldError::new("to", "migrate to application or network"));
+            errors
+                .push(FieldError::new("to", "migrate to application or network (load balancers) or sfos (WAF nodes)"));
             None
         }
         Err(e) => {
@@ -111,6 +117,9 @@ pub async fn pending(app: &SharedApp, s: &stack::Stack) -> Result<Vec<PendingTie
 
 /// What a migration of `tiers` to `to` would do, and why it cannot run now.
 pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Result<MigrationPlan, MigrateError> {
+    if appliance::is_appliance(to) {
+        return appliance::plan(app, name, None).await;
+    }
     let p = parse(to, tiers)?;
     let s = stack::load(&app.store, name).await?;
     let d = &s.definition;
@@ -202,6 +211,8 @@ pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Re
         stack: name.to_owned(),
         to: p.to.as_str().to_owned(),
         tiers: out,
+        nodes: Vec::new(),
+        last_run: None,
         steps: vec![
             "save a new definition version with the new tiers".into(),
             "build it: the new load balancers are created beside the old ones, which keep serving".into(),
@@ -223,6 +234,9 @@ pub async fn start(
     req: MigrationRequest,
     author: Author<'_>,
 ) -> Result<MigrationAccepted, MigrateError> {
+    if appliance::is_appliance(&req.to) {
+        return appliance::start(app, name, req.image.as_deref(), author).await;
+    }
     let plan = plan(app, name, &req.to, &req.tiers).await?;
     if let Some(first) = plan.refusals.first() {
         return Err(MigrateError::Conflict(first.clone()));
@@ -277,7 +291,7 @@ pub async fn start(
     };
     audit(app, &actor, name, "ok", format!("to {} ({}): build {build_id}", plan.to, tiers_text(&plan))).await;
     tokio::spawn(verify(app.clone(), name.to_owned(), build_id, actor));
-    Ok(MigrationAccepted { build_id, version, plan })
+    Ok(MigrationAccepted { build_id, run_id: None, version, plan })
 }
 
 /// Saves a version with the load balancers as they were before a
