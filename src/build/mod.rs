@@ -113,6 +113,8 @@ pub enum BuildError {
     Refused(String),
     #[error("drill {drill_id} is running on {stack}: halt it or wait for it to end")]
     DrillRunning { stack: String, drill_id: i64 },
+    #[error("{0}'s WAF nodes are being replaced one at a time: wait for the run to end")]
+    MigrationRunning(String),
     #[error(
         "load balancer name {lb} is already used by stack {other}, which is built in the same {place}: \
          names are unique there (as on AWS), so rename this stack's load balancer or tear {other} down first"
@@ -207,6 +209,10 @@ async fn begin(
     // A build (above all a teardown) would pull nodes out from under a drill's faults and restores.
     if let Some(d) = app.store.drills_of(stack.row.id, 1).await?.into_iter().find(|d| d.is_running()) {
         return Err(BuildError::DrillRunning { stack: stack_name.to_owned(), drill_id: d.id });
+    }
+    // The run launches, registers and records WAF nodes itself.
+    if app.store.appliance_run_running(stack.row.id).await? {
+        return Err(BuildError::MigrationRunning(stack_name.to_owned()));
     }
     if kind == Kind::Apply {
         names_are_free(app, &stack).await?;

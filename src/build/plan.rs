@@ -104,21 +104,34 @@ fn apply(d: &StackDefinition, step: u8) -> Vec<String> {
             "an Elastic IP each; wait until both run; console at https://EIP:4444/".into(),
         ],
         7 => lb(LbRole::External),
-        _ => vec![
-            format!(
-                "on each WAF node through the UTM 9 REST API: DNS host and real webserver = {} DNS name, location /, firewall profile",
-                d.load_balancer(LbRole::Internal)
-            ),
-            format!("virtual webserver = {} DNS name, enabled", d.load_balancer(LbRole::External)),
-            format!("wait for \"2 of 2 instances in service\" on {}", d.load_balancer(LbRole::External)),
-        ],
+        _ => match d.waf_kind() {
+            crate::waf::WafKind::Utm9 => vec![
+                format!(
+                    "on each WAF node through the UTM 9 REST API: DNS host and real webserver = {} DNS name, location /, firewall profile",
+                    d.load_balancer(LbRole::Internal)
+                ),
+                format!("virtual webserver = {} DNS name, enabled", d.load_balancer(LbRole::External)),
+                format!("wait for \"2 of 2 instances in service\" on {}", d.load_balancer(LbRole::External)),
+            ],
+            crate::waf::WafKind::Sfos => vec![
+                format!(
+                    "on each WAF node through the Sophos Firewall XML API: FQDN host and web server = {} DNS name, protection policy (Reject)",
+                    d.load_balancer(LbRole::Internal)
+                ),
+                format!(
+                    "web server protection rule for {} DNS name on port 80, enabled",
+                    d.load_balancer(LbRole::External)
+                ),
+                format!("wait for \"2 of 2 instances in service\" on {}", d.load_balancer(LbRole::External)),
+            ],
+        },
     }
 }
 
 fn destroy(d: &StackDefinition, step: u8) -> Vec<String> {
     let names = |roles: [InstanceRole; 2]| roles.map(|r| d.instance(r).name().to_string()).join(" and ");
     match step {
-        8 => vec!["forget the WAF nodes' API tokens and pinned certificates".into()],
+        8 => vec!["forget the WAF nodes' API credentials and pinned certificates".into()],
         7 => vec![format!("delete {}", d.load_balancer(LbRole::External))],
         6 => vec![format!("release Elastic IPs, terminate {}", names([InstanceRole::WafLeft, InstanceRole::WafRight]))],
         5 => vec![format!("delete {}", d.load_balancer(LbRole::Internal))],

@@ -45,6 +45,8 @@ pub enum DrillError {
     AlreadyRunning { stack: String, id: i64 },
     #[error("a build of {0} is running: wait for it to end")]
     BuildRunning(String),
+    #[error("{0}'s WAF nodes are being replaced one at a time (one serves alone): wait for the run to end")]
+    MigrationRunning(String),
     #[error(
         "stack {stack} has drifted from its definition, so a drill would prove little: {differences}; \
          reconcile it, or start the drill with allow_drift"
@@ -141,6 +143,9 @@ async fn prepare(
     }
     if app.store.latest_build(stack.row.id).await?.is_some_and(|b| b.is_running()) {
         return Err(DrillError::BuildRunning(stack_name.to_owned()));
+    }
+    if app.store.appliance_run_running(stack.row.id).await? {
+        return Err(DrillError::MigrationRunning(stack_name.to_owned()));
     }
     // Before every drill: what it would prove depends on the stack being what it says.
     let deps = crate::drift::Deps::of(app);

@@ -335,6 +335,7 @@ async fn run_slot(app: &SharedApp, row: &ScheduleRow, now: i64) -> Result<(), Sc
                 | DrillError::Drifted { .. }
                 | DrillError::LeverEngaged { .. }
                 | DrillError::BuildRunning(_)
+                | DrillError::MigrationRunning(_)
                 | DrillError::NotBuilt(_) => e.to_string(),
                 other => format!("could not start: {other}"),
             };

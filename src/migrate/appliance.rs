@@ -45,10 +45,13 @@ fn iso(ms: i64) -> String {
 }
 
 /// What replacing the nodes would do, why it cannot start now, and the last run.
-pub async fn plan(app: &SharedApp, name: &str, image: Option<&str>) -> Result<MigrationPlan, MigrateError> {
+pub async fn plan(app: &SharedApp, name: &str, to: &str, image: Option<&str>) -> Result<MigrationPlan, MigrateError> {
     let s = stack::load(&app.store, name).await?;
     let d = &s.definition;
     let mut refusals = Vec::new();
+    if WafKind::parse(to) != Ok(WafKind::Sfos) {
+        refusals.push("hawaf replaces UTM 9 nodes with Sophos Firewall ones (to: sfos), not the other way".into());
+    }
     if !s.is_built() {
         refusals.push(format!("stack {name} is not built: define it with waf.kind sfos and build it instead"));
     }
@@ -127,10 +130,11 @@ fn default_image(provider: Provider) -> String {
 pub async fn start(
     app: &SharedApp,
     name: &str,
+    to: &str,
     image: Option<&str>,
     author: Author<'_>,
 ) -> Result<MigrationAccepted, MigrateError> {
-    let plan = plan(app, name, image).await?;
+    let plan = plan(app, name, to, image).await?;
     if let Some(first) = plan.refusals.first() {
         return Err(MigrateError::Conflict(first.clone()));
     }
@@ -185,7 +189,18 @@ pub async fn start(
     report.id = id;
     audit(app, &actor, name, "ok", format!("replacing the WAF nodes with Sophos Firewall ({image}): run {id}")).await;
     let version = s.row.current_version;
-    tokio::spawn(run(app.clone(), name.to_owned(), report, actor));
+    let task = tokio::spawn(run(app.clone(), name.to_owned(), report, actor));
+    let store = app.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            tracing::error!(run = id, error = %e, "the WAF node replacement task failed");
+        }
+        match store.settle_appliance_run(id).await {
+            Ok(true) => tracing::error!(run = id, "a WAF node replacement ended without its report: marked failed"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(run = id, error = %e, "cannot settle a WAF node replacement"),
+        }
+    });
     let mut plan = plan;
     plan.last_run = None;
     Ok(MigrationAccepted { build_id: 0, run_id: Some(id), version, plan })
@@ -296,8 +311,8 @@ impl Prober {
         let task = tokio::spawn(async move {
             let (mut sent, mut failed) = (0u64, 0u64);
             let mut tick = tokio::time::interval(Duration::from_millis(50));
-            // Bounded whatever happens: at most 20 minutes of probes.
-            for _ in 0..24_000 {
+            // Bounded whatever happens: at most an hour of probes.
+            for _ in 0..72_000 {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {}
@@ -355,53 +370,80 @@ async fn replace(app: &SharedApp, name: &str, i: usize, report: &mut ApplianceRu
         report.nodes[i].log.push(format!("{:>6} ms  {text}", started.elapsed().as_millis()));
     };
 
-    // The other node must serve alone while this one is out.
-    let health = cloud.describe_instance_health(&ext, &[]).await.map_err(|e| format!("{ext}: {e}"))?;
-    if !health.iter().any(|h| h.instance_id == other_id && h.state == HealthState::InService) {
-        return Err(format!(
-            "{} is not in service on {ext}: replacing {node} now would stop the site",
-            report.nodes[i].served_by
-        ));
+    let current = cloud.describe_instances(&Filter::ids([instance_id.clone()])).await.map_err(|e| e.to_string())?;
+    let current = current.first();
+    let runs_image = current.is_some_and(|c| c.image_id == report.image && c.state == InstanceState::Running);
+    // Gone already: a run that stopped between the terminate and the launch.
+    let gone = current.is_none_or(|c| matches!(c.state, InstanceState::Terminated | InstanceState::ShuttingDown));
+    if !runs_image && !gone {
+        // The other node must serve alone while this one is out.
+        let health = cloud.describe_instance_health(&ext, &[]).await.map_err(|e| format!("{ext}: {e}"))?;
+        if !health.iter().any(|h| h.instance_id == other_id && h.state == HealthState::InService) {
+            return Err(format!(
+                "{} is not in service on {ext}: replacing {node} now would stop the site",
+                report.nodes[i].served_by
+            ));
+        }
     }
     let prober = probe_url(app, cloud.as_ref(), d).await.and_then(Prober::start);
     let result = async {
-        let current = cloud.describe_instances(&Filter::ids([instance_id.clone()])).await.map_err(|e| e.to_string())?;
-        let runs_image =
-            current.first().is_some_and(|c| c.image_id == report.image && c.state == InstanceState::Running);
         if runs_image {
             note(report, format!("{instance_id} already runs {}: configuring it", report.image));
         } else {
-            cloud.deregister_instances(&ext, std::slice::from_ref(&instance_id)).await.map_err(|e| e.to_string())?;
-            note(report, format!("deregistered {instance_id} from {ext}"));
-            // Requests already sent to it finish before it goes away.
-            tokio::time::sleep(timing.drain).await;
-            note(report, format!("waited {} s for requests in flight", timing.drain.as_secs()));
-            cloud.terminate_instance(&instance_id).await.map_err(|e| e.to_string())?;
-            wait_state(cloud.as_ref(), &instance_id, InstanceState::Terminated, timing).await?;
-            note(report, format!("terminated {instance_id}"));
+            if !gone {
+                cloud
+                    .deregister_instances(&ext, std::slice::from_ref(&instance_id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                note(report, format!("deregistered {instance_id} from {ext}"));
+                // Requests already sent to it finish before it goes away.
+                tokio::time::sleep(timing.drain).await;
+                note(report, format!("waited {} s for requests in flight", timing.drain.as_secs()));
+                cloud.terminate_instance(&instance_id).await.map_err(|e| e.to_string())?;
+                wait_state(cloud.as_ref(), &instance_id, InstanceState::Terminated, timing).await?;
+                note(report, format!("terminated {instance_id}"));
+            }
             app.store.delete_waf_node(s.row.id, &node).await.map_err(|e| e.to_string())?;
             let placed = d.placed(role);
             let mut tags = Tags::from([(TAG_NAME.to_owned(), node.clone()), (TAG_STACK.to_owned(), name.to_owned())]);
             tags.insert(TAG_ROLE.to_owned(), "waf".to_owned());
-            let token = sha2::Sha256::digest(format!("{name}/{}/{}/{}", s.row.id, report.id, role.as_str()).as_bytes());
-            let request = RunInstanceRequest {
-                subnet_id: id_of(&format!("subnet/{}", placed.subnet_key.as_str()))?,
-                image_id: report.image.clone(),
-                instance_type: placed.instance.instance_type().as_str().to_owned(),
-                private_ip: placed.instance.private_ip(),
-                security_groups: vec![id_of(&format!("sg/{}", stack::SgRole::Utm.as_str()))?],
-                user_data: None,
-                client_token: Some(hex::encode(&token[..16])),
-                tags,
+            // Keyed on the instance it replaces: a run that stopped after the
+            // launch gets the same instance back from AWS, not a second one.
+            let from = report.nodes[i].from_instance.clone();
+            let token = sha2::Sha256::digest(format!("{name}/{}/{from}/{}", s.row.id, role.as_str()).as_bytes());
+            let launched = cloud
+                .describe_instances(&Filter::tags(tags.clone()))
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|x| {
+                    x.image_id == report.image
+                        && !matches!(x.state, InstanceState::Terminated | InstanceState::ShuttingDown)
+                });
+            let new = match launched {
+                Some(x) => x,
+                None => {
+                    let request = RunInstanceRequest {
+                        subnet_id: id_of(&format!("subnet/{}", placed.subnet_key.as_str()))?,
+                        image_id: report.image.clone(),
+                        instance_type: placed.instance.instance_type().as_str().to_owned(),
+                        private_ip: placed.instance.private_ip(),
+                        security_groups: vec![id_of(&format!("sg/{}", stack::SgRole::Utm.as_str()))?],
+                        user_data: None,
+                        client_token: Some(hex::encode(&token[..16])),
+                        tags,
+                    };
+                    cloud.run_instance(request).await.map_err(|e| e.to_string())?
+                }
             };
-            let new = cloud.run_instance(request).await.map_err(|e| e.to_string())?;
-            wait_state(cloud.as_ref(), &new.id, InstanceState::Running, timing).await?;
-            note(report, format!("launched {} from {}", new.id, report.image));
+            // Recorded before the wait: a restart meanwhile still knows it (and teardown removes it).
             let attrs = json!({"name": node, "private_ip": new.private_ip.to_string()}).to_string();
             app.store
                 .record_resource(s.row.id, &format!("instance/{}", role.as_str()), &new.id, &attrs, 6)
                 .await
                 .map_err(|e| e.to_string())?;
+            wait_state(cloud.as_ref(), &new.id, InstanceState::Running, timing).await?;
+            note(report, format!("launched {} from {}", new.id, report.image));
             if let Ok(allocation) = id_of(&format!("eip/{}", role.as_str())) {
                 cloud.associate_address(&allocation, &new.id).await.map_err(|e| e.to_string())?;
                 note(report, format!("moved its Elastic IP {allocation} to {}", new.id));

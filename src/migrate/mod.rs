@@ -118,7 +118,7 @@ pub async fn pending(app: &SharedApp, s: &stack::Stack) -> Result<Vec<PendingTie
 /// What a migration of `tiers` to `to` would do, and why it cannot run now.
 pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Result<MigrationPlan, MigrateError> {
     if appliance::is_appliance(to) {
-        return appliance::plan(app, name, None).await;
+        return appliance::plan(app, name, to, None).await;
     }
     let p = parse(to, tiers)?;
     let s = stack::load(&app.store, name).await?;
@@ -136,6 +136,9 @@ pub async fn plan(app: &SharedApp, name: &str, to: &str, tiers: &[String]) -> Re
     }
     if app.store.latest_build(s.row.id).await?.is_some_and(|b| b.is_running()) {
         refusals.push(format!("a build of {name} is running: wait for it to end"));
+    }
+    if app.store.appliance_run_running(s.row.id).await? {
+        refusals.push(format!("{name}'s WAF nodes are being replaced: wait for the run to end"));
     }
     if let Some(drill) = app.store.drills_of(s.row.id, 1).await?.into_iter().find(|d| d.is_running()) {
         refusals.push(format!("drill {} is running on {name}: wait for it to end", drill.id));
@@ -235,7 +238,7 @@ pub async fn start(
     author: Author<'_>,
 ) -> Result<MigrationAccepted, MigrateError> {
     if appliance::is_appliance(&req.to) {
-        return appliance::start(app, name, req.image.as_deref(), author).await;
+        return appliance::start(app, name, &req.to, req.image.as_deref(), author).await;
     }
     let plan = plan(app, name, &req.to, &req.tiers).await?;
     if let Some(first) = plan.refusals.first() {

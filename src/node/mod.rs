@@ -225,6 +225,7 @@ pub async fn waf_client_from(
     kind: WafKind,
 ) -> Result<WafDriver, NodeError> {
     let no_access = |message: String| NodeError::NoAccess { node: node.to_owned(), message };
+    let kind = if kind == WafKind::Utm9 { node_kind(store, stack_id, def, node, instance_id).await? } else { kind };
     if let Some(row) = store.waf_node(stack_id, node).await? {
         let credential = secrets
             .open_for(&row.token_enc, &token_context(stack_id, node))
@@ -277,6 +278,26 @@ pub async fn waf_client_from(
     let sealed = secrets.seal_for(&credential, &token_context(stack_id, node));
     store.upsert_waf_node(stack_id, node, &base, &sealed, &fingerprint.hex()).await?;
     driver(kind, def, &base, Secret::new(credential), Pin(fingerprint)).map_err(|e| no_access(e.to_string()))
+}
+
+/// The appliance a node runs: the definition's, except for a node that an
+/// unfinished replacement (UTM 9 to Sophos Firewall) has already moved.
+pub async fn node_kind(
+    store: &Store,
+    stack_id: i64,
+    def: &StackDefinition,
+    node: &str,
+    instance_id: &str,
+) -> Result<WafKind, StoreError> {
+    if def.waf_kind() == WafKind::Sfos {
+        return Ok(WafKind::Sfos);
+    }
+    let Some(row) = store.last_appliance_run(stack_id).await? else { return Ok(def.waf_kind()) };
+    let moved = serde_json::from_str::<crate::contract::ApplianceRun>(&row.report).is_ok_and(|run| {
+        run.version.is_none()
+            && run.nodes.iter().any(|n| n.node == node && n.to_instance.as_deref() == Some(instance_id))
+    });
+    Ok(if moved { WafKind::Sfos } else { def.waf_kind() })
 }
 
 /// What a WAF node's sealed token is bound to: it opens for this node of
@@ -538,8 +559,9 @@ pub async fn save_access(
             .parse()
             .map_err(|e: crate::waf::BadFingerprint| no_access(format!("the fingerprint is not a SHA-256: {e}")))?;
         let d = &node.stack.definition;
+        let kind = node_kind(&app.store, node.stack.row.id, d, &node.name, &node.instance_id).await?;
         let secret = credential.secret.trim();
-        let (sealable, what) = match d.waf_kind() {
+        let (sealable, what) = match kind {
             WafKind::Utm9 => {
                 if secret.is_empty() {
                     return Err(no_access("the REST API token is empty".into()));
@@ -556,7 +578,7 @@ pub async fn save_access(
                 (c.to_sealable(), "administrator credentials")
             }
         };
-        let client = driver(d.waf_kind(), d, api_url, Secret::new(sealable.clone()), Pin(pin)).map_err(waf_err)?;
+        let client = driver(kind, d, api_url, Secret::new(sealable.clone()), Pin(pin)).map_err(waf_err)?;
         // A pinned, authenticated read proves the address, certificate and credential.
         let base = match &client {
             WafDriver::Utm(c) => {

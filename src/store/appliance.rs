@@ -55,6 +55,29 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a run whose task ended without saying how (a panic, a lost
+    /// write): it failed. A run that ended properly is left alone.
+    pub async fn settle_appliance_run(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE appliance_migrations SET status = 'failed', finished_at = ? WHERE id = ? AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether a replacement of the stack's WAF nodes is running.
+    pub async fn appliance_run_running(&self, stack_id: i64) -> Result<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM appliance_migrations WHERE stack_id = ? AND status = 'running'")
+                .bind(stack_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
+    }
+
     pub async fn last_appliance_run(&self, stack_id: i64) -> Result<Option<ApplianceRunRow>> {
         Ok(sqlx::query_as(
             "SELECT id, stack_id, started_by, started_at, finished_at, status, report FROM appliance_migrations

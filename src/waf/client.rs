@@ -24,7 +24,7 @@ impl BaseUrl {
         let bad = |reason: &str| WafError::InvalidUrl { url: input.to_string(), reason: reason.to_string() };
         let url = Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
         if url.scheme() != "https" {
-            return Err(bad("the UTM API is only spoken over https"));
+            return Err(bad("a WAF node's API is only spoken over https"));
         }
         if url.host().is_none() {
             return Err(bad("no host"));
@@ -37,7 +37,7 @@ impl BaseUrl {
         }
         let path = url.path().trim_end_matches('/');
         if !(path.is_empty() || path == "/api") {
-            return Err(bad("expected https://host:port (the client adds /api/)"));
+            return Err(bad("expected https://host:port (hawaf adds the API's path)"));
         }
         let mut origin = url;
         origin.set_path("");

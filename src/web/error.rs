@@ -286,9 +286,11 @@ impl From<crate::build::BuildError> for Error {
         use crate::build::BuildError as B;
         match e {
             B::Stack(s) => s.into(),
-            B::AlreadyRunning { .. } | B::DrillRunning { .. } | B::NameTaken { .. } | B::NeedsConfirm(_) => {
-                Error::Conflict(e.to_string())
-            }
+            B::AlreadyRunning { .. }
+            | B::DrillRunning { .. }
+            | B::MigrationRunning(_)
+            | B::NameTaken { .. }
+            | B::NeedsConfirm(_) => Error::Conflict(e.to_string()),
             B::AdoptionFailed { .. } => Error::Upstream { message: e.to_string(), source: None },
             B::NoSuchBuild(_) => Error::NotFound(e.to_string()),
             B::Provider(_) | B::NoSuchStep(_) | B::NotResumable(_) | B::Refused(_) => Error::BadRequest(e.to_string()),
@@ -466,6 +468,7 @@ impl From<crate::drill::DrillError> for Error {
             | D::HaCluster(_)
             | D::AlreadyRunning { .. }
             | D::BuildRunning(_)
+            | D::MigrationRunning(_)
             | D::NeedsConfirmation { .. }
             | D::Drifted { .. }
             | D::LeverEngaged { .. }

@@ -11,6 +11,22 @@ use serde_json::json;
 
 use crate::helpers::{NO_BODY, TestApp, fast, spawn_app};
 
+/// Polls the migration plan until run `run_id` is no longer running.
+async fn wait_run(app: &TestApp, token: &str, stack: &str, run_id: i64) -> hawaf::contract::ApplianceRun {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let plan: hawaf::contract::MigrationPlan =
+            app.call(Method::GET, &format!("/stacks/{stack}/migration?to=sfos"), token, NO_BODY, 200).await;
+        let run = plan.last_run.expect("the run is reported");
+        assert_eq!(run.id, run_id);
+        if run.status != "running" {
+            return run;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running: {run:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// The definition's parts that make a stack an SFOS one on the lab.
 fn sfos_stack(name: &str) -> serde_json::Value {
     let image = WafKind::Sfos.lab_image();
@@ -241,18 +257,11 @@ async fn utm_9_nodes_are_replaced_by_sophos_firewall_one_at_a_time_without_a_fai
     let (status, body) =
         app.api_json(Method::POST, "/stacks/move/migration", &token, Some(json!({"to": "sfos"}))).await;
     assert_eq!(status, 409, "one run at a time: {body}");
+    let (status, body) = app.api_json(Method::POST, "/stacks/move/drills", &token, Some(json!(fast("D3")))).await;
+    assert_eq!(status, 409, "no drill while one node serves alone: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("being replaced"), "{body}");
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    let run = loop {
-        let plan: MigrationPlan = app.call(Method::GET, "/stacks/move/migration?to=sfos", &token, NO_BODY, 200).await;
-        let run = plan.last_run.expect("the run is reported");
-        assert_eq!(run.id, run_id);
-        if run.status != "running" {
-            break run;
-        }
-        assert!(std::time::Instant::now() < deadline, "still running: {run:#?}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let run = wait_run(&app, &token, "move", run_id).await;
     stop.send(()).unwrap();
     let (sent, failed) = probes.await.unwrap();
     assert_eq!(run.status, "succeeded", "{run:#?}");
@@ -287,4 +296,49 @@ async fn utm_9_nodes_are_replaced_by_sophos_firewall_one_at_a_time_without_a_fai
     assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
     let lab = app.app.providers.lab();
     assert!(lab.describe_load_balancers(&[]).await.unwrap().is_empty());
+}
+
+/// A run that stops on the second node (here its Elastic IP is gone, so the
+/// new instance cannot take it) leaves the first node done and the second
+/// launched; the next run carries on: it does not ask the half-replaced
+/// second node to serve while it "replaces" the first one again.
+#[tokio::test]
+async fn a_replacement_that_stopped_on_the_second_node_carries_on_when_started_again() {
+    use hawaf::cloud::{Filter, InstanceState};
+    use hawaf::contract::MigrationAccepted;
+    let app = spawn_app().await;
+    let token = app.built_stack("halfway").await;
+    let lab = app.app.providers.lab();
+    let right = crate::helpers::lab_instance(&app, "halfway", "ha-utm-right").await;
+    let eip = lab
+        .describe_addresses(&Filter::all())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.instance_id.as_deref() == Some(&right.id))
+        .unwrap();
+    lab.disassociate_address(eip.association_id.as_deref().unwrap()).await.unwrap();
+    lab.release_address(&eip.allocation_id).await.unwrap();
+
+    let first: MigrationAccepted =
+        app.call(Method::POST, "/stacks/halfway/migration", &token, Some(&json!({"to": "sfos"})), 202).await;
+    let run = wait_run(&app, &token, "halfway", first.run_id.unwrap()).await;
+    assert_eq!(run.status, "failed", "{run:#?}");
+    assert_eq!((run.nodes[0].status.as_str(), run.nodes[1].status.as_str()), ("done", "failed"), "{run:#?}");
+    assert!(run.error.as_deref().unwrap_or_default().contains("eipalloc"), "{run:#?}");
+    let view = app.stack(&token, "halfway").await;
+    assert_eq!(view.definition["waf"]["kind"], "utm9", "the definition changes only at the end");
+
+    let second: MigrationAccepted =
+        app.call(Method::POST, "/stacks/halfway/migration", &token, Some(&json!({"to": "sfos"})), 202).await;
+    let run = wait_run(&app, &token, "halfway", second.run_id.unwrap()).await;
+    assert_eq!(run.status, "succeeded", "{run:#?}");
+    assert!(run.nodes.iter().all(|n| n.status == "done" && n.failed_requests == 0), "{run:#?}");
+    assert!(run.nodes[0].log.iter().any(|l| l.contains("already runs")), "{run:#?}");
+    let left = crate::helpers::lab_instance(&app, "halfway", "ha-utm-left").await;
+    assert_eq!((left.image_id.as_str(), left.state), (WafKind::Sfos.lab_image(), InstanceState::Running));
+    let health = app.health(&token, "halfway").await;
+    assert_eq!(health.tiers.external.total, 2, "{health:#?}");
+    let down = app.destroy(&token, "halfway").await;
+    assert_eq!(down.status, BuildStatus::Succeeded, "{down:#?}");
 }

@@ -259,9 +259,20 @@ fn references(n: &WafNode, entity: &Entity, e: &Element) -> Result<(), (u16, Str
     {
         return Err((500, format!("the protection policy {p:?} does not exist")));
     }
+    let position = e.text_of("Position").unwrap_or_default().to_ascii_lowercase();
+    if matches!(position.as_str(), "after" | "before") {
+        let anchor = if position == "after" { "After" } else { "Before" };
+        let target = e.child(anchor).and_then(|a| a.text_of("Name")).unwrap_or_default();
+        if !has(RULE.tag, target) {
+            return Err((500, format!("Position {position} needs <{anchor}><Name> of an existing rule")));
+        }
+    }
     let name = e.text_of("Name").unwrap_or_default();
     let port = http.text_of("ListenPort").unwrap_or("80");
     let domains = http.list("Domains", "Domain");
+    if domains.is_empty() {
+        return Err((500, "<HTTPBasedPolicy/Domains> needs at least one <Domain>".into()));
+    }
     let clash = n.entities.get(RULE.tag).into_iter().flat_map(|m| m.values()).any(|other| {
         let Some(oh) = other.child("HTTPBasedPolicy") else { return false };
         other.text_of("Name") != Some(name)
@@ -302,15 +313,15 @@ fn used_by(store: &Store, entity: &Entity, name: &str) -> Option<String> {
         "FQDNHost" => all(WEB_SERVER.tag)
             .find(|w| w.text_of("Host") == Some(name))
             .map(|w| format!("web server {:?}", w.text_of("Name").unwrap_or_default())),
-        "RealServers" | "ProtocolSecurity" => all(RULE.tag)
+        "RealServers" => all(RULE.tag)
             .find(|r| {
-                r.child("HTTPBasedPolicy").is_some_and(|h| {
-                    h.text_of("ProtocolSecurity") == Some(name)
-                        || h.child("AccessPaths").is_some_and(|a| {
-                            a.children_named("AccessPath").any(|p| p.children_named("backend").any(|b| b.text == name))
-                        })
+                r.child("HTTPBasedPolicy").and_then(|h| h.child("AccessPaths")).is_some_and(|a| {
+                    a.children_named("AccessPath").any(|p| p.children_named("backend").any(|b| b.text == name))
                 })
             })
+            .map(|r| format!("firewall rule {:?}", r.text_of("Name").unwrap_or_default())),
+        "ProtocolSecurity" => all(RULE.tag)
+            .find(|r| r.child("HTTPBasedPolicy").is_some_and(|h| h.text_of("ProtocolSecurity") == Some(name)))
             .map(|r| format!("firewall rule {:?}", r.text_of("Name").unwrap_or_default())),
         _ => None,
     }

@@ -55,9 +55,13 @@ impl Credentials {
     }
 
     pub fn from_sealed(opened: &str) -> Result<Self, WafError> {
-        let (user, password) = opened
-            .split_once('\n')
-            .ok_or_else(|| WafError::Invalid("the stored credentials are not a user name and a password".into()))?;
+        let (user, password) = opened.split_once('\n').ok_or_else(|| {
+            WafError::Invalid(
+                "the stored credential is not a Sophos Firewall user name and password (a UTM 9 token?): \
+                     enter an administrator's user name and password in step 8"
+                    .into(),
+            )
+        })?;
         Self::new(user, Secret::new(password))
     }
 }
@@ -276,7 +280,11 @@ fn entity_status(reply: &Reply, entity: &str, action: &str, ok: &[u16]) -> Resul
 pub fn firmware_of(api_version: &str) -> String {
     let digits: String = api_version.split('.').next().unwrap_or_default().to_owned();
     match (digits.len(), digits.parse::<u32>()) {
-        (4, Ok(n)) => format!("SFOS {}.{} (API {api_version})", n / 100, (n % 100) / 10),
+        // 2100 is 21.0, 1905 is 19.5, 2000 is 20.0.
+        (4, Ok(n)) => {
+            let minor = n % 100;
+            format!("SFOS {}.{} (API {api_version})", n / 100, if minor >= 10 { minor / 10 } else { minor })
+        }
         _ if api_version.is_empty() => "SFOS (API version not given)".to_owned(),
         _ => format!("SFOS (API {api_version})"),
     }
@@ -289,7 +297,8 @@ mod tests {
     #[test]
     fn api_versions_name_the_firmware_line() {
         assert_eq!(firmware_of("2100.1"), "SFOS 21.0 (API 2100.1)");
-        assert_eq!(firmware_of("1905.1"), "SFOS 19.0 (API 1905.1)");
+        assert_eq!(firmware_of("1905.1"), "SFOS 19.5 (API 1905.1)");
+        assert_eq!(firmware_of("2000.1"), "SFOS 20.0 (API 2000.1)");
         assert_eq!(firmware_of(""), "SFOS (API version not given)");
         assert_eq!(firmware_of("x"), "SFOS (API x)");
     }

@@ -50,6 +50,8 @@ pub struct AccessView {
 
 pub struct StepView {
     pub access: Vec<AccessView>,
+    /// The WAF nodes run Sophos Firewall (step 8 asks for an administrator, not a token).
+    pub sfos: bool,
     pub number: u8,
     pub title: String,
     pub status: String,
@@ -161,6 +163,7 @@ fn step_view(
 ) -> StepView {
     StepView {
         access: Vec::new(),
+        sfos: def.waf_kind() == crate::waf::WafKind::Sfos,
         number,
         title: title.to_owned(),
         status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),

@@ -603,9 +603,12 @@ pub async fn probe(
 ) -> Response {
     match node::probe(&app, &name, &node_name, form.api_url.trim()).await {
         Ok(fp) => {
-            let sfos = crate::stack::load(&app.store, &name)
-                .await
-                .is_ok_and(|s| s.definition.waf_kind() == crate::waf::WafKind::Sfos);
+            let sfos = match node::find(&app, &name, &node_name).await {
+                Ok(n) => node::node_kind(&app.store, n.stack.row.id, &n.stack.definition, &n.name, &n.instance_id)
+                    .await
+                    .is_ok_and(|k| k == crate::waf::WafKind::Sfos),
+                Err(_) => false,
+            };
             let page = AccessConfirm {
                 sfos,
                 stack: &name,
