@@ -172,3 +172,76 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     assert!(back.is_some() && down.is_some() && back < down, "newest first, the earlier transition kept: {list}");
     b.screenshot().await;
 }
+
+/// Issue 18, layouts that fit: at 360 px (a small phone) no page scrolls
+/// sideways; a wide table scrolls inside its own box instead. On failure
+/// the test names the elements that stick out.
+#[tokio::test]
+async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
+    let Some(b) = browser("narrow").await else { return };
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    app.create_stack(&token, "phone").await;
+    let built = app.apply(&token, "phone").await;
+    assert_eq!(built.status, BuildStatus::Succeeded);
+    let drill = app.start_drill(&token, "phone", &crate::helpers::fast("D1")).await;
+    app.wait_drill(&token, drill).await;
+    b.client.set_window_size(360, 800).await.unwrap();
+    let pages = [
+        "/login".to_owned(),
+        "SIGN IN".to_owned(),
+        "/stacks".to_owned(),
+        "/stacks/new".to_owned(),
+        "/stacks/phone".to_owned(),
+        "/stacks/phone/edit".to_owned(),
+        "/stacks/phone/build".to_owned(),
+        "/stacks/phone/drills".to_owned(),
+        format!("/drills/{drill}"),
+        "/audit".to_owned(),
+        "/users".to_owned(),
+        "/account".to_owned(),
+        "/webhooks".to_owned(),
+    ];
+    let mut wide = Vec::new();
+    for page in &pages {
+        if page == "SIGN IN" {
+            b.sign_in(&app).await;
+            continue;
+        }
+        b.client.goto(&app.url(page)).await.unwrap();
+        // Let htmx and the SSE swaps settle.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let found = b
+            .client
+            .execute(
+                "const w = window.innerWidth; const d = document.documentElement.scrollWidth;
+                 if (d <= w) return null;
+                 const out = [];
+                 for (const el of document.querySelectorAll('body *')) {
+                   const r = el.getBoundingClientRect();
+                   if (r.right > w + 1 && r.width > 0) {
+                     let inScroll = false;
+                     for (let p = el.parentElement; p; p = p.parentElement) {
+                       const o = getComputedStyle(p).overflowX;
+                       if ((o === 'auto' || o === 'scroll' || o === 'hidden') && p.getBoundingClientRect().right <= w + 1) { inScroll = true; break; }
+                     }
+                     if (!inScroll) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined ? '.' + String(el.className).split(' ').join('.') : '') + ' ' + Math.round(r.right) + 'px');
+                   }
+                 }
+                 return d + 'px wide: ' + out.slice(0, 8).join(', ');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(text) = found.as_str() {
+            wide.push(format!("{page}: {text}"));
+        }
+    }
+    if wide.is_empty() {
+        // What the on-call engineer's phone shows, for a look by eye.
+        b.client.goto(&app.url("/stacks/phone")).await.unwrap();
+        b.until_text("#tier-external", "2 of 2").await;
+    }
+    b.screenshot().await;
+    assert!(wide.is_empty(), "pages wider than 360 px:\n{}", wide.join("\n"));
+}
