@@ -268,3 +268,28 @@ async fn metrics_need_their_token_when_one_is_configured() {
     assert_eq!(right.status(), 200);
     assert!(right.text().await.unwrap().contains("# TYPE hawaf_lb_instances_in_service gauge"));
 }
+
+/// Issue 18: during a first build the ops view says which step it waits
+/// for and links to the wizard, instead of only "no health data yet".
+#[tokio::test]
+async fn during_a_build_the_tiers_say_which_step_they_wait_for() {
+    use hawaf::contract::StepStatus;
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    let view = app.create_stack(&token, "pending").await;
+    let row = app.app.store.stack("pending").await.unwrap().unwrap();
+    // Step 1 has made the VPC (so the stack counts as built); step 5 runs.
+    app.app.store.record_resource(row.id, "vpc", "vpc-0123", "{}", 1).await.unwrap();
+    let specs: Vec<(u8, &str)> = hawaf::build::APPLY_STEPS.iter().map(|s| (s.number, s.title)).collect();
+    let build =
+        app.app.store.create_build(row.id, view.version, "apply", "operator", &specs, None).await.unwrap().unwrap();
+    app.app.store.set_step_status(build, 5, StepStatus::Running, None).await.unwrap();
+    app.app.store.set_step_progress(build, 5, "pending: 1 of 2 instances in service").await.unwrap();
+    app.sign_in_admin().await;
+    let page = app.page("/stacks/pending").await;
+    assert!(
+        page.contains(&format!("Build {build} is at step 5, {}: pending: 1 of 2 instances in service.", specs[4].1)),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/stacks/pending/build\""), "links to the wizard");
+}

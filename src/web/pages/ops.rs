@@ -37,6 +37,9 @@ pub struct TierView {
     pub summary: String,
     pub class: &'static str,
     pub instances: Vec<InstanceView>,
+    /// While a build runs and the tier shows nothing yet: what it waits
+    /// for, and the wizard's address.
+    pub waiting: Option<(String, String)>,
 }
 
 pub struct NodeView {
@@ -226,6 +229,7 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
                     since: format_ms(i.since),
                 })
                 .collect(),
+            waiting: None,
         },
         None => TierView {
             key,
@@ -234,12 +238,27 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
             summary: "no health data yet".into(),
             class: "unknown",
             instances: Vec::new(),
+            waiting: None,
         },
     }
 }
 
 const EXTERNAL_TITLE: &str = "External load balancer";
 const INTERNAL_TITLE: &str = "Internal load balancer";
+
+/// What a running build of the stack is doing: "build 3 is at step 5,
+/// Internal load balancer (…)", for panels that have nothing to show yet.
+async fn build_wait(app: &SharedApp, stack: &Stack) -> Result<Option<String>, Error> {
+    let Some(b) = app.store.latest_build(stack.row.id).await?.filter(|b| b.is_running()) else { return Ok(None) };
+    let steps = app.store.build_steps(b.id).await?;
+    Ok(Some(match steps.iter().find(|s| s.status == "running") {
+        Some(s) if !s.progress.is_empty() => {
+            format!("Build {} is at step {}, {}: {}.", b.id, s.number, s.title, s.progress)
+        }
+        Some(s) => format!("Build {} is at step {}, {}.", b.id, s.number, s.title),
+        None => format!("Build {} is starting.", b.id),
+    }))
+}
 
 /// A tier's panel as both the page and the live stream show it.
 fn tier_of(stack: &Stack, snap: Option<&Snapshot>, role: LbRole) -> TierView {
@@ -264,7 +283,14 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
             Some((attrs["name"].as_str()?.to_owned(), attrs["private_ip"].as_str()?.to_owned()))
         })
         .collect();
-    let tiers = [tier_of(stack, snap, LbRole::External), tier_of(stack, snap, LbRole::Internal)];
+    let mut tiers = [tier_of(stack, snap, LbRole::External), tier_of(stack, snap, LbRole::Internal)];
+    if tiers.iter().any(|t| t.instances.is_empty())
+        && let Some(wait) = build_wait(app, stack).await?
+    {
+        for t in tiers.iter_mut().filter(|t| t.instances.is_empty()) {
+            t.waiting = Some((wait.clone(), format!("/stacks/{name}/build")));
+        }
+    }
     let lab = d.provider() == Provider::Lab;
     let nodes: Vec<NodeView> = InstanceRole::ALL
         .iter()
