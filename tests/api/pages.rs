@@ -204,3 +204,36 @@ async fn assets_are_served_from_the_binary_with_cache_headers() {
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 }
+
+/// Issue 18, guidance: a first-run checklist on the stacks page (define,
+/// build, watch, drill) ticks off as a stack gets there and disappears once
+/// all four are done.
+#[tokio::test]
+async fn the_first_run_checklist_ticks_off_and_disappears_when_done() {
+    use hawaf::contract::WafRequest;
+    let app = spawn_app().await;
+    app.sign_in_admin().await;
+    let page = app.page("/stacks").await;
+    assert!(page.contains("Getting started"), "{page}");
+    assert_eq!(page.matches("to do</span>").count(), 4, "nothing done yet");
+    let token = app.built_stack("firstrun").await;
+    let page = app.page("/stacks").await;
+    assert_eq!(page.matches("✓ done</span>").count(), 2, "defined and built");
+    assert!(page.contains("href=\"/stacks/firstrun\""), "watch links to the stack");
+    // A transition seen by the monitor: the stack has been watched.
+    app.switch_waf(&token, "firstrun", "ha-utm-left", &WafRequest { enabled: false, confirm: None }).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.page("/stacks").await.matches("✓ done</span>").count() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the transition never ticked off 'Watch it'");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    app.switch_waf(&token, "firstrun", "ha-utm-left", &WafRequest { enabled: true, confirm: None }).await;
+    while app.health(&token, "firstrun").await.tiers.external.in_service < 2 {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(20), "not back in service");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let id = app.start_drill(&token, "firstrun", &crate::helpers::fast("D1")).await;
+    app.wait_drill(&token, id).await;
+    let page = app.page("/stacks").await;
+    assert!(!page.contains("Getting started"), "all four done: the checklist is gone");
+}
