@@ -192,6 +192,25 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     b.screenshot().await;
 }
 
+/// A built lab stack with one finished drill, and every page to visit (in
+/// order; `SIGN IN` marks where to sign in): the pages the issue 18 checks
+/// walk through.
+async fn every_page(app: &TestApp, stack: &str) -> Vec<String> {
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    app.create_stack(&token, stack).await;
+    let built = app.apply(&token, stack).await;
+    assert_eq!(built.status, BuildStatus::Succeeded);
+    let drill = app.start_drill(&token, stack, &crate::helpers::fast("D1")).await;
+    app.wait_drill(&token, drill).await;
+    let mut pages: Vec<String> = vec!["/login".into(), "SIGN IN".into(), "/stacks".into(), "/stacks/new".into()];
+    for tail in ["", "/edit", "/build", "/drills"] {
+        pages.push(format!("/stacks/{stack}{tail}"));
+    }
+    pages.push(format!("/drills/{drill}"));
+    pages.extend(["/audit", "/users", "/account", "/webhooks"].map(str::to_owned));
+    pages
+}
+
 /// Issue 18, layouts that fit: at 360 px (a small phone) no page scrolls
 /// sideways; a wide table scrolls inside its own box instead. On failure
 /// the test names the elements that stick out.
@@ -199,28 +218,8 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
 async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
     let Some(b) = browser("narrow").await else { return };
     let app = spawn_app().await;
-    let token = app.token(hawaf::auth::Role::Operator).await;
-    app.create_stack(&token, "phone").await;
-    let built = app.apply(&token, "phone").await;
-    assert_eq!(built.status, BuildStatus::Succeeded);
-    let drill = app.start_drill(&token, "phone", &crate::helpers::fast("D1")).await;
-    app.wait_drill(&token, drill).await;
+    let pages = every_page(&app, "phone").await;
     b.client.set_window_size(360, 800).await.unwrap();
-    let pages = [
-        "/login".to_owned(),
-        "SIGN IN".to_owned(),
-        "/stacks".to_owned(),
-        "/stacks/new".to_owned(),
-        "/stacks/phone".to_owned(),
-        "/stacks/phone/edit".to_owned(),
-        "/stacks/phone/build".to_owned(),
-        "/stacks/phone/drills".to_owned(),
-        format!("/drills/{drill}"),
-        "/audit".to_owned(),
-        "/users".to_owned(),
-        "/account".to_owned(),
-        "/webhooks".to_owned(),
-    ];
     let mut wide = Vec::new();
     for page in &pages {
         if page == "SIGN IN" {
@@ -277,27 +276,7 @@ async fn in_chromium_axe_core_finds_no_serious_violation_on_any_page() {
     };
     let source = std::fs::read_to_string(path).expect("axe.min.js is readable");
     let app = spawn_app().await;
-    let token = app.token(hawaf::auth::Role::Operator).await;
-    app.create_stack(&token, "access").await;
-    let built = app.apply(&token, "access").await;
-    assert_eq!(built.status, BuildStatus::Succeeded);
-    let drill = app.start_drill(&token, "access", &crate::helpers::fast("D1")).await;
-    app.wait_drill(&token, drill).await;
-    let pages = [
-        "/login".to_owned(),
-        "SIGN IN".to_owned(),
-        "/stacks".to_owned(),
-        "/stacks/new".to_owned(),
-        "/stacks/access".to_owned(),
-        "/stacks/access/edit".to_owned(),
-        "/stacks/access/build".to_owned(),
-        "/stacks/access/drills".to_owned(),
-        format!("/drills/{drill}"),
-        "/audit".to_owned(),
-        "/users".to_owned(),
-        "/account".to_owned(),
-        "/webhooks".to_owned(),
-    ];
+    let pages = every_page(&app, "access").await;
     let mut found = Vec::new();
     for page in &pages {
         if page == "SIGN IN" {
