@@ -292,4 +292,8 @@ async fn during_a_build_the_tiers_say_which_step_they_wait_for() {
         "{page}"
     );
     assert!(page.contains("href=\"/stacks/pending/build\""), "links to the wizard");
+    // The ops view leads; the static definition is folded away below it.
+    let tiers = page.find("id=\"tier-external\"").expect("the tier panels");
+    let definition = page.find("<details class=\"definition\">").expect("a closed definition section");
+    assert!(tiers < definition, "tiers first");
 }
