@@ -184,6 +184,8 @@ pub fn unescape(s: &str) -> String {
         .replace("&#x27;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
         .replace("&amp;", "&")
 }
 

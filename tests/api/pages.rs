@@ -237,3 +237,25 @@ async fn the_first_run_checklist_ticks_off_and_disappears_when_done() {
     let page = app.page("/stacks").await;
     assert!(!page.contains("Getting started"), "all four done: the checklist is gone");
 }
+
+/// Issue 18, guidance: each wizard step says what it does in the console's
+/// words and links to the vendor's page on it (by load balancer kind and
+/// appliance).
+#[tokio::test]
+async fn each_wizard_step_links_to_the_console_documentation() {
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    app.create_stack(&token, "docs").await;
+    app.sign_in_admin().await;
+    let page = app.page("/stacks/docs/build").await;
+    for url in [
+        "vpc/latest/userguide/create-vpc.html",
+        "classic/elb-internal-load-balancers.html",
+        "classic/elb-getting-started.html",
+        "MgmtWebAdminRESTAPI.htm",
+    ] {
+        assert!(page.contains(url), "{url}");
+    }
+    assert_eq!(page.matches("class=\"step-doc\"").count(), 8, "one per step");
+    assert!(unescape(&page).contains("In the console: VPC > Your VPCs > Create VPC"), "in the console's words");
+}

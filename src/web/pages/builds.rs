@@ -52,6 +52,8 @@ pub struct StepView {
     pub access: Vec<AccessView>,
     /// The WAF nodes run Sophos Firewall (step 8 asks for an administrator, not a token).
     pub sfos: bool,
+    /// What the step does in the console's words, and the vendor's page on it.
+    pub doc: (String, &'static str),
     pub number: u8,
     pub title: String,
     pub status: String,
@@ -153,6 +155,56 @@ pub struct CallRowView<'a> {
     pub call: &'a CallView,
 }
 
+/// Each step in the AWS console's words (or the appliance's, for step 8),
+/// with the documentation page that explains it.
+fn step_doc(def: &StackDefinition, number: u8) -> (String, &'static str) {
+    use crate::cloud::LbKind;
+    use crate::stack::LbRole;
+    let lb = |role: LbRole, scheme: &str| -> (String, &'static str) {
+        match def.lb_kind(role) {
+            LbKind::Classic => (
+                format!("EC2 > Load Balancers > Create load balancer: a Classic Load Balancer, {scheme}."),
+                if scheme == "internal" {
+                    "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-internal-load-balancers.html"
+                } else {
+                    "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-getting-started.html"
+                },
+            ),
+            LbKind::Application => (
+                format!(
+                    "EC2 > Load Balancers > Create load balancer: an Application Load Balancer, {scheme}, with a target group."
+                ),
+                "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-application-load-balancer.html",
+            ),
+            LbKind::Network => (
+                format!(
+                    "EC2 > Load Balancers > Create load balancer: a Network Load Balancer, {scheme}, with a target group."
+                ),
+                "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/create-network-load-balancer.html",
+            ),
+        }
+    };
+    match number {
+        1 => ("VPC > Your VPCs > Create VPC, with an internet gateway attached.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/create-vpc.html"),
+        2 => ("VPC > Subnets > Create subnet, one per availability zone and tier, with route tables.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/create-subnets.html"),
+        3 => ("EC2 > Security Groups > Create security group, with inbound rules.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/creating-security-groups.html"),
+        4 => ("EC2 > Instances > Launch instances: the two web servers, with user data.".into(), "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html"),
+        5 => lb(LbRole::Internal, "internal"),
+        6 => ("EC2 > Instances > Launch instances: the two WAF nodes; Elastic IPs > Allocate Elastic IP address and associate it.".into(), "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/working-with-eips.html"),
+        7 => lb(LbRole::External, "internet-facing"),
+        _ => match def.waf_kind() {
+            crate::waf::WafKind::Utm9 => (
+                "WebAdmin > Management > WebAdmin Settings > RESTful API: the token hawaf uses for Webserver Protection.".into(),
+                "https://docs.sophos.com/nsg/sophos-utm/utm/9.708/help/en-us/Content/utm/utmAdminGuide/MgmtWebAdminRESTAPI.htm",
+            ),
+            crate::waf::WafKind::Sfos => (
+                "Backup & firmware > API: turn the API on and allow hawaf's address; hawaf then adds the web server protection rule.".into(),
+                "https://docs.sophos.com/nsg/sophos-firewall/18.5/Help/en-us/webhelp/onlinehelp/AdministratorHelp/BackupAndFirmware/API/index.html",
+            ),
+        },
+    }
+}
+
 fn step_view(
     def: &StackDefinition,
     kind: Kind,
@@ -164,6 +216,7 @@ fn step_view(
     StepView {
         access: Vec::new(),
         sfos: def.waf_kind() == crate::waf::WafKind::Sfos,
+        doc: step_doc(def, number),
         number,
         title: title.to_owned(),
         status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),
