@@ -128,6 +128,19 @@ impl Browser {
         found.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
     }
 
+    /// One stop of `every_page`'s walk: opens the page and lets htmx and
+    /// the SSE swaps settle; at `SIGN IN` signs in instead (and says so
+    /// with `false`).
+    async fn open(&self, app: &TestApp, page: &str) -> bool {
+        if page == "SIGN IN" {
+            self.sign_in(app).await;
+            return false;
+        }
+        self.client.goto(&app.url(page)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        true
+    }
+
     async fn sign_in(&self, app: &TestApp) {
         self.client.goto(&app.url("/login")).await.unwrap();
         self.fill("#username", "admin").await;
@@ -222,13 +235,9 @@ async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
     b.client.set_window_size(360, 800).await.unwrap();
     let mut wide = Vec::new();
     for page in &pages {
-        if page == "SIGN IN" {
-            b.sign_in(&app).await;
+        if !b.open(&app, page).await {
             continue;
         }
-        b.client.goto(&app.url(page)).await.unwrap();
-        // Let htmx and the SSE swaps settle.
-        tokio::time::sleep(Duration::from_millis(400)).await;
         let found = b
             .client
             .execute(
@@ -279,12 +288,9 @@ async fn in_chromium_axe_core_finds_no_serious_violation_on_any_page() {
     let pages = every_page(&app, "access").await;
     let mut found = Vec::new();
     for page in &pages {
-        if page == "SIGN IN" {
-            b.sign_in(&app).await;
+        if !b.open(&app, page).await {
             continue;
         }
-        b.client.goto(&app.url(page)).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
         found.extend(b.axe(&source).await.into_iter().map(|v| format!("{page}: {v}")));
     }
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));

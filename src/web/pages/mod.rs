@@ -1,15 +1,18 @@
 //! Browser pages, one file per group.
 
+mod access;
 mod accounts;
 mod adopt;
 mod audit;
 pub mod builds;
+mod checklist;
 pub mod drift;
 pub mod drills;
 mod login;
 mod migrate;
 pub mod ops;
 mod practice;
+mod stack_form;
 mod stacks;
 
 use axum::Router;
@@ -34,8 +37,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/stacks/{name}/fragments/{fragment}", get(ops::tier_fragment))
         .route("/stacks/{name}/nodes/{node}/waf", post(ops::toggle_waf))
         .route("/stacks/{name}/faults", post(ops::fault))
-        .route("/stacks/{name}/nodes/{node}/probe", post(ops::probe))
-        .route("/stacks/{name}/nodes/{node}/access", post(ops::save_access))
+        .route("/stacks/{name}/nodes/{node}/probe", post(access::probe))
+        .route("/stacks/{name}/nodes/{node}/access", post(access::save_access))
         .route("/stacks/{name}/drills", get(drills::list).post(drills::start))
         .route("/drills/{id}", get(drills::show))
         .route("/drills/{id}/events", get(drills::events))

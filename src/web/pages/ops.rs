@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use crate::SharedApp;
@@ -514,7 +514,7 @@ fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String
 
 // ---------- actions ----------
 
-fn answer(headers: &HeaderMap, name: &str, result: Result<String, NodeError>) -> Response {
+pub(super) fn answer(headers: &HeaderMap, name: &str, result: Result<String, NodeError>) -> Response {
     super::action_answer(headers, &format!("/stacks/{name}"), StatusCode::OK, result.map_err(Error::from))
 }
 
@@ -599,85 +599,6 @@ pub async fn tier_fragment(
 pub async fn load_ops(app: &SharedApp, name: &str, can_operate: bool, csrf: &str) -> Result<Ops, Error> {
     let s = stack::load(&app.store, name).await?;
     ops(app, &s, can_operate, csrf).await
-}
-
-#[derive(Template)]
-#[template(path = "stacks/access_confirm.html")]
-struct AccessConfirm<'a> {
-    /// Sophos Firewall asks for an administrator and password, UTM 9 for a token.
-    sfos: bool,
-    stack: &'a str,
-    node: &'a str,
-    csrf: &'a str,
-    api_url: &'a str,
-    fingerprint: String,
-    fingerprint_hex: String,
-}
-
-#[derive(Deserialize)]
-pub struct ProbeForm {
-    api_url: String,
-}
-
-/// Trust on first use, step one: show the certificate the node presents.
-pub async fn probe(
-    State(app): State<SharedApp>,
-    Operator(user): Operator,
-    Path((name, node_name)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(form): Form<ProbeForm>,
-) -> Response {
-    match node::probe(&app, &name, &node_name, form.api_url.trim()).await {
-        Ok(fp) => {
-            let sfos = match node::find(&app, &name, &node_name).await {
-                Ok(n) => node::node_kind(&app.store, n.stack.row.id, &n.stack.definition, &n.name, &n.instance_id)
-                    .await
-                    .is_ok_and(|k| k == crate::waf::WafKind::Sfos),
-                Err(_) => false,
-            };
-            let page = AccessConfirm {
-                sfos,
-                stack: &name,
-                node: &node_name,
-                csrf: &user.csrf,
-                api_url: form.api_url.trim(),
-                fingerprint: fp.to_string(),
-                fingerprint_hex: fp.hex(),
-            };
-            match page.render() {
-                Ok(html) => Html(html).into_response(),
-                Err(e) => PageError(Error::internal(e)).into_response(),
-            }
-        }
-        Err(e) => answer(&headers, &name, Err(e)),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct AccessForm {
-    api_url: String,
-    fingerprint: String,
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    username: Option<String>,
-}
-
-/// Trust on first use, step two: pin the confirmed certificate, seal the token.
-pub async fn save_access(
-    State(app): State<SharedApp>,
-    Operator(user): Operator,
-    Path((name, node_name)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(form): Form<AccessForm>,
-) -> Response {
-    let username = form.username.as_deref().filter(|u| !u.trim().is_empty());
-    let credential = node::Credential { username, secret: &form.token };
-    let result =
-        node::save_access(&app, &name, &node_name, form.api_url.trim(), credential, &form.fingerprint, &user.username)
-            .await
-            .map(|()| format!("{node_name}: certificate pinned and credentials saved; run step 8."));
-    answer(&headers, &name, result)
 }
 
 /// Where a built stack can be reached: each load balancer's DNS name (and,
