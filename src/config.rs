@@ -2,7 +2,6 @@
 //! `cli`; this is the parsed result the rest of the program uses.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cloud::aws::AwsTuning;
@@ -10,7 +9,7 @@ use crate::cloud::aws::AwsTuning;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
-    pub db: PathBuf,
+    pub db: crate::store::Location,
     /// Only used when the database has no user yet.
     pub admin_password: Option<String>,
     /// Set when the dashboard is reached through a URL other than `bind`
@@ -42,10 +41,10 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(bind: SocketAddr, db: PathBuf) -> Self {
+    pub fn new(bind: SocketAddr, db: impl Into<crate::store::Location>) -> Self {
         Config {
             bind,
-            db,
+            db: db.into(),
             admin_password: None,
             public_url: None,
             session_ttl: Duration::from_secs(12 * 3600),

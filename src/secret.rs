@@ -48,6 +48,10 @@ pub enum SecretError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "with PostgreSQL, every replica must seal secrets with the same key: set HAWAF_SECRET_KEY (base64 of 32 bytes; after `hawaf db migrate-from-sqlite`, the contents of the hawaf.key file beside the SQLite database)"
+    )]
+    KeyNeededForPostgres,
     #[error("the stored secret is in an unknown format (expected a `v1:` or `v2:` prefix)")]
     UnknownFormat,
     #[error("the stored secret is corrupt: {0}")]
@@ -119,6 +123,19 @@ impl SecretBox {
     pub fn from_env_or_key_file(database_path: &Path) -> Result<Self, SecretError> {
         let env = std::env::var(KEY_ENV).ok();
         Self::load(env.as_deref(), &key_file_path(database_path))
+    }
+
+    /// The key for the database at `location`: beside an SQLite file as
+    /// above; for PostgreSQL only from [`KEY_ENV`], since replicas on other
+    /// hosts could not share a key file and would seal with different keys.
+    pub fn for_location(location: &crate::store::Location) -> Result<Self, SecretError> {
+        match location {
+            crate::store::Location::File(path) => Self::from_env_or_key_file(path),
+            crate::store::Location::Postgres(_) => match std::env::var(KEY_ENV) {
+                Ok(v) if !v.trim().is_empty() => Self::from_base64(&v, KEY_ENV),
+                _ => Err(SecretError::KeyNeededForPostgres),
+            },
+        }
     }
 
     /// [`Self::from_env_or_key_file`] with the environment value passed in,

@@ -36,7 +36,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        let store = Store::open(&config.db).await?;
+        let store = Store::connect(&config.db).await?;
         ensure_admin(&store, config.admin_password.as_deref()).await?;
         for b in store.interrupt_running_builds().await? {
             tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
@@ -46,7 +46,7 @@ impl Application {
             tracing::warn!(runs, "WAF node replacements were interrupted by a restart; starting one again carries on");
         }
         let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
-        let secrets = SecretBox::from_env_or_key_file(&config.db)?;
+        let secrets = SecretBox::for_location(&config.db)?;
         let lab = start_lab(&store, lab_config, &secrets).await?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;

@@ -5,16 +5,47 @@
 
 use std::io::Read;
 
-use super::args::{TokenCommand, UserCommand};
+use super::args::{DbCommand, TokenCommand, UserCommand};
 use super::{DbArgs, Failure};
 use crate::auth::accounts;
 use crate::auth::{self, AuthError, Role};
-use crate::store::{Store, StoreError, UserChange};
+use crate::store::{Location, Store, StoreError, UserChange};
 
 const ACTOR: &str = "cli";
 
 async fn open(db: &DbArgs) -> Result<Store, Failure> {
-    Store::open(&db.db).await.map_err(|e| Failure::failed(e.to_string()))
+    Store::connect(&db.db).await.map_err(|e| Failure::failed(e.to_string()))
+}
+
+/// `hawaf db migrate-from-sqlite FILE --db postgres://…`.
+pub(super) async fn db(command: DbCommand) -> Result<(), Failure> {
+    let DbCommand::MigrateFromSqlite { file, db } = command;
+    if !matches!(db.db, Location::Postgres(_)) {
+        return Err(Failure::input(format!(
+            "the target {} is not PostgreSQL: give it as --db postgres://… (or HAWAF_DB)",
+            db.db
+        )));
+    }
+    if !file.is_file() {
+        return Err(Failure::input(format!("{} is not an SQLite database file", file.display())));
+    }
+    let source = Store::connect(&Location::File(file.clone())).await.map_err(|e| Failure::failed(e.to_string()))?;
+    let target = open(&db).await?;
+    let copied = crate::store::copy::sqlite_to_postgres(&source, &target).await.map_err(|e| match e {
+        crate::store::copy::CopyError::NotEmpty(_) => Failure::input(e.to_string()),
+        other => Failure::failed(other.to_string()),
+    })?;
+    let width = copied.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+    for (table, rows) in &copied {
+        println!("{table:<width$}  {rows:>8}");
+    }
+    let total: i64 = copied.iter().map(|(_, n)| n).sum();
+    println!("copied {total} rows into {} (row counts checked)", db.db);
+    println!(
+        "Sealed secrets were copied as they are: start every replica with HAWAF_SECRET_KEY set to the contents of {}",
+        crate::secret::key_file_path(&file).display()
+    );
+    Ok(())
 }
 
 /// The user's mistakes exit 2, the rest 1.

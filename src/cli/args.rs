@@ -43,6 +43,22 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// The safety lever: stop every drill, or allow them again.
     Lever(LeverArgs),
+    /// The database itself (opens it directly).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Copy an SQLite database (users, stacks, builds, drills, audit, sealed
+    /// secrets, lab state) into an empty PostgreSQL one given by --db, and
+    /// check the row counts.
+    MigrateFromSqlite {
+        /// The SQLite file to copy (brought up to date first, as a start would).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -227,9 +243,10 @@ pub struct ServeArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
-    /// SQLite database file (created on first start).
-    #[arg(long, env = "HAWAF_DB", default_value = "hawaf.db")]
-    pub db: PathBuf,
+    /// SQLite database file (created on first start), or a postgres:// URL
+    /// that several replicas share.
+    #[arg(long, env = "HAWAF_DB", default_value = "hawaf.db", hide_env_values = true)]
+    pub db: crate::store::Location,
 }
 
 #[derive(Subcommand, Debug)]

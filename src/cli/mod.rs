@@ -89,6 +89,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Drill(args) => drill::drill(args).await,
         Command::Schedule(args) => drill::schedule(args).await,
         Command::Lever(args) => drill::lever(args).await,
+        Command::Db(command) => accounts::db(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

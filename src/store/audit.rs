@@ -40,15 +40,17 @@ pub struct AuditFilter {
 
 impl Store {
     pub async fn audit(&self, entry: NewAudit<'_>) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(now_ms())
-            .bind(entry.actor)
-            .bind(entry.action)
-            .bind(entry.target)
-            .bind(entry.outcome)
-            .bind(entry.detail)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now_ms())
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.outcome)
+        .bind(entry.detail)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
@@ -58,10 +60,10 @@ impl Store {
     pub async fn audit_folded(&self, entry: NewAudit<'_>, window_ms: i64) -> Result<()> {
         let now = now_ms();
         let folded = sqlx::query(
-            "UPDATE audit_log SET count = count + 1, first_at = COALESCE(first_at, at), at = ?1
+            "UPDATE audit_log SET count = count + 1, first_at = COALESCE(first_at, at), at = $1
              WHERE id = (SELECT id FROM audit_log
-                         WHERE actor = ?2 AND action = ?3 AND target = ?4 AND outcome = ?5 AND detail = ?6
-                           AND at >= ?7
+                         WHERE actor = $2 AND action = $3 AND target = $4 AND outcome = $5 AND detail = $6
+                           AND at >= $7
                          ORDER BY at DESC LIMIT 1)",
         )
         .bind(now)
@@ -81,13 +83,13 @@ impl Store {
 
     /// Deletes entries older than `before_ms`; answers how many went.
     pub async fn audit_sweep(&self, before_ms: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM audit_log WHERE at < ?").bind(before_ms).execute(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(before_ms).execute(&self.writer).await?;
         Ok(done.rows_affected())
     }
 
     /// The newest entries first, `limit` of them, optionally only one target's.
     pub async fn audit_entries(&self, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
-        Ok(sqlx::query_as("SELECT * FROM audit_log WHERE (?1 IS NULL OR target = ?1) ORDER BY id DESC LIMIT ?2")
+        Ok(sqlx::query_as("SELECT * FROM audit_log WHERE ($1 IS NULL OR target = $1) ORDER BY id DESC LIMIT $2")
             .bind(target)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -101,13 +103,13 @@ impl Store {
         let nodes = filter.stack.as_deref().map(|s| format!("{}/%", like_escape(s)));
         Ok(sqlx::query_as(
             "SELECT * FROM audit_log
-             WHERE (?1 IS NULL OR actor = ?1)
-               AND (?2 IS NULL OR target = ?2 OR target LIKE ?3 ESCAPE '\\')
-               AND (?4 IS NULL OR action = ?4)
-               AND (?5 IS NULL OR action LIKE ?5 ESCAPE '\\')
-               AND (?6 IS NULL OR outcome = ?6)
-               AND (?7 IS NULL OR id < ?7)
-             ORDER BY id DESC LIMIT ?8",
+             WHERE ($1 IS NULL OR actor = $1)
+               AND ($2 IS NULL OR target = $2 OR target LIKE $3 ESCAPE '\\')
+               AND ($4 IS NULL OR action = $4)
+               AND ($5 IS NULL OR action LIKE $5 ESCAPE '\\')
+               AND ($6 IS NULL OR outcome = $6)
+               AND ($7 IS NULL OR id < $7)
+             ORDER BY id DESC LIMIT $8",
         )
         .bind(filter.actor.as_deref())
         .bind(filter.stack.as_deref())

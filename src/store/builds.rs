@@ -85,18 +85,18 @@ impl Store {
         steps: &[(u8, &str)],
         resumed_from: Option<i64>,
     ) -> Result<std::result::Result<i64, i64>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let running: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM builds WHERE stack_id = ? AND status = 'running' LIMIT 1")
+            sqlx::query_scalar("SELECT id FROM builds WHERE stack_id = $1 AND status = 'running' LIMIT 1")
                 .bind(stack_id)
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(id) = running {
             return Ok(Err(id));
         }
-        let id = sqlx::query(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO builds (stack_id, version, kind, status, started_by, started_at, resumed_from)
-             VALUES (?, ?, ?, 'running', ?, ?, ?)",
+             VALUES ($1, $2, $3, 'running', $4, $5, $6) RETURNING id",
         )
         .bind(stack_id)
         .bind(version)
@@ -104,11 +104,10 @@ impl Store {
         .bind(actor)
         .bind(now_ms())
         .bind(resumed_from)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .fetch_one(&mut *tx)
+        .await?;
         for (number, title) in steps {
-            sqlx::query("INSERT INTO build_steps (build_id, number, title, status) VALUES (?, ?, ?, 'pending')")
+            sqlx::query("INSERT INTO build_steps (build_id, number, title, status) VALUES ($1, $2, $3, 'pending')")
                 .bind(id)
                 .bind(i64::from(*number))
                 .bind(*title)
@@ -129,10 +128,10 @@ impl Store {
         let status = status.as_str();
         let now = now_ms();
         sqlx::query(
-            "UPDATE build_steps SET status = ?1, error = ?2,
-                started_at = CASE WHEN ?1 = 'running' THEN ?3 ELSE started_at END,
-                finished_at = CASE WHEN ?1 IN ('succeeded', 'failed', 'skipped', 'interrupted') THEN ?3 ELSE finished_at END
-             WHERE build_id = ?4 AND number = ?5",
+            "UPDATE build_steps SET status = $1, error = $2,
+                started_at = CASE WHEN $1 = 'running' THEN $3 ELSE started_at END,
+                finished_at = CASE WHEN $1 IN ('succeeded', 'failed', 'skipped', 'interrupted') THEN $3 ELSE finished_at END
+             WHERE build_id = $4 AND number = $5",
         )
         .bind(status)
         .bind(error)
@@ -145,7 +144,7 @@ impl Store {
     }
 
     pub async fn set_step_progress(&self, build_id: i64, number: u8, progress: &str) -> Result<()> {
-        sqlx::query("UPDATE build_steps SET progress = ? WHERE build_id = ? AND number = ?")
+        sqlx::query("UPDATE build_steps SET progress = $1 WHERE build_id = $2 AND number = $3")
             .bind(progress)
             .bind(build_id)
             .bind(i64::from(number))
@@ -156,7 +155,7 @@ impl Store {
 
     pub async fn finish_build(&self, build_id: i64, status: BuildStatus, error: Option<&str>) -> Result<()> {
         let status = status.as_str();
-        sqlx::query("UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ?")
+        sqlx::query("UPDATE builds SET status = $1, error = $2, finished_at = $3 WHERE id = $4")
             .bind(status)
             .bind(error)
             .bind(now_ms())
@@ -172,14 +171,14 @@ impl Store {
             sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.status = 'running'")).fetch_all(&self.pool).await?;
         let now = now_ms();
         for b in &rows {
-            sqlx::query("UPDATE builds SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?")
+            sqlx::query("UPDATE builds SET status = 'interrupted', finished_at = $1, error = $2 WHERE id = $3")
                 .bind(now)
                 .bind("the server stopped while this build was running")
                 .bind(b.id)
                 .execute(&self.writer)
                 .await?;
             sqlx::query(
-                "UPDATE build_steps SET status = 'interrupted', finished_at = ? WHERE build_id = ? AND status = 'running'",
+                "UPDATE build_steps SET status = 'interrupted', finished_at = $1 WHERE build_id = $2 AND status = 'running'",
             )
             .bind(now)
             .bind(b.id)
@@ -198,8 +197,8 @@ impl Store {
         outcome: &str,
         duration_ms: i64,
     ) -> Result<i64> {
-        Ok(sqlx::query(
-            "INSERT INTO api_calls (build_id, step, at, operation, target, outcome, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO api_calls (build_id, step, at, operation, target, outcome, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(build_id)
         .bind(i64::from(step))
@@ -208,24 +207,23 @@ impl Store {
         .bind(target)
         .bind(outcome)
         .bind(duration_ms)
-        .execute(&self.writer)
-        .await?
-        .last_insert_rowid())
+        .fetch_one(&self.writer)
+        .await?)
     }
 
     pub async fn build(&self, id: i64) -> Result<Option<BuildRow>> {
-        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.id = ?")).bind(id).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.id = $1")).bind(id).fetch_optional(&self.pool).await?)
     }
 
     pub async fn latest_build(&self, stack_id: i64) -> Result<Option<BuildRow>> {
-        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.stack_id = ? ORDER BY b.id DESC LIMIT 1"))
+        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.stack_id = $1 ORDER BY b.id DESC LIMIT 1"))
             .bind(stack_id)
             .fetch_optional(&self.pool)
             .await?)
     }
 
     pub async fn builds_of(&self, stack_id: i64, limit: i64) -> Result<Vec<BuildRow>> {
-        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.stack_id = ? ORDER BY b.id DESC LIMIT ?"))
+        Ok(sqlx::query_as(&format!("{BUILD_SELECT} WHERE b.stack_id = $1 ORDER BY b.id DESC LIMIT $2"))
             .bind(stack_id)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -235,7 +233,7 @@ impl Store {
     pub async fn build_steps(&self, build_id: i64) -> Result<Vec<StepRow>> {
         Ok(sqlx::query_as(
             "SELECT number, title, status, progress, error, started_at, finished_at
-             FROM build_steps WHERE build_id = ? ORDER BY number",
+             FROM build_steps WHERE build_id = $1 ORDER BY number",
         )
         .bind(build_id)
         .fetch_all(&self.pool)
@@ -244,7 +242,7 @@ impl Store {
 
     pub async fn build_calls(&self, build_id: i64) -> Result<Vec<CallRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, step, at, operation, target, outcome, duration_ms FROM api_calls WHERE build_id = ? ORDER BY id",
+            "SELECT id, step, at, operation, target, outcome, duration_ms FROM api_calls WHERE build_id = $1 ORDER BY id",
         )
         .bind(build_id)
         .fetch_all(&self.pool)
@@ -260,10 +258,10 @@ impl Store {
         attributes: &str,
         step: u8,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         sqlx::query(
-            "UPDATE resources SET deleted_at = ? WHERE stack_id = ? AND logical_id = ? AND deleted_at IS NULL AND physical_id <> ?",
+            "UPDATE resources SET deleted_at = $1 WHERE stack_id = $2 AND logical_id = $3 AND deleted_at IS NULL AND physical_id <> $4",
         )
         .bind(now)
         .bind(stack_id)
@@ -273,7 +271,7 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO resources (stack_id, logical_id, physical_id, attributes, step, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (stack_id, logical_id) WHERE deleted_at IS NULL DO UPDATE SET attributes = excluded.attributes",
         )
         .bind(stack_id)
@@ -291,7 +289,7 @@ impl Store {
     pub async fn live_resources(&self, stack_id: i64) -> Result<Vec<ResourceRow>> {
         Ok(sqlx::query_as(
             "SELECT logical_id, physical_id, attributes, step, created_at FROM resources
-             WHERE stack_id = ? AND deleted_at IS NULL ORDER BY step, logical_id",
+             WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY step, logical_id",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -299,12 +297,14 @@ impl Store {
     }
 
     pub async fn mark_resource_deleted(&self, stack_id: i64, logical_id: &str) -> Result<()> {
-        sqlx::query("UPDATE resources SET deleted_at = ? WHERE stack_id = ? AND logical_id = ? AND deleted_at IS NULL")
-            .bind(now_ms())
-            .bind(stack_id)
-            .bind(logical_id)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "UPDATE resources SET deleted_at = $1 WHERE stack_id = $2 AND logical_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(stack_id)
+        .bind(logical_id)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
@@ -312,7 +312,7 @@ impl Store {
     /// part of the idempotency token, so a rebuild after teardown gets a new one.
     pub async fn resource_generation(&self, stack_id: i64, logical_id: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM resources WHERE stack_id = ? AND logical_id = ? AND deleted_at IS NOT NULL",
+            "SELECT COUNT(*) FROM resources WHERE stack_id = $1 AND logical_id = $2 AND deleted_at IS NOT NULL",
         )
         .bind(stack_id)
         .bind(logical_id)
@@ -329,7 +329,7 @@ impl Store {
         fingerprint: &str,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO waf_nodes (stack_id, node, api_url, token_enc, fingerprint, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO waf_nodes (stack_id, node, api_url, token_enc, fingerprint, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (stack_id, node) DO UPDATE SET api_url = excluded.api_url, token_enc = excluded.token_enc,
                 fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
         )
@@ -346,7 +346,7 @@ impl Store {
 
     pub async fn waf_node(&self, stack_id: i64, node: &str) -> Result<Option<WafNodeRow>> {
         Ok(sqlx::query_as(
-            "SELECT node, api_url, token_enc, fingerprint FROM waf_nodes WHERE stack_id = ? AND node = ?",
+            "SELECT node, api_url, token_enc, fingerprint FROM waf_nodes WHERE stack_id = $1 AND node = $2",
         )
         .bind(stack_id)
         .bind(node)
@@ -355,7 +355,7 @@ impl Store {
     }
 
     pub async fn delete_waf_nodes(&self, stack_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM waf_nodes WHERE stack_id = ?").bind(stack_id).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM waf_nodes WHERE stack_id = $1").bind(stack_id).execute(&self.writer).await?;
         Ok(())
     }
 }

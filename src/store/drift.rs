@@ -10,12 +10,12 @@ impl Store {
         status: &str,
         report: &str,
     ) -> Result<Option<String>> {
-        let previous: Option<String> = sqlx::query_scalar("SELECT status FROM drift_reports WHERE stack_id = ?")
+        let previous: Option<String> = sqlx::query_scalar("SELECT status FROM drift_reports WHERE stack_id = $1")
             .bind(stack_id)
             .fetch_optional(&self.writer)
             .await?;
         sqlx::query(
-            "INSERT INTO drift_reports (stack_id, checked_at, status, report) VALUES (?, ?, ?, ?)
+            "INSERT INTO drift_reports (stack_id, checked_at, status, report) VALUES ($1, $2, $3, $4)
              ON CONFLICT (stack_id) DO UPDATE SET checked_at = excluded.checked_at, status = excluded.status,
                                                  report = excluded.report",
         )
@@ -30,7 +30,7 @@ impl Store {
 
     /// The stack's last check: the report as JSON.
     pub async fn drift(&self, stack_id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT report FROM drift_reports WHERE stack_id = ?")
+        Ok(sqlx::query_scalar("SELECT report FROM drift_reports WHERE stack_id = $1")
             .bind(stack_id)
             .fetch_optional(&self.pool)
             .await?)

@@ -92,7 +92,7 @@ impl Store {
         trigger: &str,
         settings: &str,
     ) -> Result<NewDrill> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let lever: Option<(String, String)> =
             sqlx::query_as("SELECT reason, actor FROM safety_lever WHERE id = 1 AND engaged = 1")
                 .fetch_optional(&mut *tx)
@@ -101,16 +101,16 @@ impl Store {
             return Ok(NewDrill::LeverEngaged { reason, actor });
         }
         let running: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM drills WHERE stack_id = ? AND status = 'running' LIMIT 1")
+            sqlx::query_scalar("SELECT id FROM drills WHERE stack_id = $1 AND status = 'running' LIMIT 1")
                 .bind(stack_id)
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(id) = running {
             return Ok(NewDrill::Running(id));
         }
-        let inserted = sqlx::query(
+        let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO drills (stack_id, scenario, status, started_by, started_at, settings, trigger)
-             VALUES (?, ?, 'running', ?, ?, ?, ?)",
+             VALUES ($1, $2, 'running', $3, $4, $5, $6) RETURNING id",
         )
         .bind(stack_id)
         .bind(scenario)
@@ -118,10 +118,10 @@ impl Store {
         .bind(now_ms())
         .bind(settings)
         .bind(trigger)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
-            Ok(r) => r.last_insert_rowid(),
+            Ok(r) => r,
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("a running drill".into())),
             Err(e) => return Err(e.into()),
         };
@@ -130,7 +130,7 @@ impl Store {
     }
 
     pub async fn set_drill_timeline(&self, id: i64, timeline: &str) -> Result<()> {
-        sqlx::query("UPDATE drills SET timeline = ? WHERE id = ?")
+        sqlx::query("UPDATE drills SET timeline = $1 WHERE id = $2")
             .bind(timeline)
             .bind(id)
             .execute(&self.writer)
@@ -146,7 +146,7 @@ impl Store {
         reasons: &str,
     ) -> Result<()> {
         let (status, verdict) = (status.as_str(), verdict.map(Verdict::as_str));
-        sqlx::query("UPDATE drills SET status = ?, verdict = ?, reasons = ?, finished_at = ? WHERE id = ?")
+        sqlx::query("UPDATE drills SET status = $1, verdict = $2, reasons = $3, finished_at = $4 WHERE id = $5")
             .bind(status)
             .bind(verdict)
             .bind(reasons)
@@ -159,22 +159,21 @@ impl Store {
 
     /// Appends a line to a drill's note.
     pub async fn note_drill(&self, id: i64, line: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE drills SET note = CASE WHEN note = '' THEN ?1 ELSE note || char(10) || ?1 END WHERE id = ?2",
-        )
-        .bind(line)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
+        sqlx::query("UPDATE drills SET note = CASE WHEN note = '' THEN $1 ELSE note || $2 END WHERE id = $3")
+            .bind(line)
+            .bind(format!("\n{line}"))
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
     pub async fn drill(&self, id: i64) -> Result<Option<DrillRow>> {
-        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.id = ?")).bind(id).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.id = $1")).bind(id).fetch_optional(&self.pool).await?)
     }
 
     pub async fn drills_of(&self, stack_id: i64, limit: i64) -> Result<Vec<DrillRow>> {
-        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.stack_id = ? ORDER BY d.id DESC LIMIT ?"))
+        Ok(sqlx::query_as(&format!("{DRILL_SELECT} WHERE d.stack_id = $1 ORDER BY d.id DESC LIMIT $2"))
             .bind(stack_id)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -183,29 +182,35 @@ impl Store {
 
     /// (scenario, passed, finished_at) of each scenario's latest finished drill.
     pub async fn latest_results(&self, stack_id: i64) -> Result<Vec<(String, bool, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT scenario, verdict = 'pass', finished_at FROM drills
-             WHERE id IN (SELECT MAX(id) FROM drills WHERE stack_id = ? AND status IN ('finished', 'aborted')
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT scenario, CASE WHEN verdict = 'pass' THEN 1 ELSE 0 END AS passed, finished_at FROM drills
+             WHERE id IN (SELECT MAX(id) FROM drills WHERE stack_id = $1 AND status IN ('finished', 'aborted')
                           AND verdict IS NOT NULL AND finished_at IS NOT NULL GROUP BY scenario)",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|(scenario, passed, at)| (scenario, passed != 0, at)).collect())
     }
 
     /// Every stack's latest results, for /metrics: (stack, scenario, passed, finished_at).
     pub async fn all_latest_results(&self) -> Result<Vec<(String, String, bool, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT s.name, d.scenario, d.verdict = 'pass', d.finished_at FROM drills d JOIN stacks s ON s.id = d.stack_id
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT s.name, d.scenario, CASE WHEN d.verdict = 'pass' THEN 1 ELSE 0 END AS passed, d.finished_at FROM drills d JOIN stacks s ON s.id = d.stack_id
              WHERE d.id IN (SELECT MAX(id) FROM drills WHERE status IN ('finished', 'aborted') AND verdict IS NOT NULL
                             AND finished_at IS NOT NULL GROUP BY stack_id, scenario)",
         )
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|(stack, scenario, passed, at)| (stack, scenario, passed != 0, at)).collect())
     }
 
     pub async fn set_drill_summary(&self, id: i64, summary: &str) -> Result<()> {
-        sqlx::query("UPDATE drills SET summary = ? WHERE id = ?").bind(summary).bind(id).execute(&self.writer).await?;
+        sqlx::query("UPDATE drills SET summary = $1 WHERE id = $2")
+            .bind(summary)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -216,9 +221,9 @@ impl Store {
             "SELECT id, scenario, finished_at, summary FROM (
                 SELECT id, scenario, finished_at, summary,
                        ROW_NUMBER() OVER (PARTITION BY scenario ORDER BY id DESC) AS n
-                FROM drills WHERE stack_id = ? AND status IN ('finished', 'aborted') AND summary IS NOT NULL
-                  AND finished_at IS NOT NULL)
-             WHERE n <= ? ORDER BY scenario, id",
+                FROM drills WHERE stack_id = $1 AND status IN ('finished', 'aborted') AND summary IS NOT NULL
+                  AND finished_at IS NOT NULL) AS recent
+             WHERE n <= $2 ORDER BY scenario, id",
         )
         .bind(stack_id)
         .bind(per_scenario)
@@ -229,7 +234,7 @@ impl Store {
     /// The latest finished drill of `scenario` on the stack before `before_id`.
     pub async fn previous_drill(&self, stack_id: i64, scenario: &str, before_id: i64) -> Result<Option<DrillRow>> {
         Ok(sqlx::query_as(&format!(
-            "{DRILL_SELECT} WHERE d.stack_id = ? AND d.scenario = ? AND d.id < ? AND d.status IN ('finished', 'aborted')
+            "{DRILL_SELECT} WHERE d.stack_id = $1 AND d.scenario = $2 AND d.id < $3 AND d.status IN ('finished', 'aborted')
              ORDER BY d.id DESC LIMIT 1"
         ))
         .bind(stack_id)
@@ -251,22 +256,27 @@ impl Store {
         if probes.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in probes.chunks(PROBE_CHUNK) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO drill_probes (drill_id, seq, at, phase, status, server, error, latency_ms) ",
+            // Placeholders written out: sqlx's QueryBuilder writes `?` for
+            // the `any` driver, which PostgreSQL does not take.
+            let sql = format!(
+                "INSERT INTO drill_probes (drill_id, seq, at, phase, status, server, error, latency_ms) VALUES {}",
+                super::copy::placeholders(chunk.len(), 8)
             );
-            q.push_values(chunk, |mut b, p| {
-                b.push_bind(drill_id)
-                    .push_bind(p.seq)
-                    .push_bind(p.at)
-                    .push_bind(p.phase)
-                    .push_bind(p.status)
-                    .push_bind(p.server.clone())
-                    .push_bind(p.error.clone())
-                    .push_bind(p.latency_ms);
-            });
-            q.build().execute(&mut *tx).await?;
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q
+                    .bind(drill_id)
+                    .bind(p.seq)
+                    .bind(p.at)
+                    .bind(p.phase)
+                    .bind(p.status)
+                    .bind(p.server.clone())
+                    .bind(p.error.clone())
+                    .bind(p.latency_ms);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -274,7 +284,7 @@ impl Store {
 
     pub async fn drill_probes(&self, drill_id: i64) -> Result<Vec<ProbeRow>> {
         Ok(sqlx::query_as(
-            "SELECT seq, at, phase, status, server, error, latency_ms FROM drill_probes WHERE drill_id = ? ORDER BY seq",
+            "SELECT seq, at, phase, status, server, error, latency_ms FROM drill_probes WHERE drill_id = $1 ORDER BY seq",
         )
         .bind(drill_id)
         .fetch_all(&self.pool)
@@ -288,27 +298,26 @@ impl Store {
         node: &str,
         injection: &str,
     ) -> Result<i64> {
-        Ok(sqlx::query(
-            "INSERT INTO pending_restores (drill_id, stack, node, injection, created_at) VALUES (?, ?, ?, ?, ?)",
+        Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO pending_restores (drill_id, stack, node, injection, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(drill_id)
         .bind(stack)
         .bind(node)
         .bind(injection)
         .bind(now_ms())
-        .execute(&self.writer)
-        .await?
-        .last_insert_rowid())
+        .fetch_one(&self.writer)
+        .await?)
     }
 
     pub async fn remove_pending_restore(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM pending_restores WHERE id = ?").bind(id).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM pending_restores WHERE id = $1").bind(id).execute(&self.writer).await?;
         Ok(())
     }
 
     /// Every pending restore, or one drill's, oldest first.
     pub async fn pending_restores(&self, drill_id: Option<i64>) -> Result<Vec<PendingRestoreRow>> {
-        Ok(sqlx::query_as("SELECT * FROM pending_restores WHERE (?1 IS NULL OR drill_id = ?1) ORDER BY id")
+        Ok(sqlx::query_as("SELECT * FROM pending_restores WHERE ($1 IS NULL OR drill_id = $1) ORDER BY id")
             .bind(drill_id)
             .fetch_all(&self.pool)
             .await?)

@@ -26,7 +26,7 @@ pub struct NewHealthEvent<'a> {
 impl Store {
     pub async fn record_health_event(&self, stack_id: i64, t: &NewHealthEvent<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO health_events (stack_id, tier, node, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO health_events (stack_id, tier, node, from_state, to_state, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(stack_id)
         .bind(t.tier)
@@ -43,7 +43,7 @@ impl Store {
     pub async fn health_events(&self, stack_id: i64, limit: i64) -> Result<Vec<HealthEventRow>> {
         Ok(sqlx::query_as(
             "SELECT id, tier, node, from_state, to_state, reason, at FROM health_events
-             WHERE stack_id = ? ORDER BY id DESC LIMIT ?",
+             WHERE stack_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(stack_id)
         .bind(limit)

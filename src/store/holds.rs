@@ -28,7 +28,7 @@ impl Store {
     /// as it was, so a failed repeat cannot remove it.
     pub async fn add_hold(&self, h: NewHold<'_>) -> Result<bool> {
         // A hold on the node's predecessor (same name, rebuilt instance) is stale: replace it.
-        sqlx::query("DELETE FROM node_holds WHERE stack_id = ? AND node = ? AND hold = ? AND instance_id <> ?")
+        sqlx::query("DELETE FROM node_holds WHERE stack_id = $1 AND node = $2 AND hold = $3 AND instance_id <> $4")
             .bind(h.stack_id)
             .bind(h.node)
             .bind(h.hold)
@@ -36,7 +36,7 @@ impl Store {
             .execute(&self.writer)
             .await?;
         let done = sqlx::query(
-            "INSERT INTO node_holds (stack_id, node, hold, instance_id, actor, drill_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO node_holds (stack_id, node, hold, instance_id, actor, drill_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (stack_id, node, hold) DO NOTHING",
         )
         .bind(h.stack_id)
@@ -52,7 +52,7 @@ impl Store {
     }
 
     pub async fn remove_hold(&self, stack_id: i64, node: &str, hold: &str) -> Result<()> {
-        sqlx::query("DELETE FROM node_holds WHERE stack_id = ? AND node = ? AND hold = ?")
+        sqlx::query("DELETE FROM node_holds WHERE stack_id = $1 AND node = $2 AND hold = $3")
             .bind(stack_id)
             .bind(node)
             .bind(hold)
@@ -63,7 +63,7 @@ impl Store {
 
     pub async fn holds(&self, stack_id: i64) -> Result<Vec<HoldRow>> {
         Ok(sqlx::query_as(
-            "SELECT node, hold, instance_id, actor, drill_id, at FROM node_holds WHERE stack_id = ? ORDER BY node, hold",
+            "SELECT node, hold, instance_id, actor, drill_id, at FROM node_holds WHERE stack_id = $1 ORDER BY node, hold",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)

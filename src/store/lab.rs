@@ -7,7 +7,7 @@ impl Store {
 
     pub async fn save_lab_snapshot(&self, snapshot: &str) -> Result<()> {
         sqlx::query(
-            "INSERT INTO lab_state (id, snapshot, saved_at) VALUES (1, ?, ?)
+            "INSERT INTO lab_state (id, snapshot, saved_at) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, saved_at = excluded.saved_at",
         )
         .bind(snapshot)
@@ -26,7 +26,7 @@ impl Store {
         )
         .execute(&self.writer)
         .await?;
-        sqlx::query("INSERT INTO lab_state_unreadable (saved_at, snapshot) VALUES (?, ?)")
+        sqlx::query("INSERT INTO lab_state_unreadable (saved_at, snapshot) VALUES ($1, $2)")
             .bind(now_ms())
             .bind(snapshot)
             .execute(&self.writer)

@@ -42,23 +42,23 @@ pub enum VersionOutcome {
 impl Store {
     pub async fn create_stack(&self, name: &str, definition: &str, actor: &str) -> Result<StackRow> {
         let now = now_ms();
-        let mut tx = self.writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO stacks (name, current_version, created_by, created_at, updated_at) VALUES (?, 1, ?, ?, ?)",
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO stacks (name, current_version, created_by, created_at, updated_at) VALUES ($1, 1, $2, $3, $4) RETURNING id",
         )
         .bind(name)
         .bind(actor)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
-            Ok(done) => done.last_insert_rowid(),
+            Ok(done) => done,
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate(format!("a stack named {name}"))),
             Err(e) => return Err(e.into()),
         };
         sqlx::query(
-            "INSERT INTO stack_versions (stack_id, version, definition, created_by, created_at) VALUES (?, 1, ?, ?, ?)",
+            "INSERT INTO stack_versions (stack_id, version, definition, created_by, created_at) VALUES ($1, 1, $2, $3, $4)",
         )
         .bind(id)
         .bind(definition)
@@ -82,7 +82,7 @@ impl Store {
 
     /// Marks the stack adopted (at `at`) or, with None, built by hawaf again.
     pub async fn set_adopted(&self, stack_id: i64, at: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE stacks SET adopted_at = ? WHERE id = ?")
+        sqlx::query("UPDATE stacks SET adopted_at = $1 WHERE id = $2")
             .bind(at)
             .bind(stack_id)
             .execute(&self.writer)
@@ -95,13 +95,13 @@ impl Store {
     }
 
     pub async fn stack(&self, name: &str) -> Result<Option<StackRow>> {
-        Ok(sqlx::query_as(&format!("{STACK_SELECT} WHERE s.name = ?")).bind(name).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as(&format!("{STACK_SELECT} WHERE s.name = $1")).bind(name).fetch_optional(&self.pool).await?)
     }
 
     pub async fn stack_versions(&self, stack_id: i64) -> Result<Vec<StackVersionRow>> {
         Ok(sqlx::query_as(
             "SELECT version, definition, created_by, created_at FROM stack_versions
-             WHERE stack_id = ? ORDER BY version DESC",
+             WHERE stack_id = $1 ORDER BY version DESC",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -118,25 +118,26 @@ impl Store {
         actor: &str,
     ) -> Result<VersionOutcome> {
         let now = now_ms();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let next = based_on + 1;
-        let bumped =
-            sqlx::query("UPDATE stacks SET current_version = ?, updated_at = ? WHERE id = ? AND current_version = ?")
-                .bind(next)
-                .bind(now)
-                .bind(stack_id)
-                .bind(based_on)
-                .execute(&mut *tx)
-                .await?;
+        let bumped = sqlx::query(
+            "UPDATE stacks SET current_version = $1, updated_at = $2 WHERE id = $3 AND current_version = $4",
+        )
+        .bind(next)
+        .bind(now)
+        .bind(stack_id)
+        .bind(based_on)
+        .execute(&mut *tx)
+        .await?;
         if bumped.rows_affected() == 0 {
-            let current: i64 = sqlx::query_scalar("SELECT current_version FROM stacks WHERE id = ?")
+            let current: i64 = sqlx::query_scalar("SELECT current_version FROM stacks WHERE id = $1")
                 .bind(stack_id)
                 .fetch_one(&mut *tx)
                 .await?;
             return Ok(VersionOutcome::Stale { current });
         }
         sqlx::query(
-            "INSERT INTO stack_versions (stack_id, version, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO stack_versions (stack_id, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(stack_id)
         .bind(next)
@@ -152,16 +153,16 @@ impl Store {
     /// Deletes a stack that owns no live resource. Returns false, deleting
     /// nothing, when something is still built.
     pub async fn delete_stack(&self, stack_id: i64) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE stack_id = ? AND deleted_at IS NULL")
+        let mut tx = self.begin_write().await?;
+        let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE stack_id = $1 AND deleted_at IS NULL")
             .bind(stack_id)
             .fetch_one(&mut *tx)
             .await?;
         if live > 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM resources WHERE stack_id = ?").bind(stack_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM stacks WHERE id = ?").bind(stack_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM resources WHERE stack_id = $1").bind(stack_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stacks WHERE id = $1").bind(stack_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(true)
     }

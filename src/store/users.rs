@@ -7,7 +7,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub created_at: i64,
+    #[sqlx(try_from = "super::Flag")]
     pub disabled: bool,
+    #[sqlx(try_from = "super::Flag")]
     pub must_change_password: bool,
 }
 
@@ -53,6 +55,7 @@ pub struct SessionRow {
     pub role: String,
     pub csrf_token: String,
     pub expires_at: i64,
+    #[sqlx(try_from = "super::Flag")]
     pub must_change_password: bool,
 }
 
@@ -72,25 +75,25 @@ impl Store {
     }
 
     pub async fn create_user(&self, username: &str, password_hash: &str, role: &str, must_change: bool) -> Result<i64> {
-        let res = sqlx::query(
-            "INSERT INTO users (username, password_hash, role, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)",
+        let res = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (username, password_hash, role, created_at, must_change_password) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(username)
         .bind(password_hash)
         .bind(role)
         .bind(now_ms())
-        .bind(must_change)
-            .execute(&self.writer)
+        .bind(i64::from(must_change))
+            .fetch_one(&self.writer)
             .await;
         match res {
-            Ok(done) => Ok(done.last_insert_rowid()),
+            Ok(done) => Ok(done),
             Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(format!("user {username}"))),
             Err(e) => Err(e.into()),
         }
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(&self.pool).await?)
     }
 
     pub async fn users(&self) -> Result<Vec<UserRow>> {
@@ -105,23 +108,23 @@ impl Store {
         let done = match change {
             UserChange::Role(role) => {
                 let guard = if role == "admin" { "1" } else { NOT_LAST_ADMIN };
-                sqlx::query(&format!("UPDATE users SET role = ? WHERE id = ? AND {guard}"))
+                sqlx::query(&format!("UPDATE users SET role = $1 WHERE id = $2 AND {guard}"))
                     .bind(role)
                     .bind(user.id)
                     .execute(&self.writer)
                     .await?
             }
             UserChange::Disable => {
-                sqlx::query(&format!("UPDATE users SET disabled = 1 WHERE id = ? AND {NOT_LAST_ADMIN}"))
+                sqlx::query(&format!("UPDATE users SET disabled = 1 WHERE id = $1 AND {NOT_LAST_ADMIN}"))
                     .bind(user.id)
                     .execute(&self.writer)
                     .await?
             }
             UserChange::Enable => {
-                sqlx::query("UPDATE users SET disabled = 0 WHERE id = ?").bind(user.id).execute(&self.writer).await?
+                sqlx::query("UPDATE users SET disabled = 0 WHERE id = $1").bind(user.id).execute(&self.writer).await?
             }
             UserChange::Delete => {
-                sqlx::query(&format!("DELETE FROM users WHERE id = ? AND {NOT_LAST_ADMIN}"))
+                sqlx::query(&format!("DELETE FROM users WHERE id = $1 AND {NOT_LAST_ADMIN}"))
                     .bind(user.id)
                     .execute(&self.writer)
                     .await?
@@ -137,10 +140,10 @@ impl Store {
         }
         let role_kept = matches!(change, UserChange::Role(r) if r == user.role) || change == UserChange::Enable;
         if !role_kept {
-            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user.id).execute(&self.writer).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&self.writer).await?;
         }
         if change == UserChange::Disable {
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?").bind(user.id).execute(&self.writer).await?;
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&self.writer).await?;
         }
         self.sessions.forget_all();
         self.tokens.forget_all();
@@ -156,13 +159,13 @@ impl Store {
         must_change: bool,
         keep_session: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
             .bind(password_hash)
-            .bind(must_change)
+            .bind(i64::from(must_change))
             .bind(user_id)
             .execute(&self.writer)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
             .bind(user_id)
             .bind(keep_session)
             .execute(&self.writer)
@@ -181,9 +184,9 @@ impl Store {
         let now = now_ms();
         // Expired rows are swept here rather than by a timer: sign-ins are rare
         // enough that this costs nothing, and it keeps the table small.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(now).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.writer).await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -214,7 +217,7 @@ impl Store {
         let read_at = std::time::Instant::now();
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.user_id, u.username, u.role, s.csrf_token, s.expires_at, u.must_change_password
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.disabled = 0",
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -226,7 +229,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.writer).await?;
         // After the delete: a lookup that read the row before it cannot store
         // it any more (`Recent::put` refuses rows read before a forget).
         self.sessions.forget(token_hash);
@@ -240,17 +243,17 @@ impl Store {
         token_hash: &str,
         expires_at: Option<i64>,
     ) -> Result<i64> {
-        let done = sqlx::query(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        let done = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
         .bind(token_hash)
         .bind(now_ms())
         .bind(expires_at)
-        .execute(&self.writer)
+        .fetch_one(&self.writer)
         .await?;
-        Ok(done.last_insert_rowid())
+        Ok(done)
     }
 
     /// Tokens, newest first: one user's, or everyone's.
@@ -258,7 +261,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT t.id, u.username, t.name, t.created_at, t.last_used_at, t.expires_at
              FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE (?1 IS NULL OR t.user_id = ?1) ORDER BY t.id DESC",
+             WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -269,7 +272,7 @@ impl Store {
     /// was none. Its cached row goes with it, so its next use is refused.
     pub async fn revoke_api_token(&self, id: i64, owner: Option<i64>) -> Result<bool> {
         let hash: Option<String> = sqlx::query_scalar(
-            "DELETE FROM api_tokens WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2) RETURNING token_hash",
+            "DELETE FROM api_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $2) RETURNING token_hash",
         )
         .bind(id)
         .bind(owner)
@@ -291,13 +294,13 @@ impl Store {
         let read_at = std::time::Instant::now();
         let row: Option<ApiTokenRow> = sqlx::query_as(
             "SELECT t.user_id, u.username, u.role, t.name AS token_name, t.expires_at
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.disabled = 0",
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         if row.is_some() {
-            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?")
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(now_ms())
                 .bind(token_hash)
                 .execute(&self.writer)

@@ -33,15 +33,14 @@ const DELIVERY_SELECT: &str = "SELECT id, webhook_id, event, body, created_at, s
 
 impl Store {
     pub async fn create_webhook(&self, url: &str, secret_enc: &str, events: &str, actor: &str) -> Result<i64> {
-        Ok(sqlx::query("INSERT INTO webhooks (url, secret_enc, events, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
+        Ok(sqlx::query_scalar::<_, i64>("INSERT INTO webhooks (url, secret_enc, events, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(url)
             .bind(secret_enc)
             .bind(events)
             .bind(actor)
             .bind(now_ms())
-            .execute(&self.writer)
-            .await?
-            .last_insert_rowid())
+            .fetch_one(&self.writer)
+            .await?)
     }
 
     pub async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
@@ -51,14 +50,14 @@ impl Store {
     }
 
     pub async fn webhook(&self, id: i64) -> Result<Option<WebhookRow>> {
-        Ok(sqlx::query_as("SELECT id, url, secret_enc, events, created_by, created_at FROM webhooks WHERE id = ?")
+        Ok(sqlx::query_as("SELECT id, url, secret_enc, events, created_by, created_at FROM webhooks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
     }
 
     pub async fn delete_webhook(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(id).execute(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&self.writer).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -68,10 +67,10 @@ impl Store {
             return Ok(());
         }
         let now = now_ms();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for id in hooks {
             sqlx::query(
-                "INSERT INTO webhook_deliveries (webhook_id, event, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO webhook_deliveries (webhook_id, event, body, created_at, next_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(id)
             .bind(event)
@@ -88,16 +87,16 @@ impl Store {
     /// Takes up to `limit` due deliveries and leases them until `lease_until`,
     /// so the next poll (or another replica) does not send them again meanwhile.
     pub async fn lease_due_deliveries(&self, limit: i64, lease_until: i64) -> Result<Vec<DeliveryRow>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let due: Vec<DeliveryRow> = sqlx::query_as(&format!(
-            "{DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?"
+            "{DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT $2"
         ))
         .bind(now_ms())
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
         for d in &due {
-            sqlx::query("UPDATE webhook_deliveries SET next_at = ? WHERE id = ?")
+            sqlx::query("UPDATE webhook_deliveries SET next_at = $1 WHERE id = $2")
                 .bind(lease_until)
                 .bind(d.id)
                 .execute(&mut *tx)
@@ -118,8 +117,8 @@ impl Store {
     ) -> Result<()> {
         let finished = (outcome != "pending").then(now_ms);
         sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_code = ?, last_error = ?, status = ?,
-                next_at = ?, finished_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_code = $1, last_error = $2, status = $3,
+                next_at = $4, finished_at = $5 WHERE id = $6",
         )
         .bind(code.map(i64::from))
         .bind(error)
@@ -133,7 +132,7 @@ impl Store {
     }
 
     pub async fn deliveries_of(&self, webhook_id: i64, limit: i64) -> Result<Vec<DeliveryRow>> {
-        Ok(sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE webhook_id = ? ORDER BY id DESC LIMIT ?"))
+        Ok(sqlx::query_as(&format!("{DELIVERY_SELECT} WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2"))
             .bind(webhook_id)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -144,7 +143,7 @@ impl Store {
     /// (pending ones stay until they end); answers how many.
     pub async fn sweep_deliveries(&self, before: i64) -> Result<u64> {
         let done =
-            sqlx::query("DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?")
+            sqlx::query("DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND finished_at < $1")
                 .bind(before)
                 .execute(&self.writer)
                 .await?;

@@ -8,7 +8,9 @@ use hawaf::contract::{NewToken, NewUser, Token, TokenCreated, User, UserPatch, U
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, NO_BODY, TestApp, browser, csrf_in, spawn_app};
+use hawaf::store::Location;
+
+use crate::helpers::{ADMIN_PASSWORD, NO_BODY, TestApp, browser, csrf_in, raw_db, spawn_app};
 
 /// A second browser of its own, signed in as `username`.
 async fn signed_in(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
@@ -24,14 +26,25 @@ async fn signed_in(app: &TestApp, username: &str, password: &str) -> reqwest::Cl
     b
 }
 
-fn db_bytes(app: &TestApp) -> u64 {
-    let db = &app.app.config.db;
-    std::fs::metadata(db).map(|m| m.len()).unwrap_or(0)
+/// The database's size: the SQLite file's, or PostgreSQL's own count.
+async fn db_bytes(app: &TestApp) -> u64 {
+    match &app.app.config.db {
+        Location::File(db) => std::fs::metadata(db).map(|m| m.len()).unwrap_or(0),
+        Location::Postgres(_) => {
+            let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                .fetch_one(&raw_db(app).await)
+                .await
+                .unwrap();
+            size as u64
+        }
+    }
 }
 
 async fn checkpoint(app: &TestApp) {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+    if let Location::File(_) = app.app.config.db {
+        let pool = raw_db(app).await;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+    }
 }
 
 #[tokio::test]
@@ -39,7 +52,7 @@ async fn a_sign_in_flood_grows_the_database_by_less_than_a_megabyte() {
     let app = spawn_app().await;
     app.add_user("victim", Role::Operator).await;
     checkpoint(&app).await;
-    let before = db_bytes(&app);
+    let before = db_bytes(&app).await;
     // The review's flood: 60 KB user names, each POST with a matching
     // double-submit cookie and field; then guesses at a real account.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -56,7 +69,7 @@ async fn a_sign_in_flood_grows_the_database_by_less_than_a_megabyte() {
         assert!(matches!(res.status().as_u16(), 401 | 429), "{}", res.status());
     }
     checkpoint(&app).await;
-    let grown = db_bytes(&app).saturating_sub(before);
+    let grown = db_bytes(&app).await.saturating_sub(before);
     assert!(grown < 1024 * 1024, "the database grew by {grown} bytes");
     let rows = app.app.store.audit_entries(None, 1000).await.unwrap();
     let flood: Vec<_> = rows.iter().filter(|e| e.action == "session.sign_in").collect();
@@ -107,7 +120,7 @@ async fn a_revoked_token_and_a_disabled_users_token_are_refused_at_once() {
 async fn an_expired_token_answers_401_saying_so() {
     let app = spawn_app().await;
     let ops = app.token(Role::Operator).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
+    let pool = raw_db(&app).await;
     sqlx::query("UPDATE api_tokens SET expires_at = 1").execute(&pool).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await; // past the token cache
     let (status, body) = app.api_json(Method::GET, "/stacks", &ops, None).await;
@@ -309,7 +322,7 @@ async fn node_tokens_and_the_labs_keys_are_sealed_at_rest_and_bound_to_their_own
     let token = app.built_stack("sealed").await;
     // The monitor reads both WAF switches, so both nodes' access is stored.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
+    let pool = raw_db(&app).await;
     let tokens: Vec<(String, String)> = loop {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT node, token_enc FROM waf_nodes").fetch_all(&pool).await.unwrap();
@@ -323,7 +336,7 @@ async fn node_tokens_and_the_labs_keys_are_sealed_at_rest_and_bound_to_their_own
         assert!(sealed.starts_with("v2:"), "{node}: {sealed}");
     }
     // Swapped between the nodes, neither token opens: the switch cannot be read.
-    sqlx::query("UPDATE waf_nodes SET token_enc = ? WHERE node = ?")
+    sqlx::query("UPDATE waf_nodes SET token_enc = $1 WHERE node = $2")
         .bind(&tokens[1].1)
         .bind(&tokens[0].0)
         .execute(&pool)

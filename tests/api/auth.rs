@@ -246,7 +246,7 @@ async fn the_database_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("private.db");
-    let app = spawn_app_with(|c| c.db = db.clone()).await;
+    let app = spawn_app_with(|c| c.db = db.clone().into()).await;
     app.sign_in_admin().await;
     for suffix in ["", "-wal"] {
         let path = format!("{}{suffix}", db.display());

@@ -4,7 +4,7 @@ use hawaf::contract::{BuildState, BuildStatus, StackView, StepStatus};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{operations, spawn_app, spawn_app_with};
+use crate::helpers::{operations, raw_db, spawn_app, spawn_app_with};
 
 async fn fetch(url: &str) -> (u16, String) {
     let res = reqwest::get(url).await.unwrap();
@@ -155,8 +155,8 @@ async fn step_8_refuses_a_node_whose_certificate_changed() {
     app.create_stack(&token, "pinned8").await;
     assert_eq!(app.apply(&token, "pinned8").await.status, BuildStatus::Succeeded);
     // As if the node now presented another certificate than the one pinned.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
-    sqlx::query("UPDATE waf_nodes SET fingerprint = ? WHERE node = 'ha-utm-left'")
+    let pool = raw_db(&app).await;
+    sqlx::query("UPDATE waf_nodes SET fingerprint = $1 WHERE node = 'ha-utm-left'")
         .bind("ab".repeat(32))
         .execute(&pool)
         .await

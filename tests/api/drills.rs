@@ -216,7 +216,7 @@ async fn halting_a_drill_mid_fault_restores_the_node() {
 async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
-    let first = spawn_app_with(|c| c.db = db.clone()).await;
+    let first = spawn_app_with(|c| c.db = db.clone().into()).await;
     let token = first.built_stack("crash").await;
     // What a drill does just before a crash: record the restore, then inject.
     let stack_id = first.app.store.stack("crash").await.unwrap().unwrap().id;
@@ -235,7 +235,7 @@ async fn a_fault_left_by_a_crashed_drill_is_restored_at_the_next_start() {
     // Let the lab save its state (the fault with it), as a running server would.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let second = spawn_app_with(|c| c.db = db.clone()).await;
+    let second = spawn_app_with(|c| c.db = db.clone().into()).await;
     assert!(second.app.store.pending_restores(None).await.unwrap().is_empty(), "the restore was carried out");
     eventually_all_in_service(&second).await;
     let d = second.drill(&token, id).await;

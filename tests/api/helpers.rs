@@ -6,10 +6,12 @@ use hawaf::contract::{
     WafState,
 };
 use hawaf::startup::Application;
+use hawaf::store::Location;
 use reqwest::{Client, Response, redirect};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use sqlx::Connection as _;
 
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 
@@ -31,6 +33,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("hawaf.db"));
+    if let Some(db) = postgres_database().await {
+        config.db = db;
+    }
     config.admin_password = Some(ADMIN_PASSWORD.into());
     // Lab health checks ten times faster than AWS: a 6 s interval runs every 0.6 s.
     config.lab_speedup = 10;
@@ -40,6 +45,37 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = application.app();
     tokio::spawn(application.run());
     TestApp { base: format!("http://{addr}"), app, browser: browser(), _dir: dir }
+}
+
+/// With `HAWAF_TEST_STORE=postgres` (scripts/test's second pass), each app
+/// gets a new database on the PostgreSQL server at `HAWAF_TEST_POSTGRES`;
+/// tests that set `config.db` to a file keep SQLite.
+pub async fn postgres_database() -> Option<Location> {
+    if std::env::var("HAWAF_TEST_STORE").ok()? != "postgres" {
+        return None;
+    }
+    Some(new_postgres_database().await)
+}
+
+/// A new, empty database on the test PostgreSQL server.
+pub async fn new_postgres_database() -> Location {
+    let server = std::env::var("HAWAF_TEST_POSTGRES").expect("HAWAF_TEST_POSTGRES names the test PostgreSQL server");
+    let name = format!("hawaf_{}_{}", std::process::id(), rand_suffix());
+    let mut admin =
+        sqlx::postgres::PgConnection::connect(&format!("{server}/postgres")).await.expect("test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+    format!("{server}/{name}").parse().unwrap()
+}
+
+/// The app's database, opened beside it for what a test reads or changes
+/// behind its back (SQL with `$n` parameters, for both engines).
+pub async fn raw_db(app: &TestApp) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = match &app.app.config.db {
+        Location::File(path) => format!("sqlite://{}", path.display()),
+        Location::Postgres(url) => url.clone(),
+    };
+    sqlx::AnyPool::connect(&url).await.unwrap()
 }
 
 pub fn browser() -> Client {

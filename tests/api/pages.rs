@@ -1,6 +1,6 @@
 use reqwest::header;
 
-use crate::helpers::{TestApp, preset_form, spawn_app, unescape};
+use crate::helpers::{TestApp, preset_form, raw_db, spawn_app, unescape};
 
 async fn submit(app: &TestApp, path: &str, fields: &[(String, String)]) -> reqwest::Response {
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -151,7 +151,7 @@ async fn deleting_needs_the_typed_name_and_nothing_built() {
     assert!(res.text().await.unwrap().contains("to confirm the deletion"));
 
     // A built stack (one live resource) cannot be deleted.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.app.config.db.display())).await.unwrap();
+    let pool = raw_db(&app).await;
     sqlx::query("INSERT INTO resources (stack_id, logical_id, physical_id, step, created_at) SELECT id, 'vpc', 'vpc-1', 1, 0 FROM stacks WHERE name = 'doomed'")
         .execute(&pool)
         .await

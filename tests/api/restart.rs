@@ -2,93 +2,11 @@
 //! same database: the build shows as interrupted, resumes without duplicating
 //! anything, and the lab comes back serving.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hawaf() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hawaf"))
-}
-
-/// Starts `hawaf serve` on an OS-chosen port and reads the address it logs.
-fn start(db: &Path) -> Server {
-    let mut child = hawaf()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("HAWAF_DB", db)
-        .env("HAWAF_LAB_SPEEDUP", "10")
-        .env("RUST_LOG", "hawaf=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let url: String = line[at + "listening on ".len()..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
-                    .collect();
-                let _ = tx.send(url);
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(20)).expect("the server says where it listens");
-    Server { child, base }
-}
-
-async fn api(server: &Server, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}/api/v1{path}", server.base)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
-}
-
-async fn until(server: &Server, token: &str, path: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, v) = api(server, token, reqwest::Method::GET, path, None).await;
-        if check(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: {v:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Bootstraps an operator and an API token in a fresh database, as an admin would.
-fn operator_token(db: &Path) -> String {
-    let mut add = hawaf()
-        .args(["user", "add", "ops", "--role", "operator", "--password-stdin", "--db"])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
-    assert!(add.wait().unwrap().success());
-    let out = hawaf().args(["token", "create", "--user", "ops", "--db"]).arg(db).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use crate::binary::{api, operator_token, start, until};
 
 #[tokio::test]
 async fn a_killed_server_resumes_its_build_without_duplicates_and_brings_the_lab_back() {
