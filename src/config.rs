@@ -38,6 +38,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often every built stack is checked for drift (zero: never on its own).
     pub drift_every: Duration,
+    /// The URL other replicas forward requests to (default: http:// and the bound address).
+    pub advertise_url: Option<String>,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             drift_every: Duration::from_secs(15 * 60),
             aws: AwsTuning::default(),
+            advertise_url: None,
         }
     }
 }

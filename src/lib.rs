@@ -20,6 +20,7 @@ pub mod limits;
 pub mod migrate;
 pub mod node;
 pub mod providers;
+pub mod replica;
 pub mod secret;
 pub mod stack;
 pub mod startup;
@@ -47,6 +48,8 @@ pub struct App {
     pub drills: drill::Registry,
     /// One lock per stack around every node action (guardrail check + action).
     pub node_locks: node::guard::Locks,
+    /// This process among the replicas sharing the database.
+    pub replica: replica::Replica,
 }
 
 pub type SharedApp = Arc<App>;

@@ -13,7 +13,11 @@ use crate::stack::{AwsSettings, Outbound, Provider, StackDefinition};
 use crate::store::Store;
 
 pub struct Providers {
-    lab: Lab,
+    /// The running lab, once this replica leads (at start, or on taking the
+    /// lead over); until then `idle`, an empty lab with no servers, which a
+    /// follower never drives since it forwards every request.
+    lab: std::sync::OnceLock<Lab>,
+    idle: Lab,
     aws_tuning: AwsTuning,
     /// One client set per region, profile and endpoint: SDK clients hold
     /// connection pools and cached credentials worth keeping between builds.
@@ -24,8 +28,21 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn new(lab: Lab, aws_tuning: AwsTuning, outbound: Outbound) -> Self {
-        Providers { lab, aws_tuning, aws: Mutex::new(HashMap::new()), outbound }
+    /// Providers whose lab is `idle` until `set_lab`. Must be called inside a Tokio runtime.
+    pub fn new(lab_config: LabConfig, aws_tuning: AwsTuning, outbound: Outbound) -> Self {
+        Providers {
+            lab: std::sync::OnceLock::new(),
+            idle: Lab::new(lab_config),
+            aws_tuning,
+            aws: Mutex::new(HashMap::new()),
+            outbound,
+        }
+    }
+
+    /// Installs the running lab; a replica leads once in its life, so a
+    /// second call is a bug and is refused.
+    pub fn set_lab(&self, lab: Lab) -> Result<(), Lab> {
+        self.lab.set(lab)
     }
 
     fn aws_checked(&self, settings: &AwsSettings) -> Result<Arc<AwsCloud>, String> {
@@ -36,12 +53,12 @@ impl Providers {
     }
 
     pub fn lab(&self) -> &Lab {
-        &self.lab
+        self.lab.get().unwrap_or(&self.idle)
     }
 
     pub fn cloud_for(&self, def: &StackDefinition) -> Result<Arc<dyn Cloud>, String> {
         match def.provider() {
-            Provider::Lab => Ok(Arc::new(self.lab.clone())),
+            Provider::Lab => Ok(Arc::new(self.lab().clone())),
             Provider::Aws => {
                 let aws = self.aws_checked(def.aws())?;
                 aws.learn_kinds(
@@ -55,7 +72,7 @@ impl Providers {
     /// Fault injection for drills, on the same provider as `cloud_for`.
     pub fn faults_for(&self, def: &StackDefinition) -> Result<Arc<dyn Faults>, String> {
         match def.provider() {
-            Provider::Lab => Ok(Arc::new(self.lab.clone())),
+            Provider::Lab => Ok(Arc::new(self.lab().clone())),
             Provider::Aws => Ok(self.aws_checked(def.aws())?),
         }
     }

@@ -12,8 +12,9 @@ use crate::events::Bus;
 use crate::health::{Intervals, Monitors};
 use crate::lab::LabConfig;
 use crate::providers::{Providers, start_lab};
+use crate::replica::{self, Replica};
 use crate::secret::SecretBox;
-use crate::store::Store;
+use crate::store::{Engine, Store};
 use crate::web;
 use crate::{App, SharedApp};
 
@@ -27,6 +28,10 @@ pub enum StartError {
     Secret(#[from] crate::secret::SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "listening on {bind} with PostgreSQL: give the URL other replicas reach this one at with --advertise-url (HAWAF_ADVERTISE_URL)"
+    )]
+    NoAdvertiseUrl { bind: SocketAddr },
 }
 
 pub struct Application {
@@ -38,37 +43,51 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let store = Store::connect(&config.db).await?;
         ensure_admin(&store, config.admin_password.as_deref()).await?;
-        for b in store.interrupt_running_builds().await? {
-            tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
-        }
-        let runs = store.interrupt_appliance_runs().await?;
-        if runs > 0 {
-            tracing::warn!(runs, "WAF node replacements were interrupted by a restart; starting one again carries on");
-        }
-        let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
         let secrets = SecretBox::for_location(&config.db)?;
-        let lab = start_lab(&store, lab_config, &secrets).await?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let shared = store.engine() == Engine::Postgres;
+        let url = match &config.advertise_url {
+            Some(url) => url.clone(),
+            None if shared && local.ip().is_unspecified() => return Err(StartError::NoAdvertiseUrl { bind: local }),
+            None => format!("http://{local}"),
+        };
+        let replica =
+            Replica::new(url, if shared { replica::Role::Follower { leader: None } } else { replica::Role::Single });
+        let lab_config = LabConfig { speedup: config.lab_speedup.max(1), ..LabConfig::default() };
         let app = Arc::new(App {
             store,
             bus: Bus::default(),
-            providers: Providers::new(lab, config.aws, config.outbound.clone()),
+            providers: Providers::new(lab_config, config.aws, config.outbound.clone()),
             health: Monitors::new(Intervals::default()),
             secrets,
             config,
             drills: crate::drill::Registry::default(),
             node_locks: Default::default(),
+            replica,
         });
-        crate::health::start_all(&app).await?;
-        // Before serving: a drill cut off by a crash must not leave a node down.
-        crate::drill::restore::at_startup(&app).await?;
-        tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
-        tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
-        tokio::spawn(crate::drift::after_builds(app.clone()));
-        tokio::spawn(crate::drill::schedule::run(app.clone()));
-        tokio::spawn(crate::webhook::deliver(app.clone()));
-        tokio::spawn(crate::webhook::health_events(app.clone()));
+        if !shared || app.replica.claim(&app.store).await? {
+            lead(&app).await?;
+        } else {
+            tracing::info!(replica = %app.replica.id, leader = ?app.replica.role(), "another replica leads; forwarding requests to it");
+        }
+        if shared {
+            let runner = app.clone();
+            tokio::spawn(async move {
+                let leader = runner.clone();
+                runner
+                    .replica
+                    .run(runner.store.clone(), move || async move {
+                        if let Err(e) = lead(&leader).await {
+                            // Half a leader is worse than none: let a peer or the supervisor retry.
+                            tracing::error!(error = %e, "cannot take up the work of the leader; exiting");
+                            std::process::exit(1);
+                        }
+                    })
+                    .await;
+            });
+        }
         Ok(Application { listener, app })
     }
 
@@ -86,8 +105,40 @@ impl Application {
         let router = web::router(self.app.clone(), self.local_addr());
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await?;
+        // Stopped cleanly: a follower takes over at its next renewal instead of after the lease's expiry.
+        self.app.replica.release(&self.app.store).await;
+        Ok(())
     }
+}
+
+/// Everything that must happen once among replicas, done by the one that
+/// leads (at start, or on taking over from one that died): builds and
+/// appliance runs cut off are marked so, the lab comes back from its saved
+/// state, monitors start, a crashed drill's faults are undone, and the
+/// background loops begin.
+async fn lead(app: &SharedApp) -> Result<(), StartError> {
+    for b in app.store.interrupt_running_builds().await? {
+        tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
+    }
+    let runs = app.store.interrupt_appliance_runs().await?;
+    if runs > 0 {
+        tracing::warn!(runs, "WAF node replacements were interrupted by a restart; starting one again carries on");
+    }
+    let lab = start_lab(&app.store, app.providers.lab().config().clone(), &app.secrets).await?;
+    if app.providers.set_lab(lab).is_err() {
+        tracing::error!("the lab was already running on this replica");
+    }
+    crate::health::start_all(app).await?;
+    // Before serving: a drill cut off by a crash must not leave a node down.
+    crate::drill::restore::at_startup(app).await?;
+    tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
+    tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
+    tokio::spawn(crate::drift::after_builds(app.clone()));
+    tokio::spawn(crate::drill::schedule::run(app.clone()));
+    tokio::spawn(crate::webhook::deliver(app.clone()));
+    tokio::spawn(crate::webhook::health_events(app.clone()));
+    Ok(())
 }
 
 /// First start: an empty user table gets `admin`, with the configured password
@@ -101,7 +152,11 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<(), Start
         None => (auth::generate_password(), true),
     };
     // A generated password was printed to a terminal: it is changed at the first sign-in.
-    auth::create_user(store, "hawaf", "admin", &password, Role::Admin, generated).await?;
+    match auth::create_user(store, "hawaf", "admin", &password, Role::Admin, generated).await {
+        // Another replica starting on the same empty database made it first.
+        Err(auth::AuthError::Store(crate::store::StoreError::Duplicate(_))) => return Ok(()),
+        other => other?,
+    };
     if generated {
         // Printed, not logged: it must not end up in log files, and it is shown only this once.
         eprintln!(

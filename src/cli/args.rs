@@ -239,6 +239,9 @@ pub struct ServeArgs {
     /// Minutes between drift checks of every built stack (0: only on demand and before drills).
     #[arg(long, env = "HAWAF_DRIFT_EVERY", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=10_080))]
     pub drift_every: u64,
+    /// With PostgreSQL: the URL the other replicas reach this one at (default: http:// and the bound address).
+    #[arg(long, env = "HAWAF_ADVERTISE_URL")]
+    pub advertise_url: Option<url::Url>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -115,6 +115,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.outbound = crate::stack::Outbound { allow: args.allow_endpoints };
     config.trusted_proxies = args.trusted_proxies;
     config.drift_every = Duration::from_secs(args.drift_every * 60);
+    config.advertise_url = args.advertise_url.map(|u| u.as_str().trim_end_matches('/').to_owned());
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
     app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))

@@ -11,6 +11,44 @@ use axum::response::{IntoResponse, Response};
 use crate::SharedApp;
 use crate::store::now_ms;
 
+/// This replica's part among those sharing the database: whether it leads
+/// (holds the leader lease), takeovers, requests it forwarded, and how many
+/// stacks it monitors (all of them on the leader, none elsewhere).
+fn replica(app: &SharedApp, monitors: usize, out: &mut String) {
+    use std::sync::atomic::Ordering;
+    let r = &app.replica;
+    let id = label(&r.id);
+    let leader = u8::from(r.leads());
+    let held = u8::from(matches!(r.role(), crate::replica::Role::Leader { .. }));
+    let lines: [(&str, &str, &str, String); 5] = [
+        (
+            "hawaf_replica_leader",
+            "gauge",
+            "Whether this replica does the work that runs once (1 for a lone SQLite process too).",
+            leader.to_string(),
+        ),
+        ("hawaf_leases_held", "gauge", "Leases this replica holds.", held.to_string()),
+        (
+            "hawaf_lease_takeovers_total",
+            "counter",
+            "Times this replica took a lease over from another.",
+            r.takeovers.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "hawaf_forwarded_requests_total",
+            "counter",
+            "Requests this replica passed on to the leading one.",
+            r.forwarded.load(Ordering::Relaxed).to_string(),
+        ),
+        ("hawaf_health_monitors", "gauge", "Stacks whose health this replica monitors.", monitors.to_string()),
+    ];
+    for (name, kind, help, value) in lines {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name}{{replica=\"{id}\"}} {value}");
+    }
+}
+
 fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
@@ -40,6 +78,7 @@ pub async fn metrics(State(app): State<SharedApp>, headers: HeaderMap) -> Respon
     let snaps: Vec<_> = stacks.iter().filter_map(|s| app.health.snapshot(s)).collect();
     let mut out = String::new();
     let now = now_ms();
+    replica(&app, stacks.len(), &mut out);
     // Writing to a String cannot fail; the results are ignored for that reason.
     let _ = writeln!(out, "# HELP hawaf_lb_instances_in_service Instances a load balancer reports InService.");
     let _ = writeln!(out, "# TYPE hawaf_lb_instances_in_service gauge");

@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod client;
 pub mod error;
+mod forward;
 pub mod metrics;
 pub mod pages;
 pub mod report;
@@ -184,17 +185,33 @@ pub fn router(app: SharedApp, local: SocketAddr) -> Router {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     router
+        .layer(from_fn_with_state(app.clone(), forward::forward))
         .layer(from_fn_with_state(front_state, front))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// Per replica (never forwarded): the database answers, and which role this
+/// replica plays, for a load balancer's or an operator's check.
 async fn healthz(State(app): State<SharedApp>) -> Response {
-    match app.store.ping().await {
+    let role = match app.replica.role() {
+        crate::replica::Role::Single => "single".to_owned(),
+        crate::replica::Role::Leader { generation } => format!("leader (lease generation {generation})"),
+        crate::replica::Role::Follower { leader } => {
+            format!("follower of {}", leader.as_deref().unwrap_or("(none yet)"))
+        }
+    };
+    let mut res = match app.store.ping().await {
         Ok(()) => "ok\n".into_response(),
         Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response(),
+    };
+    for (name, value) in [("x-hawaf-replica", app.replica.id.as_str()), ("x-hawaf-role", role.as_str())] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            res.headers_mut().insert(name, v);
+        }
     }
+    res
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -22,6 +22,7 @@ mod ops;
 mod pages;
 mod postgres;
 mod practice;
+mod replicas;
 mod restart;
 mod sfos;
 mod utm;
