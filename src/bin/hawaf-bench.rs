@@ -106,6 +106,17 @@ enum Cmd {
         /// The server's process id, for VmRSS.
         #[arg(long)]
         pid: u32,
+        /// Another replica of the same database: every other subscriber
+        /// connects through it (measure 3b).
+        #[arg(long)]
+        also_url: Option<String>,
+    },
+    /// Create database NAME on the PostgreSQL server at URL (measure 3b).
+    Createdb {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        name: String,
     },
     /// Measure 4: apply (then destroy) a stack RUNS times; the build's own start and end times.
     Build {
@@ -190,7 +201,15 @@ async fn main() -> Result<()> {
                 r.sent, r.ok, r.errors, r.achieved, r.p50, r.p99, r.max
             );
         }
-        Cmd::Fanout { api, cookie, stack, subscribers, pid } => fanout(&api, &cookie, &stack, subscribers, pid).await?,
+        Cmd::Fanout { api, cookie, stack, subscribers, pid, also_url } => {
+            let urls: Vec<String> = std::iter::once(api.url.clone()).chain(also_url).collect();
+            fanout(&api, &urls, &cookie, &stack, subscribers, pid).await?
+        }
+        Cmd::Createdb { url, name } => {
+            use sqlx::Connection as _;
+            let mut admin = sqlx::postgres::PgConnection::connect(&format!("{url}/postgres")).await?;
+            sqlx::query(&format!("CREATE DATABASE \"{}\"", name.replace('"', ""))).execute(&mut admin).await?;
+        }
         Cmd::Build { api, stack, runs, definition, through_step7 } => {
             build_runs(&api, &stack, runs, definition.as_deref(), through_step7).await?
         }
@@ -615,16 +634,25 @@ struct Fan {
     client_cpu_ms: f64,
 }
 
-async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pid: u32) -> Result<Fan> {
+/// Subscriber `i` connects to `urls[i % urls.len()]`; the fault goes through `api`.
+async fn fan_once(
+    api: &Api,
+    urls: &[String],
+    cookie: &str,
+    stack: &str,
+    node: &str,
+    n: usize,
+    pid: u32,
+) -> Result<Fan> {
     let c = ApiClient::new(api);
     let http = Client::builder().pool_max_idle_per_host(0).build()?;
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<()>>();
     let (go_tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let connecting = Arc::new(Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..n {
+    for i in 0..n {
         let (http, url, stack, cookie, node) =
-            (http.clone(), api.url.clone(), stack.to_owned(), cookie.to_owned(), node.to_owned());
+            (http.clone(), urls[i % urls.len()].clone(), stack.to_owned(), cookie.to_owned(), node.to_owned());
         let (ready_tx, connecting) = (ready_tx.clone(), connecting.clone());
         let mut go = go_tx.subscribe();
         tasks.spawn(async move {
@@ -695,13 +723,13 @@ async fn fan_once(api: &Api, cookie: &str, stack: &str, node: &str, n: usize, pi
     Ok(Fan { delays: sorted(lat), rss_mib: rss.max(rss_after), server_cpu_ms, client_cpu_ms })
 }
 
-async fn fanout(api: &Api, cookie: &str, stack: &str, n: usize, pid: u32) -> Result<()> {
+async fn fanout(api: &Api, urls: &[String], cookie: &str, stack: &str, n: usize, pid: u32) -> Result<()> {
     let c = ApiClient::new(api);
     let s = c.ok(Method::GET, &format!("/stacks/{stack}"), None).await?;
     let node = s["definition"]["instances"]["web-left"]["name"].as_str().unwrap_or("ha-web-left").to_owned();
     let idle = vm_status(pid, "VmRSS:")?;
-    let one = fan_once(api, cookie, stack, &node, 1, pid).await?;
-    let many = fan_once(api, cookie, stack, &node, n, pid).await?;
+    let one = fan_once(api, urls, cookie, stack, &node, 1, pid).await?;
+    let many = fan_once(api, urls, cookie, stack, &node, n, pid).await?;
     let peak = vm_status(pid, "VmHWM:")?;
     println!(
         "subscribers={n} delivered={} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} single_ms={:.1} rss_mib={} idle_rss_mib={idle} peak_rss_mib={peak} server_cpu_ms={:.0} client_cpu_ms={:.0} single_server_cpu_ms={:.0}",

@@ -202,9 +202,15 @@ async fn healthz(State(app): State<SharedApp>) -> Response {
             format!("follower of {}", leader.as_deref().unwrap_or("(none yet)"))
         }
     };
-    let mut res = match app.store.ping().await {
-        Ok(()) => "ok\n".into_response(),
-        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response(),
+    // Bounded: a load balancer's check must get an answer while the database hangs.
+    let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
+    let mut res = match ping {
+        Ok(Ok(())) => "ok\n".into_response(),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable: no answer within 2 s\n")
+            .into_response(),
+        Ok(Err(e)) => {
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response()
+        }
     };
     for (name, value) in [("x-hawaf-replica", app.replica.id.as_str()), ("x-hawaf-role", role.as_str())] {
         if let Ok(v) = HeaderValue::from_str(value) {

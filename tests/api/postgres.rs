@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use sqlx::Connection as _;
 use sqlx::Row as _;
 
 use crate::binary::{api, hawaf, operator_token, start_with, until};
@@ -200,4 +201,74 @@ async fn an_unreachable_postgresql_is_named_without_its_password() {
     let out = hawaf().args(["user", "list", "--db", "postgres://hawaf@db.internal"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("names no database"), "{err}");
+}
+
+async fn cut_off(server_url: &str, db: &str, cut: bool) {
+    let mut admin = sqlx::postgres::PgConnection::connect(&format!("{server_url}/postgres")).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS {}", if cut { "false" } else { "true" }))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if cut {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(db)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
+async fn healthz(base: &str) -> (u16, String) {
+    let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The database goes away under a serving leader: /healthz says so within
+/// seconds, static files still load, and it all comes back without a
+/// restart. Gone for longer than the lease allows, the leader exits rather
+/// than go on without it.
+#[tokio::test]
+async fn a_lost_database_is_answered_503_recovered_from_and_past_the_lease_ends_the_leader() {
+    let Some(server_url) = server() else { return };
+    let db = new_postgres_database().await;
+    let hawaf::store::Location::Postgres(url) = &db else { unreachable!() };
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut leader = start_with(url, &[("HAWAF_SECRET_KEY", "Zm9yLXRoZS1vdXRhZ2UtdGVzdC0zMi1ieXRlcyEhISE=")]);
+    let login = reqwest::get(format!("{}/login", leader.base)).await.unwrap().text().await.unwrap();
+    let css = login
+        .split("href=\"")
+        .map(|s| s.split('"').next().unwrap())
+        .find(|h| h.starts_with("/static/"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(healthz(&leader.base).await.0, 200);
+
+    cut_off(&server_url, &name, true).await;
+    let asked = std::time::Instant::now();
+    let (status, body) = healthz(&leader.base).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("database unreachable"), "{body}");
+    assert!(asked.elapsed() < std::time::Duration::from_secs(4), "answered within {:?}", asked.elapsed());
+    let asset = reqwest::get(format!("{}{css}", leader.base)).await.unwrap();
+    assert_eq!(asset.status(), 200, "static files need no database");
+    cut_off(&server_url, &name, false).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while healthz(&leader.base).await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "back without a restart");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(leader.child.try_wait().unwrap().is_none(), "a short outage does not end the leader");
+
+    // Longer than STEP_DOWN: the leader can no longer be sure of its lease.
+    cut_off(&server_url, &name, true).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = leader.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the leader exits once it cannot renew its lease");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    cut_off(&server_url, &name, false).await;
+    assert_eq!(status.code(), Some(1));
 }
