@@ -118,7 +118,8 @@ impl Application {
 /// state, monitors start, a crashed drill's faults are undone, and the
 /// background loops begin.
 async fn lead(app: &SharedApp) -> Result<(), StartError> {
-    for b in app.store.interrupt_running_builds().await? {
+    let interrupted = app.store.interrupt_running_builds().await?;
+    for b in &interrupted {
         tracing::warn!(stack = %b.stack, build = b.id, "build was interrupted by a restart; it can be resumed");
     }
     let runs = app.store.interrupt_appliance_runs().await?;
@@ -132,12 +133,34 @@ async fn lead(app: &SharedApp) -> Result<(), StartError> {
     crate::health::start_all(app).await?;
     // Before serving: a drill cut off by a crash must not leave a node down.
     crate::drill::restore::at_startup(app).await?;
+    if app.replica.takeovers.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        resume_after_takeover(app, &interrupted).await?;
+    }
     tokio::spawn(sweep_audit(app.store.clone(), app.config.audit_days));
     tokio::spawn(crate::drift::sweep(app.clone(), app.config.drift_every));
     tokio::spawn(crate::drift::after_builds(app.clone()));
     tokio::spawn(crate::drill::schedule::run(app.clone()));
     tokio::spawn(crate::webhook::deliver(app.clone()));
     tokio::spawn(crate::webhook::health_events(app.clone()));
+    Ok(())
+}
+
+/// A replica that took the lead over from one that died carries on the
+/// builds it was running, from their recorded state (steps done are
+/// skipped, instances found by tag), as an operator would by resuming them.
+/// A single process restarted leaves that to the operator, as before.
+async fn resume_after_takeover(app: &SharedApp, interrupted: &[crate::store::BuildRow]) -> Result<(), StartError> {
+    const ACTOR: &str = "hawaf (takeover)";
+    for b in interrupted {
+        let (outcome, detail) = match crate::build::resume(app, b.id, ACTOR).await {
+            Ok(id) => ("ok", format!("build {} resumed as build {id} after the leading replica stopped", b.id)),
+            Err(e) => ("failed", format!("build {} cannot be resumed after the leading replica stopped: {e}", b.id)),
+        };
+        tracing::warn!(stack = %b.stack, build = b.id, %detail, "resuming after a takeover");
+        app.store
+            .audit(crate::store::NewAudit { actor: ACTOR, action: "build.resume", target: &b.stack, outcome, detail })
+            .await?;
+    }
     Ok(())
 }
 
