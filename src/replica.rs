@@ -93,6 +93,7 @@ impl Replica {
                 self.takeovers.fetch_add(1, Ordering::Relaxed);
             }
             self.set_role(Role::Leader { generation: lease.generation });
+            store.set_fence(&self.id, lease.generation);
             Ok(true)
         } else {
             self.set_role(Role::Follower { leader: Some(lease.owner_url) });

@@ -5,15 +5,19 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT snapshot FROM lab_state WHERE id = 1").fetch_optional(&self.pool).await?)
     }
 
+    /// Fenced (a write transaction): a leader that lost its lease must not
+    /// overwrite the state its successor's lab runs from.
     pub async fn save_lab_snapshot(&self, snapshot: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO lab_state (id, snapshot, saved_at) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, saved_at = excluded.saved_at",
         )
         .bind(snapshot)
         .bind(now_ms())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -50,6 +50,10 @@ pub enum StoreError {
     Duplicate(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// Another replica took the leader lease over: this one must not write
+    /// what only the leader may (fencing by the lease's generation).
+    #[error("this replica no longer holds the leader lease (its generation {generation} was taken over)")]
+    Fenced { generation: i64 },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -72,6 +76,9 @@ pub struct Store {
     /// Sessions and API tokens as recently read; see `recent`.
     sessions: std::sync::Arc<recent::Recent<SessionRow>>,
     tokens: std::sync::Arc<recent::Recent<ApiTokenRow>>,
+    /// (owner, generation) of the leader lease while this replica leads on
+    /// PostgreSQL: every write transaction checks the lease still is so.
+    fence: std::sync::Arc<std::sync::RwLock<Option<(String, i64)>>>,
 }
 
 impl Store {
@@ -114,7 +121,14 @@ impl Store {
     }
 
     fn over(pool: AnyPool, writer: AnyPool, engine: Engine) -> Store {
-        Store { pool, writer, engine, sessions: Default::default(), tokens: Default::default() }
+        Store {
+            pool,
+            writer,
+            engine,
+            sessions: Default::default(),
+            tokens: Default::default(),
+            fence: Default::default(),
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -126,11 +140,33 @@ impl Store {
         Ok(())
     }
 
-    /// A write transaction; see `WRITE_LOCK`.
+    /// Fences this store's write transactions with the leader lease `owner`
+    /// holds at `generation` (see `begin_write`).
+    pub fn set_fence(&self, owner: &str, generation: i64) {
+        *self.fence.write().unwrap_or_else(|e| e.into_inner()) = Some((owner.to_owned(), generation));
+    }
+
+    /// A write transaction; see `WRITE_LOCK`. Once fenced, it fails with
+    /// `Fenced` if the lease changed hands: a leader paused past its lease
+    /// (a stopped VM, a long GC-like stall) finds out before it writes, not
+    /// at its next renewal.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         let mut tx = self.writer.begin().await?;
         if self.engine == Engine::Postgres {
             sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+            let fence = self.fence.read().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some((owner, generation)) = fence {
+                let held: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM leases WHERE name = 'leader' AND owner = $1 AND generation = $2",
+                )
+                .bind(owner)
+                .bind(generation)
+                .fetch_one(&mut *tx)
+                .await?;
+                if held == 0 {
+                    return Err(StoreError::Fenced { generation });
+                }
+            }
         }
         Ok(tx)
     }

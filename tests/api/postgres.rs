@@ -272,3 +272,29 @@ async fn a_lost_database_is_answered_503_recovered_from_and_past_the_lease_ends_
     cut_off(&server_url, &name, false).await;
     assert_eq!(status.code(), Some(1));
 }
+
+/// A leader paused past its lease (here: its lease simply ran out and a peer
+/// took it) cannot write once it resumes: its write transactions check the
+/// lease's generation.
+#[tokio::test]
+async fn a_leader_that_lost_its_lease_is_fenced_off_writes() {
+    let Some(_) = server() else { return };
+    use hawaf::store::{Store, StoreError};
+    let db = new_postgres_database().await;
+    let old = Store::connect(&db).await.unwrap();
+    let new = Store::connect(&db).await.unwrap();
+    let lease = old.claim_lease("leader", "old", "http://old", -1).await.unwrap();
+    old.set_fence("old", lease.generation);
+    old.create_stack("before", "{}", "test").await.expect("the leader writes while its lease is current");
+    let taken = new.claim_lease("leader", "new", "http://new", 60_000).await.unwrap();
+    assert_eq!((taken.owner.as_str(), taken.generation), ("new", lease.generation + 1));
+    new.set_fence("new", taken.generation);
+
+    match old.create_stack("after", "{}", "test").await {
+        Err(StoreError::Fenced { generation }) => assert_eq!(generation, lease.generation),
+        other => panic!("the old leader must be fenced: {other:?}"),
+    }
+    assert!(matches!(old.save_lab_snapshot("stale").await, Err(StoreError::Fenced { .. })), "nor overwrite the lab");
+    new.create_stack("after", "{}", "test").await.expect("the new leader writes");
+    assert!(new.stack("after").await.unwrap().is_some());
+}
