@@ -16,10 +16,10 @@
 //! without a lease.
 
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::store::Store;
+use crate::store::{LeaseRow, Store};
 
 /// The lease every replica competes for.
 pub const LEADER: &str = "leader";
@@ -28,7 +28,11 @@ pub const TTL: Duration = Duration::from_secs(10);
 pub const RENEW: Duration = Duration::from_secs(2);
 /// A leader that has not renewed for this long stops (exits): the lease
 /// still has `TTL - STEP_DOWN` to run, so no peer has taken over yet.
-pub const STEP_DOWN: Duration = Duration::from_secs(7);
+/// Every attempt is bounded, so the check runs even when the database hangs:
+/// the last renewal that could succeed starts before `STEP_DOWN` and ends
+/// within `CLAIM_TIMEOUT`, 8.5 s after the last success at most.
+pub const STEP_DOWN: Duration = Duration::from_secs(6);
+pub const CLAIM_TIMEOUT: Duration = Duration::from_millis(2500);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -52,13 +56,22 @@ pub struct Replica {
     role: RwLock<Role>,
     pub takeovers: AtomicU64,
     pub forwarded: AtomicU64,
+    /// Set by `release`: the lease is no longer renewed or claimed.
+    stopping: AtomicBool,
 }
 
 impl Replica {
     pub fn new(url: String, role: Role) -> Self {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let id = format!("{}-{}-{:06x}", host.trim(), std::process::id(), rand::random::<u32>() & 0xff_ffff);
-        Replica { id, url, role: RwLock::new(role), takeovers: AtomicU64::new(0), forwarded: AtomicU64::new(0) }
+        Replica {
+            id,
+            url,
+            role: RwLock::new(role),
+            takeovers: AtomicU64::new(0),
+            forwarded: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+        }
     }
 
     pub fn role(&self) -> Role {
@@ -84,63 +97,118 @@ impl Replica {
         }
     }
 
-    /// One attempt at the leader lease: true when this replica holds it afterwards.
-    pub async fn claim(&self, store: &Store) -> Result<bool, crate::store::StoreError> {
+    /// One bounded attempt at the leader lease, answering it as it stands.
+    async fn attempt(&self, store: &Store) -> Result<LeaseRow, String> {
         let ttl = i64::try_from(TTL.as_millis()).unwrap_or(i64::MAX);
-        let lease = store.claim_lease(LEADER, &self.id, &self.url, ttl).await?;
-        if lease.owner == self.id {
-            if !matches!(self.role(), Role::Leader { .. }) && lease.generation > 1 {
-                self.takeovers.fetch_add(1, Ordering::Relaxed);
-            }
-            self.set_role(Role::Leader { generation: lease.generation });
-            store.set_fence(&self.id, lease.generation);
-            Ok(true)
-        } else {
-            self.set_role(Role::Follower { leader: Some(lease.owner_url) });
-            Ok(false)
+        match tokio::time::timeout(CLAIM_TIMEOUT, store.claim_lease(LEADER, &self.id, &self.url, ttl)).await {
+            Ok(Ok(lease)) => Ok(lease),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", CLAIM_TIMEOUT.as_millis())),
         }
     }
 
-    /// Keeps the lease (leader) or waits for it (follower), calling `lead`
-    /// once on taking it over. Never returns; exits the process when the
-    /// lease is lost.
-    pub async fn run<F, Fut>(&self, store: Store, lead: F)
+    /// This replica has the lease: fence its writes with the generation, and
+    /// count a takeover when the lease was someone else's before.
+    fn took(&self, lease: &LeaseRow, store: &Store) {
+        store.set_fence(&self.id, lease.generation);
+        if lease.generation > 1 {
+            self.takeovers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The first attempt, at start: the generation when this replica now
+    /// holds the lease (call `started` once its work is up), None when
+    /// another does (this replica then forwards to it).
+    pub async fn claim(&self, store: &Store) -> Result<Option<i64>, String> {
+        let lease = self.attempt(store).await?;
+        if lease.owner == self.id {
+            self.took(&lease, store);
+            Ok(Some(lease.generation))
+        } else {
+            self.set_role(Role::Follower { leader: Some(lease.owner_url) });
+            Ok(None)
+        }
+    }
+
+    /// The leader's work is up: serve requests here instead of forwarding them.
+    pub fn started(&self, generation: i64) {
+        self.set_role(Role::Leader { generation });
+    }
+
+    /// Keeps the lease (while leading, `claimed_at` being when it was last
+    /// claimed) or waits for it, then runs `lead` once on taking it over and
+    /// serves locally only when `lead` is done (until then requests get 503,
+    /// not a half-started leader). Returns after `release`; exits the
+    /// process when the lease is lost or cannot be renewed in time.
+    pub async fn run<F, Fut>(&self, store: Store, leading: bool, claimed_at: Instant, lead: F)
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        let mut lead = if self.leads() { None } else { Some(lead) };
-        let mut renewed = Instant::now();
+        enum Phase {
+            Following,
+            Starting(tokio::task::JoinHandle<()>, i64),
+            Leading,
+        }
+        let mut phase = if leading { Phase::Leading } else { Phase::Following };
+        let mut lead = Some(lead);
+        let mut renewed = claimed_at;
         loop {
             tokio::time::sleep(RENEW).await;
-            let was_leader = self.leads();
-            match self.claim(&store).await {
-                Ok(true) => {
-                    renewed = Instant::now();
-                    if let Some(lead) = lead.take() {
-                        tracing::warn!(replica = %self.id, "took the leader lease over: this replica now does the work");
-                        // Spawned: the lease keeps being renewed while the lab starts.
-                        tokio::spawn(lead());
-                    }
+            if self.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+            let asked = Instant::now();
+            match (self.attempt(&store).await, phase) {
+                (Ok(lease), current) if lease.owner == self.id => {
+                    renewed = asked;
+                    phase = match current {
+                        Phase::Following => {
+                            self.took(&lease, &store);
+                            self.set_role(Role::Follower { leader: None });
+                            tracing::warn!(replica = %self.id, "took the leader lease over: starting the leader's work");
+                            // Spawned: the lease keeps being renewed while the lab starts.
+                            let work = lead.take().map(|lead| tokio::spawn(lead()));
+                            match work {
+                                Some(handle) => Phase::Starting(handle, lease.generation),
+                                None => Phase::Leading,
+                            }
+                        }
+                        Phase::Starting(handle, generation) if handle.is_finished() => {
+                            self.started(generation);
+                            tracing::info!(replica = %self.id, "the leader's work is up; serving here");
+                            Phase::Leading
+                        }
+                        other => other,
+                    };
                 }
-                Ok(false) if was_leader => {
+                (Ok(lease), Phase::Following) => {
+                    self.set_role(Role::Follower { leader: Some(lease.owner_url) });
+                    phase = Phase::Following;
+                }
+                (Ok(_), _) => {
                     tracing::error!(replica = %self.id, "another replica holds the leader lease now; exiting");
                     std::process::exit(1);
                 }
-                Ok(false) => {}
-                Err(e) if was_leader && renewed.elapsed() >= STEP_DOWN => {
-                    tracing::error!(replica = %self.id, error = %e, "cannot renew the leader lease; exiting before it expires");
-                    std::process::exit(1);
+                (Err(e), Phase::Following) => {
+                    tracing::warn!(replica = %self.id, error = %e, "cannot reach the database for the leader lease");
+                    phase = Phase::Following;
                 }
-                Err(e) => {
-                    tracing::warn!(replica = %self.id, error = %e, "cannot reach the database for the leader lease")
+                (Err(e), current) => {
+                    if renewed.elapsed() >= STEP_DOWN {
+                        tracing::error!(replica = %self.id, error = %e, "cannot renew the leader lease; exiting before it expires");
+                        std::process::exit(1);
+                    }
+                    tracing::warn!(replica = %self.id, error = %e, "cannot renew the leader lease; retrying");
+                    phase = current;
                 }
             }
         }
     }
 
-    /// A clean stop: hand the lease over at once.
+    /// A clean stop: stop renewing and hand the lease over at once.
     pub async fn release(&self, store: &Store) {
+        self.stopping.store(true, Ordering::Relaxed);
         if matches!(self.role(), Role::Leader { .. })
             && let Err(e) = store.release_lease(LEADER, &self.id).await
         {

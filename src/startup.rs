@@ -32,6 +32,8 @@ pub enum StartError {
         "listening on {bind} with PostgreSQL: give the URL other replicas reach this one at with --advertise-url (HAWAF_ADVERTISE_URL)"
     )]
     NoAdvertiseUrl { bind: SocketAddr },
+    #[error("cannot claim or read the leader lease: {0}")]
+    Lease(String),
 }
 
 pub struct Application {
@@ -67,18 +69,17 @@ impl Application {
             node_locks: Default::default(),
             replica,
         });
-        if !shared || app.replica.claim(&app.store).await? {
-            lead(&app).await?;
-        } else {
-            tracing::info!(replica = %app.replica.id, leader = ?app.replica.role(), "another replica leads; forwarding requests to it");
-        }
         if shared {
+            let claimed_at = std::time::Instant::now();
+            let generation = app.replica.claim(&app.store).await.map_err(StartError::Lease)?;
+            // The renewals start before the leader's work does: that work
+            // (undoing a crashed drill's faults on AWS) may outlast the lease.
             let runner = app.clone();
             tokio::spawn(async move {
                 let leader = runner.clone();
                 runner
                     .replica
-                    .run(runner.store.clone(), move || async move {
+                    .run(runner.store.clone(), generation.is_some(), claimed_at, move || async move {
                         if let Err(e) = lead(&leader).await {
                             // Half a leader is worse than none: let a peer or the supervisor retry.
                             tracing::error!(error = %e, "cannot take up the work of the leader; exiting");
@@ -87,6 +88,17 @@ impl Application {
                     })
                     .await;
             });
+            match generation {
+                Some(generation) => {
+                    lead(&app).await?;
+                    app.replica.started(generation);
+                }
+                None => {
+                    tracing::info!(replica = %app.replica.id, leader = ?app.replica.role(), "another replica leads; forwarding requests to it")
+                }
+            }
+        } else {
+            lead(&app).await?;
         }
         Ok(Application { listener, app })
     }

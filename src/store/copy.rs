@@ -71,11 +71,15 @@ pub async fn sqlite_to_postgres(
         return Err(CopyError::NotEmpty(held.join(", ")));
     }
     let mut tx = target.begin_write().await?;
+    // One read transaction: every table as of one moment, even if a server
+    // still writes to the file.
+    let mut read = source.pool.begin().await.map_err(StoreError::from)?;
+    let mut copied = Vec::new();
     for table in TABLES {
         let described: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT name, type, pk FROM pragma_table_info($1) ORDER BY cid")
                 .bind(*table)
-                .fetch_all(&source.pool)
+                .fetch_all(&mut *read)
                 .await
                 .map_err(StoreError::from)?;
         let quoted = |names: Vec<&String>| names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
@@ -88,7 +92,7 @@ pub async fn sqlite_to_postgres(
         let columns: Vec<(String, String)> = described.into_iter().map(|(n, t, _)| (n, t)).collect();
         let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
         let rows = sqlx::query(&format!("SELECT {names} FROM {table}{order}"))
-            .fetch_all(&source.pool)
+            .fetch_all(&mut *read)
             .await
             .map_err(StoreError::from)?;
         for chunk in rows.chunks(BATCH) {
@@ -114,16 +118,18 @@ pub async fn sqlite_to_postgres(
             .await
             .map_err(StoreError::from)?;
         }
-    }
-    tx.commit().await.map_err(StoreError::from)?;
-    let mut copied = Vec::new();
-    for table in TABLES {
-        let (source_rows, target_rows) = (source.count(table).await?, target.count(table).await?);
+        // Checked before the commit: a mismatch rolls the whole copy back.
+        let source_rows = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let target_rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
         if source_rows != target_rows {
             return Err(CopyError::Count { table: (*table).to_owned(), source_rows, target_rows });
         }
         copied.push((*table, target_rows));
     }
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(copied)
 }
 

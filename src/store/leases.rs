@@ -31,7 +31,22 @@ impl Store {
     /// someone else when `owner` could not take it). The generation goes up
     /// only when the lease changes hands, which fences the one who lost it.
     pub async fn claim_lease(&self, name: &str, owner: &str, owner_url: &str, ttl_ms: i64) -> Result<LeaseRow> {
-        let now = self.db_now().await?;
+        // Under the write lock (not `begin_write`: a claim is not fenced):
+        // a fenced write transaction then either commits before a takeover
+        // or sees the new generation, never straddles one.
+        let mut tx = self.writer.begin().await?;
+        let now = match self.engine {
+            Engine::Sqlite => now_ms(),
+            Engine::Postgres => {
+                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+                    .bind(super::WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
         sqlx::query(
             "INSERT INTO leases (name, owner, owner_url, generation, expires_at) VALUES ($1, $2, $3, 1, $4)
              ON CONFLICT (name) DO UPDATE SET
@@ -45,12 +60,14 @@ impl Store {
         .bind(owner_url)
         .bind(now + ttl_ms)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(sqlx::query_as("SELECT name, owner, owner_url, generation, expires_at FROM leases WHERE name = $1")
+        let lease = sqlx::query_as("SELECT name, owner, owner_url, generation, expires_at FROM leases WHERE name = $1")
             .bind(name)
-            .fetch_one(&self.writer)
-            .await?)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(lease)
     }
 
     /// Gives a lease up at once (a clean stop), so a peer need not wait for it to expire.

@@ -64,15 +64,24 @@ impl FromStr for Location {
     }
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
+/// The URL with any password (in the user part or as `?password=`)
+/// replaced by `***`, for messages and logs.
 fn redact(s: &str) -> String {
     match url::Url::parse(s) {
-        Ok(mut url) if url.password().is_some() => {
-            // Cannot fail: the URL has a host, since it has a password.
-            let _ = url.set_password(Some("***"));
+        Ok(mut url) => {
+            if url.password().is_some() {
+                // Cannot fail: the URL has a host, since it has a password.
+                let _ = url.set_password(Some("***"));
+            }
+            if url.query_pairs().any(|(k, _)| k == "password") {
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| (k.to_string(), if k == "password" { "***".to_owned() } else { v.to_string() }))
+                    .collect();
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             url.to_string()
         }
-        Ok(url) => url.to_string(),
         // Unparseable: keep the scheme and whatever follows the last '@'.
         Err(_) => match s.rsplit_once('@') {
             Some((head, tail)) => format!("{}***@{tail}", &head[..head.find("://").map_or(0, |i| i + 3)]),
@@ -108,6 +117,8 @@ mod tests {
         assert_eq!(pg.to_string(), "postgres://hawaf:***@db.internal:5432/hawaf");
         assert!(!format!("{pg:?}").contains("s3cret"));
         assert_eq!("postgresql://h/db".parse::<Location>().unwrap().to_string(), "postgresql://h/db");
+        let query: Location = "postgres://u@h/db?sslmode=require&password=s3cret".parse().unwrap();
+        assert_eq!(query.to_string(), "postgres://u@h/db?sslmode=require&password=***");
     }
 
     #[test]

@@ -114,6 +114,9 @@ impl Store {
 
     pub async fn set_lever(&self, engaged: bool, reason: &str, actor: &str) -> Result<LeverRow> {
         let at = now_ms();
+        // A write transaction: on PostgreSQL it takes the lock a starting drill
+        // takes, so an engaging lever and a starting drill cannot pass each other.
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO safety_lever (id, engaged, reason, actor, at) VALUES (1, $1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET engaged = excluded.engaged, reason = excluded.reason,
@@ -123,8 +126,9 @@ impl Store {
         .bind(reason)
         .bind(actor)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(LeverRow { engaged, reason: reason.to_owned(), actor: actor.to_owned(), at })
     }
 

@@ -105,31 +105,35 @@ impl Store {
     /// deleted, their tokens); every cached session and token row is dropped.
     pub async fn change_user(&self, username: &str, change: UserChange<'_>) -> Result<Changed> {
         let Some(user) = self.user_by_name(username).await? else { return Ok(Changed::NoSuchUser) };
+        // A write transaction: on PostgreSQL its lock serialises two admins
+        // demoting each other, so the last-admin guard sees the other's change.
+        let mut tx = self.begin_write().await?;
         let done = match change {
             UserChange::Role(role) => {
-                let guard = if role == "admin" { "1" } else { NOT_LAST_ADMIN };
+                let guard = if role == "admin" { "1 = 1" } else { NOT_LAST_ADMIN };
                 sqlx::query(&format!("UPDATE users SET role = $1 WHERE id = $2 AND {guard}"))
                     .bind(role)
                     .bind(user.id)
-                    .execute(&self.writer)
+                    .execute(&mut *tx)
                     .await?
             }
             UserChange::Disable => {
                 sqlx::query(&format!("UPDATE users SET disabled = 1 WHERE id = $1 AND {NOT_LAST_ADMIN}"))
                     .bind(user.id)
-                    .execute(&self.writer)
+                    .execute(&mut *tx)
                     .await?
             }
             UserChange::Enable => {
-                sqlx::query("UPDATE users SET disabled = 0 WHERE id = $1").bind(user.id).execute(&self.writer).await?
+                sqlx::query("UPDATE users SET disabled = 0 WHERE id = $1").bind(user.id).execute(&mut *tx).await?
             }
             UserChange::Delete => {
                 sqlx::query(&format!("DELETE FROM users WHERE id = $1 AND {NOT_LAST_ADMIN}"))
                     .bind(user.id)
-                    .execute(&self.writer)
+                    .execute(&mut *tx)
                     .await?
             }
         };
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             // The user was there a moment ago: the guard refused.
             return Ok(if self.user_by_name(username).await?.is_some() {

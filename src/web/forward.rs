@@ -35,8 +35,11 @@ static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
         .connect_timeout(std::time::Duration::from_secs(3))
         .no_proxy()
         .build()
-        // Building a client without TLS settings only fails if the TLS backend cannot start.
-        .unwrap_or_default()
+        // Building a client without TLS settings only fails if the TLS backend
+        // cannot start; the fallback still never follows a redirect.
+        .unwrap_or_else(|_| {
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default()
+        })
 });
 
 fn local_only(path: &str) -> bool {
@@ -71,16 +74,24 @@ pub async fn forward(State(app): State<SharedApp>, req: Request, next: Next) -> 
         return unavailable("the replicas are handing the lead over; try again in a moment\n".into());
     }
     let client = super::client::client_ip(req.extensions(), req.headers(), &app.config.trusted_proxies);
+    let https = super::session::served_over_https(&app, req.extensions(), req.headers());
     let (parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut headers = parts.headers;
     strip(&mut headers);
-    // The leader sees the client, provided it trusts this replica as a proxy
-    // (--trusted-proxy); the Host header stays the client's.
+    // The leader sees the client and its scheme as this replica judged them
+    // (a client's own X-Forwarded-Proto counts only if this replica trusts
+    // its sender), provided the leader trusts this replica (--trusted-proxy).
     if let Some(ip) = client
         && let Ok(v) = HeaderValue::from_str(&ip.to_string())
     {
         headers.append("x-forwarded-for", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static(if https { "https" } else { "http" }));
+    // This replica checked the Host; the leader checks its own name, which a
+    // replica bound to another address would fail without --public-url.
+    if let Some(host) = headers.remove(header::HOST) {
+        headers.insert("x-forwarded-host", host);
     }
     if let Ok(v) = HeaderValue::from_str(&app.replica.id) {
         headers.insert(FORWARDED_BY, v);

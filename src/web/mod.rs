@@ -108,6 +108,12 @@ fn allowed_hosts(app: &SharedApp, local: SocketAddr) -> Option<Arc<Vec<String>>>
         tracing::warn!("bound to every address with no --public-url: the Host header is not checked");
         return None;
     }
+    // The name peers forward to (a replica's --advertise-url).
+    if let Some(url) = url::Url::parse(&app.replica.url).ok()
+        && let Some(host) = url.host_str()
+    {
+        hosts.push(host.to_ascii_lowercase());
+    }
     if !local.ip().is_unspecified() {
         hosts.push(match local.ip() {
             std::net::IpAddr::V6(v6) => format!("[{v6}]"),

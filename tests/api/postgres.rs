@@ -298,3 +298,18 @@ async fn a_leader_that_lost_its_lease_is_fenced_off_writes() {
     new.create_stack("after", "{}", "test").await.expect("the new leader writes");
     assert!(new.stack("after").await.unwrap().is_some());
 }
+
+/// Promotion to admin and the last-admin guard, on PostgreSQL (whose SQL
+/// refused the SQLite-only `AND 1`).
+#[tokio::test]
+async fn roles_change_and_the_last_admin_stays_on_postgresql() {
+    let Some(_) = server() else { return };
+    use hawaf::store::{Changed, Store, UserChange};
+    let store = Store::connect(&new_postgres_database().await).await.unwrap();
+    store.create_user("boss", "x", "admin", false).await.unwrap();
+    store.create_user("ops", "x", "operator", false).await.unwrap();
+    assert_eq!(store.change_user("ops", UserChange::Role("admin")).await.unwrap(), Changed::Done);
+    assert_eq!(store.change_user("boss", UserChange::Role("viewer")).await.unwrap(), Changed::Done);
+    assert_eq!(store.change_user("ops", UserChange::Disable).await.unwrap(), Changed::LastAdmin);
+    assert_eq!(store.user_by_name("ops").await.unwrap().unwrap().role, "admin");
+}
