@@ -190,8 +190,12 @@ pub fn router(app: SharedApp, local: SocketAddr) -> Router {
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
+    // Only replicas on a shared database ever forward: a lone process does
+    // not pay for the layer on every request (scripts/bench, measure 2).
+    if app.store.engine() == crate::store::Engine::Postgres {
+        router = router.layer(from_fn_with_state(app.clone(), forward::forward));
+    }
     router
-        .layer(from_fn_with_state(app.clone(), forward::forward))
         .layer(from_fn_with_state(front_state, front))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
