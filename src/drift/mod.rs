@@ -234,13 +234,14 @@ pub async fn check(deps: Deps<'_>, name: &str, actor: &str) -> Result<DriftRepor
             _ => false,
         };
     }
+    // When the observation began: what `save_drift` orders overlapping checks by.
+    let checked_at = crate::store::now_ms();
     let mut bounded = Bounded { deadline: Instant::now() + CHECK_LIMIT, errors: Vec::new() };
     let live = gather(cloud.as_ref(), &stack, &ids, &mut bounded).await;
     let mut resources = compare::compare(&stack.definition, &ids, &live, &held);
     resources.extend(utm_objects(deps, &stack, &rows, &live, &held, &mut bounded).await);
     // Drifted first, in the order checked.
     resources.sort_by_key(|r| r.state == ResourceState::InSync);
-    let checked_at = crate::store::now_ms();
     let mut report = DriftReport {
         stack: name.to_owned(),
         status: DriftStatus::Unknown,
