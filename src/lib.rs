@@ -15,6 +15,7 @@ pub mod drill;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod i18n;
 pub mod lab;
 pub mod limits;
 pub mod migrate;

@@ -57,6 +57,10 @@ pub struct SessionRow {
     pub expires_at: i64,
     #[sqlx(try_from = "super::Flag")]
     pub must_change_password: bool,
+    /// The user's chosen language and time zone, if any (as stored: the
+    /// web side parses them and ignores what it does not know).
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -220,7 +224,8 @@ impl Store {
         }
         let read_at = std::time::Instant::now();
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT s.user_id, u.username, u.role, s.csrf_token, s.expires_at, u.must_change_password
+            "SELECT s.user_id, u.username, u.role, s.csrf_token, s.expires_at, u.must_change_password,
+                    u.language, u.time_zone
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)
@@ -230,6 +235,19 @@ impl Store {
             self.sessions.put(token_hash, read_at, row.clone());
         }
         Ok(row)
+    }
+
+    /// Stores a user's language and time zone (None: follow the browser, UTC).
+    pub async fn set_preferences(&self, user_id: i64, language: Option<&str>, time_zone: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET language = $1, time_zone = $2 WHERE id = $3")
+            .bind(language)
+            .bind(time_zone)
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        // Sessions carry the preferences: the next page must show the new ones.
+        self.sessions.forget_all();
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -4,7 +4,9 @@ pub mod api;
 pub mod assets;
 pub mod client;
 pub mod error;
+pub mod filters;
 mod forward;
+pub mod locale;
 pub mod metrics;
 pub mod pages;
 pub mod report;
@@ -274,9 +276,21 @@ impl Layout {
     pub fn can_operate(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role >= crate::auth::Role::Operator)
     }
+
+    /// The page's language, for `<html lang>`.
+    pub fn lang(&self) -> &'static str {
+        crate::i18n::current().lang.as_str()
+    }
+
+    /// The languages the header offers to switch to: all but this one.
+    pub fn other_langs(&self) -> Vec<crate::i18n::Lang> {
+        let now = crate::i18n::current().lang;
+        crate::i18n::Lang::ALL.into_iter().filter(|l| *l != now).collect()
+    }
 }
 
-pub use crate::clock::format_ms;
+/// Times on pages are in the reader's zone; the API keeps milliseconds.
+pub use crate::i18n::local_time as format_ms;
 
 #[cfg(test)]
 mod host_tests {

@@ -107,17 +107,21 @@ pub fn client_ip(app: &SharedApp, extensions: &axum::http::Extensions, headers: 
 /// form's `csrf_token` field.
 pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request, next: Next) -> Response {
     let secure = served_over_https(&app, req.extensions(), req.headers());
+    let mut prefs: (Option<String>, Option<String>) = (None, None);
     let auth = match jar.get(session_cookie_name(secure)).map(|c| hash_token(c.value())) {
         None => Auth::Anonymous,
         Some(hash) => match app.store.session(&hash).await {
             Ok(Some(s)) if s.expires_at > now_ms() => match s.role.parse() {
-                Ok(role) => Auth::Signed(Principal {
-                    username: s.username,
-                    role,
-                    csrf: s.csrf_token,
-                    must_change_password: s.must_change_password,
-                    session: Some(hash),
-                }),
+                Ok(role) => {
+                    prefs = (s.language, s.time_zone);
+                    Auth::Signed(Principal {
+                        username: s.username,
+                        role,
+                        csrf: s.csrf_token,
+                        must_change_password: s.must_change_password,
+                        session: Some(hash),
+                    })
+                }
                 Err(_) => Auth::Anonymous,
             },
             Ok(Some(_)) => Auth::Expired,
@@ -125,7 +129,17 @@ pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request,
             Err(e) => return PageError(e.into()).into_response(),
         },
     };
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
+    let (locale, lang_cookie) = super::locale::choose(&parts, &jar, prefs.0.as_deref(), prefs.1.as_deref());
+    // Everything below, error pages included, renders in the reader's language.
+    let mut response = crate::i18n::scope(locale, guarded(jar, secure, auth, parts, body, next)).await;
+    if let Some(cookie) = lang_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn guarded(jar: CookieJar, secure: bool, auth: Auth, mut parts: Parts, body: Body, next: Next) -> Response {
     // An ended session's cookie must not stand in the way of signing in again.
     let auth = match auth {
         Auth::Expired if parts.uri.path() == "/login" => Auth::Anonymous,

@@ -14,6 +14,7 @@ use crate::auth::accounts;
 use crate::auth::{self, AuthError, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, Role};
 use crate::clock::format_day;
 use crate::store::UserChange;
+use crate::web::filters;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Admin, Operator, Principal, Viewer};
 use crate::web::{Layout, format_ms};

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::SharedApp;
 use crate::store::AuditFilter;
+use crate::web::filters;
 use crate::web::error::PageError;
 use crate::web::session::Operator;
 use crate::web::{Layout, format_ms};

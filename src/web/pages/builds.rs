@@ -14,6 +14,7 @@ use crate::SharedApp;
 use crate::build::{self, BuildError, Kind};
 use crate::stack::{self, StackDefinition};
 use crate::store::{BuildRow, CallRow, StepRow};
+use crate::web::filters;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Viewer};
 use crate::web::{Layout, format_ms};

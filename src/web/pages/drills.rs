@@ -21,6 +21,7 @@ use crate::drill::report::Stats;
 use crate::drill::{self, DrillRequest, Loaded, Scenario};
 use crate::events::Event;
 use crate::stack;
+use crate::web::filters;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Principal, Viewer};
 use crate::web::sse::{Guard, Streams, event_stream, frame};

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::SharedApp;
 use crate::auth::{self, accounts, hash_token, new_token};
 use crate::store::{NewAudit, now_ms};
+use crate::web::filters;
 use crate::web::Layout;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{

@@ -12,6 +12,7 @@ use crate::SharedApp;
 use crate::auth::Role;
 use crate::contract::SafetyLever;
 use crate::drill;
+use crate::web::filters;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Viewer};
 

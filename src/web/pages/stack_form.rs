@@ -5,6 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::stack::{self, Draft, FieldError, Warning};
+use crate::web::filters;
 use crate::web::Layout;
 use crate::web::session::Principal;
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::SharedApp;
 use crate::stack::{self, Draft, FieldError, StackError, Updated, Warning};
+use crate::web::filters;
 use crate::web::error::{Error, PageError};
 use crate::web::session::{Operator, Principal, Viewer};
 use crate::web::{Layout, format_ms};
