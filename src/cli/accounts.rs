@@ -9,6 +9,7 @@ use super::args::{DbCommand, TokenCommand, UserCommand};
 use super::{DbArgs, Failure};
 use crate::auth::accounts;
 use crate::auth::{self, AuthError, Role};
+use crate::i18n;
 use crate::store::{Location, Store, StoreError, UserChange};
 
 const ACTOR: &str = "cli";
@@ -21,13 +22,10 @@ async fn open(db: &DbArgs) -> Result<Store, Failure> {
 pub(super) async fn db(command: DbCommand) -> Result<(), Failure> {
     let DbCommand::MigrateFromSqlite { file, db } = command;
     if !matches!(db.db, Location::Postgres(_)) {
-        return Err(Failure::input(format!(
-            "the target {} is not PostgreSQL: give it as --db postgres://… (or HAWAF_DB)",
-            db.db
-        )));
+        return Err(Failure::input(i18n::text_with("cli-db-not-postgres", &[("db", &db.db)])));
     }
     if !file.is_file() {
-        return Err(Failure::input(format!("{} is not an SQLite database file", file.display())));
+        return Err(Failure::input(i18n::text_with("cli-db-not-sqlite-file", &[("file", &file.display())])));
     }
     let source = Store::connect(&Location::File(file.clone())).await.map_err(|e| Failure::failed(e.to_string()))?;
     let target = open(&db).await?;
@@ -40,18 +38,18 @@ pub(super) async fn db(command: DbCommand) -> Result<(), Failure> {
         println!("{table:<width$}  {rows:>8}");
     }
     let total: i64 = copied.iter().map(|(_, n)| n).sum();
-    println!("copied {total} rows into {} (row counts checked)", db.db);
-    println!(
-        "Sealed secrets were copied as they are: start every replica with HAWAF_SECRET_KEY set to the contents of {}",
-        crate::secret::key_file_path(&file).display()
-    );
+    println!("{}", i18n::text_with("cli-db-copied", &[("total", &total), ("db", &db.db)]));
+    let key_file = crate::secret::key_file_path(&file);
+    println!("{}", i18n::text_with("cli-db-sealed-secrets", &[("file", &key_file.display())]));
     Ok(())
 }
 
 /// The user's mistakes exit 2, the rest 1.
 fn failure(e: AuthError) -> Failure {
     match e {
-        AuthError::Store(StoreError::Duplicate(what)) => Failure::input(format!("{what} already exists")),
+        AuthError::Store(StoreError::Duplicate(what)) => {
+            Failure::input(i18n::text_with("cli-already-exists", &[("what", &what)]))
+        }
         AuthError::Store(s) => Failure::failed(s.to_string()),
         AuthError::Hash(h) => Failure::failed(h),
         other => Failure::input(other.to_string()),
@@ -62,8 +60,17 @@ fn read_password() -> Result<String, Failure> {
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
-        .map_err(|e| Failure::input(format!("cannot read the password from stdin: {e}")))?;
+        .map_err(|e| Failure::input(i18n::text_with("cli-password-unreadable", &[("error", &e)])))?;
     Ok(s.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// A role as a sentence names it (the ROLE column keeps the stored value).
+fn role_name(role: Role) -> String {
+    match role {
+        Role::Viewer => i18n::text("cli-role-viewer"),
+        Role::Operator => i18n::text("cli-role-operator"),
+        Role::Admin => i18n::text("cli-role-admin"),
+    }
 }
 
 fn day(ms: i64) -> String {
@@ -90,45 +97,47 @@ pub(super) async fn user(command: UserCommand) -> Result<(), Failure> {
             if password_stdin {
                 let password = read_password()?;
                 auth::create_user(&store, ACTOR, &name, &password, role, false).await.map_err(failure)?;
-                out!("created {role} {name}");
+                out!("{}", i18n::text_with("cli-user-created", &[("role", &role_name(role)), ("name", &name)]));
             } else {
                 let password = auth::generate_password();
                 auth::create_user(&store, ACTOR, &name, &password, role, true).await.map_err(failure)?;
-                super::secret_line(format_args!(
-                    "created {role} {name} with password {password} (to be changed at the first sign-in)"
-                ));
+                let role = role_name(role);
+                let args: [(&str, &dyn std::fmt::Display); 3] =
+                    [("role", &role), ("name", &name), ("password", &password)];
+                super::secret_line(format_args!("{}", i18n::text_with("cli-user-created-with-password", &args)));
             }
         }
         UserCommand::Role { name, role, db } => {
             let store = open(&db).await?;
             let role: Role = role.into();
             accounts::change_user(&store, ACTOR, &name, UserChange::Role(role.as_str())).await.map_err(failure)?;
-            out!("{name} is now {role}; their sessions ended");
+            out!("{}", i18n::text_with("cli-user-role-changed", &[("name", &name), ("role", &role_name(role))]));
         }
         UserCommand::Disable { name, db } => {
             let store = open(&db).await?;
             accounts::change_user(&store, ACTOR, &name, UserChange::Disable).await.map_err(failure)?;
-            out!("{name} is disabled; their sessions and tokens ended");
+            out!("{}", i18n::text_with("cli-user-disabled", &[("name", &name)]));
         }
         UserCommand::Enable { name, db } => {
             let store = open(&db).await?;
             accounts::change_user(&store, ACTOR, &name, UserChange::Enable).await.map_err(failure)?;
-            out!("{name} may sign in again");
+            out!("{}", i18n::text_with("cli-user-enabled", &[("name", &name)]));
         }
         UserCommand::Delete { name, db } => {
             let store = open(&db).await?;
             accounts::change_user(&store, ACTOR, &name, UserChange::Delete).await.map_err(failure)?;
-            out!("deleted {name}");
+            out!("{}", i18n::text_with("cli-user-deleted", &[("name", &name)]));
         }
         UserCommand::Passwd { name, password_stdin, db } => {
             let store = open(&db).await?;
             let chosen = if password_stdin { Some(read_password()?) } else { None };
             let generated = accounts::reset_password(&store, ACTOR, &name, chosen.as_deref()).await.map_err(failure)?;
             match generated {
-                Some(p) => {
-                    super::secret_line(format_args!("{name}'s new password is {p} (to be changed at the next sign-in)"))
-                }
-                None => out!("{name}'s password is reset (to be changed at the next sign-in)"),
+                Some(p) => super::secret_line(format_args!(
+                    "{}",
+                    i18n::text_with("cli-password-generated", &[("name", &name), ("password", &p)])
+                )),
+                None => out!("{}", i18n::text_with("cli-password-reset", &[("name", &name)])),
             }
         }
     }
@@ -160,7 +169,7 @@ pub(super) async fn token(command: TokenCommand) -> Result<(), Failure> {
         TokenCommand::Revoke { id, db } => {
             let store = open(&db).await?;
             accounts::revoke_token(&store, ACTOR, id, None).await.map_err(failure)?;
-            out!("token {id} revoked");
+            out!("{}", i18n::text_with("cli-token-revoked", &[("id", &id)]));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{ClientArgs, Failure};
+use crate::i18n;
 
 pub(super) struct Client {
     http: reqwest::Client,
@@ -19,11 +20,8 @@ pub(super) const NO_BODY: Option<&()> = None;
 
 impl Client {
     pub(super) fn new(args: &ClientArgs) -> Result<Client, Failure> {
-        let token = args.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
-            Failure::input(
-                "no API token: set HAWAF_TOKEN or pass --token (create one with `hawaf token create --user NAME`)",
-            )
-        })?;
+        let token =
+            args.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| Failure::input(i18n::text("cli-no-token")))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -66,13 +64,19 @@ impl Client {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req.send().await.map_err(|e| Failure::failed(format!("cannot reach {}: {e}", self.base)))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| Failure::failed(i18n::text_with("cli-unreachable", &[("url", &self.base), ("error", &e)])))?;
         let status = res.status();
         let value: Value = res.json().await.unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(value);
         }
-        let mut message = value["error"]["message"].as_str().unwrap_or("no message").to_owned();
+        let mut message = match value["error"]["message"].as_str() {
+            Some(m) => m.to_owned(),
+            None => i18n::text("cli-no-message"),
+        };
         if let Some(fields) = value["errors"].as_array() {
             let list: Vec<String> = fields
                 .iter()
@@ -91,5 +95,5 @@ impl Client {
 
 fn parse<T: DeserializeOwned>(path: &str, value: Value) -> Result<T, Failure> {
     serde_json::from_value(value)
-        .map_err(|e| Failure::failed(format!("the server's answer to {path} is not what this hawaf expects: {e}")))
+        .map_err(|e| Failure::failed(i18n::text_with("cli-unexpected-answer", &[("path", &path), ("error", &e)])))
 }

@@ -10,6 +10,26 @@ use crate::contract::{
     Blackout, Drill, DrillAccepted, DrillDefinition, DrillDefinitionRequest, DrillRequest, DrillStatus, DrillSummary,
     SafetyLever, SafetyLeverChanged, SafetyLeverRequest, Schedule, SchedulePatch, ScheduleRequest, Verdict,
 };
+use crate::i18n;
+
+type Args<'a, const N: usize> = [(&'a str, &'a dyn std::fmt::Display); N];
+
+fn status_text(s: DrillStatus) -> String {
+    match s {
+        DrillStatus::Running => i18n::text("cli-drill-status-running"),
+        DrillStatus::Finished => i18n::text("cli-drill-status-finished"),
+        DrillStatus::Halted => i18n::text("cli-drill-status-halted"),
+        DrillStatus::Aborted => i18n::text("cli-drill-status-aborted"),
+    }
+}
+
+fn verdict_text(v: Option<Verdict>) -> String {
+    match v {
+        Some(Verdict::Pass) => i18n::text("cli-verdict-pass"),
+        Some(Verdict::Fail) => i18n::text("cli-verdict-fail"),
+        None => i18n::text("cli-no-verdict"),
+    }
+}
 
 pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
@@ -41,14 +61,15 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
                 .await
                 .map_err(|f| {
                     if f.message.contains("confirm") && !yes {
-                        Failure { message: format!("{} (pass --yes)", f.message), ..f }
+                        Failure { message: i18n::text_with("cli-drill-pass-yes", &[("message", &f.message)]), ..f }
                     } else {
                         f
                     }
                 })?;
             let id = started.drill_id;
             if !json_out {
-                out!("drill {id} started: {scenario} on {name}");
+                let args: Args<3> = [("id", &id), ("scenario", &scenario), ("stack", &name)];
+                out!("{}", i18n::text_with("cli-drill-started", &args));
             }
             // Phases and marks, in time order, each printed once.
             let mut printed = 0;
@@ -59,8 +80,13 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
                     let mut lines: Vec<(i64, String)> = d
                         .phases
                         .iter()
-                        .map(|p| (p.started_at, format!("  phase {}", p.name)))
-                        .chain(d.marks.iter().map(|m| (m.at, format!("    {} (round {})", m.kind, m.round + 1))))
+                        .map(|p| {
+                            (p.started_at, format!("  {}", i18n::text_with("cli-drill-phase", &[("phase", &p.name)])))
+                        })
+                        .chain(d.marks.iter().map(|m| {
+                            let args: Args<2> = [("kind", &m.kind), ("round", &(m.round + 1))];
+                            (m.at, format!("    {}", i18n::text_with("cli-drill-mark", &args)))
+                        }))
                         .collect();
                     lines.sort_by_key(|(at, _)| *at);
                     for (_, line) in lines.iter().skip(printed) {
@@ -76,11 +102,9 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
             if drill.verdict == Some(Verdict::Pass) {
                 Ok(())
             } else {
-                Err(Failure::failed(format!(
-                    "drill {id} {}: verdict {}",
-                    drill.status,
-                    drill.verdict.map_or("none", |v| v.as_str())
-                )))
+                let (status, verdict) = (status_text(drill.status), verdict_text(drill.verdict));
+                let args: Args<3> = [("id", &id), ("status", &status), ("verdict", &verdict)];
+                Err(Failure::failed(i18n::text_with("cli-drill-ended", &args)))
             }
         }
         DrillCommand::Show { id } => {
@@ -93,15 +117,17 @@ pub(super) async fn drill(args: DrillArgs) -> Result<(), Failure> {
             if json_out {
                 out!("{d:#}");
             } else {
-                out!("drill {id}: halting; it restores what it changed");
+                out!("{}", i18n::text_with("cli-drill-halting", &[("id", &id)]));
             }
             Ok(())
         }
         DrillCommand::Define { stack, file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure::input(format!("cannot read {}: {e}", file.display())))?;
-            let body: DrillDefinitionRequest = serde_json::from_str(&text)
-                .map_err(|e| Failure::input(format!("{} is not a drill definition: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Failure::input(i18n::text_with("cli-file-unreadable", &[("file", &file.display()), ("error", &e)]))
+            })?;
+            let body: DrillDefinitionRequest = serde_json::from_str(&text).map_err(|e| {
+                Failure::input(i18n::text_with("cli-drill-not-definition", &[("file", &file.display()), ("error", &e)]))
+            })?;
             let (raw, d): (_, DrillDefinition) =
                 client.both(reqwest::Method::POST, &format!("/stacks/{stack}/drill-definitions"), Some(&body)).await?;
             if json_out {
@@ -152,14 +178,15 @@ pub(super) fn print_drill(raw: &Value, d: &Drill, json_out: bool) {
         out!("{raw:#}");
         return;
     }
-    out!(
-        "drill {} {} on {}: {}, verdict {}",
-        d.drill_id,
-        d.scenario,
-        d.stack,
-        d.status,
-        d.verdict.map_or("none", |v| v.as_str())
-    );
+    let (status, verdict) = (status_text(d.status), verdict_text(d.verdict));
+    let args: Args<5> = [
+        ("id", &d.drill_id),
+        ("scenario", &d.scenario),
+        ("stack", &d.stack),
+        ("status", &status),
+        ("verdict", &verdict),
+    ];
+    out!("{}", i18n::text_with("cli-drill-summary", &args));
     let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| v.to_string());
     let opt_ms = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
     out!("{:<36} {:>8} {:>8} {:>12} {:>8} {:>8}", "PHASE", "REQUESTS", "AVAIL%", "LEFT/RIGHT", "P50 MS", "P99 MS");
@@ -177,27 +204,37 @@ pub(super) fn print_drill(raw: &Value, d: &Drill, json_out: bool) {
         );
     }
     if d.mttd_ms.is_some() || d.mttr_ms.is_some() {
-        out!("time to detect {} ms, time to recover {} ms", opt_ms(d.mttd_ms), opt_ms(d.mttr_ms));
+        let (mttd, mttr) = (opt_ms(d.mttd_ms), opt_ms(d.mttr_ms));
+        out!("{}", i18n::text_with("cli-drill-times", &[("mttd", &mttd), ("mttr", &mttr)]));
     }
-    out!("restored {}", d.restored);
+    out!("{}", i18n::text_with("cli-drill-restored", &[("restored", &d.restored)]));
     for c in &d.checks {
         out!("  {} {}", if c.ok { "ok  " } else { "FAIL" }, c.text);
     }
     if !d.note.is_empty() {
-        out!("note: {}", d.note);
+        out!("{}", i18n::text_with("cli-note", &[("note", &d.note)]));
     }
 }
 
 fn print_definition(d: &DrillDefinition) {
-    let confirm = if d.needs_confirmation { " (stops the site: needs --yes)" } else { "" };
-    out!("{} {}{confirm}", d.name, d.title);
+    if d.needs_confirmation {
+        out!("{} {} {}", d.name, d.title, i18n::text("cli-drill-needs-yes"));
+    } else {
+        out!("{} {}", d.name, d.title);
+    }
     for (i, m) in d.method.iter().enumerate() {
-        let hold = m.hold_ms.map(|h| format!(" for {h} ms")).unwrap_or_default();
-        let with = if m.with_previous && i > 0 { "  with" } else { "  then" };
-        out!("{with} {} {}{hold}", m.node, m.action);
+        let with = m.with_previous && i > 0;
+        let step: Args<2> = [("node", &m.node), ("action", &m.action)];
+        let line = match (with, m.hold_ms) {
+            (false, None) => i18n::text_with("cli-drill-step-then", &step),
+            (true, None) => i18n::text_with("cli-drill-step-with", &step),
+            (false, Some(ms)) => i18n::text_with("cli-drill-step-then-hold", &[step[0], step[1], ("ms", &ms)]),
+            (true, Some(ms)) => i18n::text_with("cli-drill-step-with-hold", &[step[0], step[1], ("ms", &ms)]),
+        };
+        out!("  {line}");
     }
     for p in &d.problems {
-        out!("  problem: {p}");
+        out!("  {}", i18n::text_with("cli-drill-problem", &[("problem", p)]));
     }
 }
 
@@ -208,14 +245,15 @@ pub(super) async fn schedule(args: ScheduleArgs) -> Result<(), Failure> {
         let state = if s.suspended { "suspended" } else { "active" };
         out!("{:<5} {:<4} {:<16} {:<9} {}", s.id, s.scenario, s.cron, state, s.description);
         if let Some(next) = s.next_runs.first() {
-            out!("      next {next}");
+            out!("      {}", i18n::text_with("cli-schedule-next", &[("at", next)]));
         }
         for b in &s.blackouts {
-            let days = if b.days.is_empty() { "every day".to_owned() } else { b.days.join(",") };
-            out!("      blackout {days} {}-{} UTC", b.from, b.to);
+            let days = if b.days.is_empty() { i18n::text("cli-every-day") } else { b.days.join(",") };
+            let args: Args<3> = [("days", &days), ("from", &b.from), ("to", &b.to)];
+            out!("      {}", i18n::text_with("cli-schedule-blackout", &args));
         }
         for r in s.recent.iter().take(3) {
-            let what = r.drill_id.map_or(r.reason.clone(), |id| format!("drill {id}"));
+            let what = r.drill_id.map_or(r.reason.clone(), |id| i18n::text_with("cli-schedule-drill", &[("id", &id)]));
             out!("      {} {} {}", r.at, r.outcome, what);
         }
     };
@@ -257,7 +295,7 @@ pub(super) async fn schedule(args: ScheduleArgs) -> Result<(), Failure> {
         }
         ScheduleCommand::Delete { id } => {
             client.call(reqwest::Method::DELETE, &format!("/schedules/{id}"), NO_BODY).await?;
-            out!("deleted schedule {id}");
+            out!("{}", i18n::text_with("cli-schedule-deleted", &[("id", &id)]));
         }
     }
     Ok(())
@@ -272,7 +310,7 @@ pub(super) async fn lever(args: LeverArgs) -> Result<(), Failure> {
             let (raw, changed): (Value, SafetyLeverChanged) =
                 client.both(reqwest::Method::POST, "/safety-lever", Some(&body)).await?;
             for id in &changed.halted_drills {
-                out!("halted drill {id}");
+                out!("{}", i18n::text_with("cli-lever-halted", &[("id", id)]));
             }
             (raw, changed.lever)
         }
@@ -286,9 +324,10 @@ pub(super) async fn lever(args: LeverArgs) -> Result<(), Failure> {
     if args.client.json {
         out!("{raw:#}");
     } else if lever.engaged {
-        out!("engaged by {}: {}", lever.changed_by.unwrap_or_default(), lever.reason);
+        let user = lever.changed_by.unwrap_or_default();
+        out!("{}", i18n::text_with("cli-lever-engaged", &[("user", &user), ("reason", &lever.reason)]));
     } else {
-        out!("released: drills may run");
+        out!("{}", i18n::text("cli-lever-released"));
     }
     Ok(())
 }

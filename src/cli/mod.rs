@@ -31,7 +31,7 @@ pub(crate) fn write_line(args: std::fmt::Arguments<'_>) {
         // Nobody reads any more: what was asked for has been delivered.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
-            eprintln!("hawaf: cannot write to standard output: {e}");
+            eprintln!("hawaf: {}", crate::i18n::text_with("cli-stdout-failed", &[("error", &e)]));
             std::process::exit(1)
         }
     }
@@ -43,7 +43,7 @@ pub(crate) fn secret_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush()) {
-        eprintln!("hawaf: cannot show the new secret ({e}); it is not stored in clear, so create another");
+        eprintln!("hawaf: {}", crate::i18n::text_with("cli-secret-lost", &[("error", &e)]));
         std::process::exit(1)
     }
 }
@@ -75,6 +75,13 @@ impl Failure {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    // The server's pages follow each reader; the command line follows its
+    // shell's locale. Times it prints stay UTC, as in scripts.
+    let locale = crate::i18n::Locale { lang: crate::i18n::Lang::from_env(), zone: chrono_tz::UTC };
+    crate::i18n::scope(locale, run_in_locale(cli)).await
+}
+
+async fn run_in_locale(cli: Cli) -> ExitCode {
     let command = match cli.command {
         Some(c) => c,
         None => Command::Serve(ServeOnly::parse_from(["hawaf"]).args),
@@ -118,5 +125,5 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.advertise_url = args.advertise_url.map(|u| u.as_str().trim_end_matches('/').to_owned());
     let app = Application::build(config).await.map_err(|e| Failure::failed(e.to_string()))?;
     tracing::info!("hawaf listening on http://{}", app.local_addr());
-    app.run().await.map_err(|e| Failure::failed(format!("server stopped: {e}")))
+    app.run().await.map_err(|e| Failure::failed(crate::i18n::text_with("cli-server-stopped", &[("error", &e)])))
 }

@@ -3,6 +3,7 @@
 use super::client::Client;
 use super::{Failure, FaultArgs, WafAction, WafArgs};
 use crate::contract::{FaultDone, FaultRequest, WafRequest, WafState};
+use crate::i18n;
 
 pub(super) async fn waf(args: WafArgs) -> Result<(), Failure> {
     let client = Client::new(&args.client)?;
@@ -13,7 +14,12 @@ pub(super) async fn waf(args: WafArgs) -> Result<(), Failure> {
     if args.client.json {
         out!("{raw:#}");
     } else {
-        out!("{}: WAF {}", answer.node, if answer.enabled { "enabled" } else { "disabled" });
+        let node: [(&str, &dyn std::fmt::Display); 1] = [("node", &answer.node)];
+        if answer.enabled {
+            out!("{}", i18n::text_with("cli-waf-enabled", &node));
+        } else {
+            out!("{}", i18n::text_with("cli-waf-disabled", &node));
+        }
     }
     Ok(())
 }
@@ -26,7 +32,7 @@ pub(super) async fn fault(args: FaultArgs) -> Result<(), Failure> {
     if args.client.json {
         out!("{raw:#}");
     } else {
-        out!("{}: {} done", answer.node, answer.fault);
+        out!("{}", i18n::text_with("cli-fault-done", &[("node", &answer.node), ("fault", &answer.fault)]));
     }
     Ok(())
 }

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use super::client::{Client, NO_BODY};
 use super::{Failure, ProviderArg, StackArgs, StackCommand};
 use crate::contract::{
-    AdoptAnswer, AdoptRequest, Build, BuildAccepted, BuildState, BuildStatus, DestroyRequest, Health, StackView,
-    StepStatus,
+    AdoptAnswer, AdoptRequest, Build, BuildAccepted, BuildKind, BuildState, BuildStatus, DestroyRequest, Health,
+    StackView, StepStatus,
 };
+use crate::i18n;
 
 /// A definition body: the file's fields (or none), named, with the provider.
 fn definition_body(
@@ -19,15 +20,17 @@ fn definition_body(
 ) -> Result<Value, Failure> {
     let mut body = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-            serde_json::from_str::<Value>(&text)
-                .map_err(|e| Failure::input(format!("{} is not valid JSON: {e}", path.display())))?
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::input(i18n::text_with("cli-file-unreadable", &[("file", &path.display()), ("error", &e)]))
+            })?;
+            serde_json::from_str::<Value>(&text).map_err(|e| {
+                Failure::input(i18n::text_with("cli-file-not-json", &[("file", &path.display()), ("error", &e)]))
+            })?
         }
         None => json!({}),
     };
     let Some(map) = body.as_object_mut() else {
-        return Err(Failure::input("the definition file must hold a JSON object"));
+        return Err(Failure::input(i18n::text("cli-definition-not-object")));
     };
     map.insert("name".into(), json!(name));
     if let Some(p) = provider {
@@ -53,7 +56,7 @@ fn print_adoption(a: &AdoptAnswer) {
         }
     }
     for n in &a.notes {
-        out!("note: {n}");
+        out!("{}", i18n::text_with("cli-note", &[("note", n)]));
     }
 }
 
@@ -67,7 +70,9 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             if json_out {
                 out!("{raw:#}");
             } else {
-                out!("created stack {} (version {})", created.name, created.version);
+                let args: [(&str, &dyn std::fmt::Display); 2] =
+                    [("name", &created.name), ("version", &created.version)];
+                out!("{}", i18n::text_with("cli-stack-created", &args));
                 print_warnings(&created);
             }
         }
@@ -95,45 +100,7 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             if json_out {
                 out!("{raw:#}");
             } else {
-                let d = &s.definition;
-                out!("stack     {} (version {}, {})", s.name, s.version, build_state(s.build_state));
-                out!(
-                    "provider  {} {}",
-                    d["provider"].as_str().unwrap_or(""),
-                    d["aws"]["region"].as_str().unwrap_or("")
-                );
-                out!(
-                    "vpc       {} ({})",
-                    d["vpc_cidr"].as_str().unwrap_or(""),
-                    d["subnet_mode"].as_str().unwrap_or("")
-                );
-                for (key, sn) in d["subnets"].as_object().into_iter().flatten() {
-                    if !sn.is_null() {
-                        out!(
-                            "subnet    {key:<9} {} {}",
-                            sn["cidr"].as_str().unwrap_or(""),
-                            sn["az"].as_str().unwrap_or("")
-                        );
-                    }
-                }
-                for (role, i) in d["instances"].as_object().into_iter().flatten() {
-                    out!(
-                        "instance  {role:<9} {} {} {}",
-                        i["name"].as_str().unwrap_or(""),
-                        i["instance_type"].as_str().unwrap_or(""),
-                        i["private_ip"].as_str().unwrap_or("-")
-                    );
-                }
-                let hc = &d["health_check"];
-                out!(
-                    "health    {} interval {} timeout {} healthy {} unhealthy {}",
-                    hc["target"].as_str().unwrap_or(""),
-                    hc["interval"],
-                    hc["timeout"],
-                    hc["healthy_threshold"],
-                    hc["unhealthy_threshold"]
-                );
-                print_warnings(&s);
+                print_stack(&s);
             }
         }
         StackCommand::Apply { name } => {
@@ -142,9 +109,7 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
         }
         StackCommand::Destroy { name, yes } => {
             if !yes {
-                return Err(Failure::input(format!(
-                    "a teardown deletes every resource of {name}: add --yes to confirm"
-                )));
+                return Err(Failure::input(i18n::text_with("cli-destroy-needs-yes", &[("name", &name)])));
             }
             // --yes is the typed name an adopted stack's teardown asks for.
             let body = DestroyRequest { confirm: Some(name.clone()) };
@@ -163,14 +128,12 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
                 print_adoption(&answer);
             }
             if !answer.adoptable {
-                return Err(Failure::failed(format!(
-                    "{name} cannot be adopted as defined: fix what is not found, then run again"
-                )));
+                return Err(Failure::failed(i18n::text_with("cli-adopt-not-adoptable", &[("name", &name)])));
             }
             if let Some(id) = answer.build_id {
-                out!("adopted {name}: build {id} recorded it; it is watched and checked for drift from now on");
+                out!("{}", i18n::text_with("cli-adopted", &[("name", &name), ("build", &id)]));
             } else {
-                out!("dry run: add --yes to adopt {name}");
+                out!("{}", i18n::text_with("cli-adopt-dry-run", &[("name", &name)]));
             }
         }
         StackCommand::Migrate { name, to, tier, image, finish, yes } => {
@@ -183,23 +146,7 @@ pub(super) async fn stack(args: StackArgs) -> Result<(), Failure> {
             if json_out {
                 out!("{raw:#}");
             } else {
-                for (tier, t) in [("external", &h.tiers.external), ("internal", &h.tiers.internal)] {
-                    out!("{} ({tier}): {} of {} instances in service", t.lb, t.in_service, t.total);
-                    for i in &t.instances {
-                        out!("  {:<16} {:<22} {:<13} since {} {}", i.name, i.id, i.state, i.since, i.reason);
-                    }
-                }
-                for (node, w) in &h.waf {
-                    let state = match w.enabled {
-                        Some(true) => "enabled",
-                        Some(false) => "disabled",
-                        None => "unknown",
-                    };
-                    out!("WAF {node:<16} {state:<9} since {}", w.since);
-                }
-                if let Some(e) = &h.error {
-                    out!("warning: {e}");
-                }
+                print_health(&h);
             }
         }
     }
@@ -212,9 +159,12 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
     let id = started.build_id;
     let bar = if json_out { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(8) };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} steps {elapsed:>4} {wide_msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{bar:24}}] {{pos}}/{{len}} {} {{elapsed:>4}} {{wide_msg}}",
+            i18n::text("cli-build-progress-steps")
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     let (raw, build) = loop {
@@ -244,27 +194,134 @@ pub(super) async fn follow_build(client: &Client, started: BuildAccepted, json_o
     match build.status {
         BuildStatus::Succeeded => {
             if !json_out {
-                out!("{} build {id} of {} succeeded", build.kind, build.stack);
+                let args: [(&str, &dyn std::fmt::Display); 3] =
+                    [("kind", &build_kind(build.kind)), ("id", &id), ("stack", &build.stack)];
+                out!("{}", i18n::text_with("cli-build-succeeded", &args));
             }
             Ok(())
         }
-        status => Err(Failure::failed(format!(
-            "build {id} {status}: {}",
-            build.error.as_deref().unwrap_or("no error recorded")
-        ))),
+        status => {
+            let error = build.error.unwrap_or_else(|| i18n::text("cli-no-error-recorded"));
+            let args: [(&str, &dyn std::fmt::Display); 3] =
+                [("id", &id), ("status", &build_status(status)), ("error", &error)];
+            Err(Failure::failed(i18n::text_with("cli-build-failed", &args)))
+        }
     }
 }
 
 fn print_warnings(stack: &StackView) {
     for w in &stack.warnings {
-        out!("warning   {}: {}", w.field, w.message);
+        out!("{}", i18n::text_with("cli-show-warning", &[("field", &w.field), ("message", &w.message)]));
     }
 }
 
+/// The STATE column of `stack list`: the API's value, for scripts.
 fn build_state(s: BuildState) -> &'static str {
     match s {
         BuildState::Built => "built",
         BuildState::NotBuilt => "not_built",
+    }
+}
+
+/// The same state in a sentence, in the reader's language.
+fn build_state_text(s: BuildState) -> String {
+    match s {
+        BuildState::Built => i18n::text("cli-state-built"),
+        BuildState::NotBuilt => i18n::text("cli-state-not-built"),
+    }
+}
+
+fn build_kind(k: BuildKind) -> String {
+    match k {
+        BuildKind::Apply => i18n::text("cli-build-kind-apply"),
+        BuildKind::Destroy => i18n::text("cli-build-kind-destroy"),
+        BuildKind::Adopt => i18n::text("cli-build-kind-adopt"),
+    }
+}
+
+fn build_status(s: BuildStatus) -> String {
+    match s {
+        BuildStatus::Running => i18n::text("cli-build-status-running"),
+        BuildStatus::Succeeded => i18n::text("cli-build-status-succeeded"),
+        BuildStatus::Failed => i18n::text("cli-build-status-failed"),
+        BuildStatus::Interrupted => i18n::text("cli-build-status-interrupted"),
+    }
+}
+
+/// A tier as the API names it, in the reader's language; other values as
+/// they are.
+fn tier_name(tier: &str) -> String {
+    match tier {
+        "external" => i18n::text("cli-tier-external"),
+        "internal" => i18n::text("cli-tier-internal"),
+        other => other.to_owned(),
+    }
+}
+
+/// `stack show`: a label column, then the values.
+fn print_stack(s: &StackView) {
+    let d = &s.definition;
+    let str_of = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let state = build_state_text(s.build_state);
+    let args: [(&str, &dyn std::fmt::Display); 3] = [("name", &s.name), ("version", &s.version), ("state", &state)];
+    out!("{}", i18n::text_with("cli-show-stack", &args));
+    let (provider, region) = (str_of(&d["provider"]), str_of(&d["aws"]["region"]));
+    out!("{}", i18n::text_with("cli-show-provider", &[("provider", &provider), ("region", &region)]));
+    let (cidr, mode) = (str_of(&d["vpc_cidr"]), str_of(&d["subnet_mode"]));
+    out!("{}", i18n::text_with("cli-show-vpc", &[("cidr", &cidr), ("mode", &mode)]));
+    for (key, sn) in d["subnets"].as_object().into_iter().flatten() {
+        if !sn.is_null() {
+            let key = format!("{key:<9}");
+            let (cidr, az) = (str_of(&sn["cidr"]), str_of(&sn["az"]));
+            out!("{}", i18n::text_with("cli-show-subnet", &[("key", &key), ("cidr", &cidr), ("az", &az)]));
+        }
+    }
+    for (role, i) in d["instances"].as_object().into_iter().flatten() {
+        let role = format!("{role:<9}");
+        let (name, kind) = (str_of(&i["name"]), str_of(&i["instance_type"]));
+        let ip = i["private_ip"].as_str().unwrap_or("-");
+        let args: [(&str, &dyn std::fmt::Display); 4] =
+            [("role", &role), ("name", &name), ("type", &kind), ("ip", &ip)];
+        out!("{}", i18n::text_with("cli-show-instance", &args));
+    }
+    let hc = &d["health_check"];
+    let target = str_of(&hc["target"]);
+    let args: [(&str, &dyn std::fmt::Display); 5] = [
+        ("target", &target),
+        ("interval", &hc["interval"]),
+        ("timeout", &hc["timeout"]),
+        ("healthy", &hc["healthy_threshold"]),
+        ("unhealthy", &hc["unhealthy_threshold"]),
+    ];
+    out!("{}", i18n::text_with("cli-show-health", &args));
+    print_warnings(s);
+}
+
+/// `stack health`: each tier's instances, then each node's WAF.
+fn print_health(h: &Health) {
+    for (tier, t) in [("external", &h.tiers.external), ("internal", &h.tiers.internal)] {
+        let tier = tier_name(tier);
+        let args: [(&str, &dyn std::fmt::Display); 4] =
+            [("lb", &t.lb), ("tier", &tier), ("in_service", &t.in_service), ("total", &t.total)];
+        out!("{}", i18n::text_with("cli-health-tier", &args));
+        for i in &t.instances {
+            let (name, id, state) = (format!("{:<16}", i.name), format!("{:<22}", i.id), format!("{:<13}", i.state));
+            let args: [(&str, &dyn std::fmt::Display); 5] =
+                [("name", &name), ("id", &id), ("state", &state), ("since", &i.since), ("reason", &i.reason)];
+            out!("  {}", i18n::text_with("cli-health-instance", &args));
+        }
+    }
+    for (node, w) in &h.waf {
+        let state = match w.enabled {
+            Some(true) => i18n::text("cli-waf-state-enabled"),
+            Some(false) => i18n::text("cli-waf-state-disabled"),
+            None => i18n::text("cli-waf-state-unknown"),
+        };
+        let (node, state) = (format!("{node:<16}"), format!("{state:<9}"));
+        out!("{}", i18n::text_with("cli-health-waf", &[("node", &node), ("state", &state), ("since", &w.since)]));
+    }
+    if let Some(e) = &h.error {
+        out!("{}", i18n::text_with("cli-warning", &[("warning", e)]));
     }
 }
 
@@ -293,9 +350,7 @@ async fn migrate(client: &Client, json_out: bool, name: &str, how: MigrateHow) -
         .collect();
     if finish {
         if !yes {
-            return Err(Failure::input(format!(
-                "finishing removes {name}'s old load balancers: clients still on their DNS names lose the site; add --yes"
-            )));
+            return Err(Failure::input(i18n::text_with("cli-finish-needs-yes", &[("name", &name)])));
         }
         let body = MigrationFinish { confirm: Some(name.to_owned()) };
         let (raw, done): (_, MigrationFinished) =
@@ -303,7 +358,7 @@ async fn migrate(client: &Client, json_out: bool, name: &str, how: MigrateHow) -
         if json_out {
             out!("{raw:#}");
         } else {
-            out!("removed {}", done.removed.join(", "));
+            out!("{}", i18n::text_with("cli-migration-removed", &[("list", &done.removed.join(", "))]));
             for line in &done.waf_objects {
                 out!("  {line}");
             }
@@ -317,7 +372,7 @@ async fn migrate(client: &Client, json_out: bool, name: &str, how: MigrateHow) -
             out!("{raw:#}");
         } else {
             print_plan(&plan);
-            out!("plan only: add --yes to start");
+            out!("{}", i18n::text("cli-plan-only"));
         }
         return if plan.refusals.is_empty() { Ok(()) } else { Err(Failure::failed(plan.refusals.join("; "))) };
     }
@@ -325,14 +380,12 @@ async fn migrate(client: &Client, json_out: bool, name: &str, how: MigrateHow) -
     let started: MigrationAccepted =
         client.typed(reqwest::Method::POST, &format!("/stacks/{name}/migration"), Some(&body)).await?;
     if let Some(run) = started.run_id {
-        out!("replacing {name}'s WAF nodes with Sophos Firewall, one at a time: run {run}");
+        out!("{}", i18n::text_with("cli-appliance-started", &[("name", &name), ("run", &run)]));
         return follow_appliance_run(client, name, run, json_out).await;
     }
-    out!(
-        "migration of {name} started: version {}, build {}; D1 runs through the new tiers after it",
-        started.version,
-        started.build_id
-    );
+    let args: [(&str, &dyn std::fmt::Display); 3] =
+        [("name", &name), ("version", &started.version), ("build", &started.build_id)];
+    out!("{}", i18n::text_with("cli-migration-started", &args));
     follow_build(client, crate::contract::BuildAccepted { build_id: started.build_id }, json_out).await
 }
 
@@ -344,7 +397,7 @@ async fn follow_appliance_run(client: &Client, name: &str, run: i64, json_out: b
         let (raw, plan): (_, MigrationPlan) =
             client.both(reqwest::Method::GET, &format!("/stacks/{name}/migration?to=sfos"), NO_BODY).await?;
         let Some(r) = plan.last_run.filter(|r| r.id == run) else {
-            return Err(Failure::failed(format!("run {run} is not reported")));
+            return Err(Failure::failed(i18n::text_with("cli-run-not-reported", &[("run", &run)])));
         };
         let lines: Vec<String> =
             r.nodes.iter().flat_map(|n| n.log.iter().map(move |l| format!("{}: {l}", n.node))).collect();
@@ -359,18 +412,23 @@ async fn follow_appliance_run(client: &Client, name: &str, run: i64, json_out: b
                 out!("{raw:#}");
             } else {
                 for n in &r.nodes {
-                    out!(
-                        "{}: {} ({} of {} requests failed meanwhile)",
-                        n.node,
-                        n.status,
-                        n.failed_requests,
-                        n.requests
-                    );
+                    let args: [(&str, &dyn std::fmt::Display); 4] = [
+                        ("node", &n.node),
+                        ("status", &n.status),
+                        ("failed", &n.failed_requests),
+                        ("requests", &n.requests),
+                    ];
+                    out!("{}", i18n::text_with("cli-appliance-node-done", &args));
                 }
             }
             return match (r.status.as_str(), r.error) {
                 ("succeeded", _) => Ok(()),
-                (status, error) => Err(Failure::failed(format!("run {run} {status}: {}", error.unwrap_or_default()))),
+                (status, error) => {
+                    let error = error.unwrap_or_default();
+                    let args: [(&str, &dyn std::fmt::Display); 3] =
+                        [("run", &run), ("status", &status), ("error", &error)];
+                    Err(Failure::failed(i18n::text_with("cli-run-ended", &args)))
+                }
             };
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -379,7 +437,15 @@ async fn follow_appliance_run(client: &Client, name: &str, run: i64, json_out: b
 
 fn print_plan(plan: &crate::contract::MigrationPlan) {
     for t in &plan.tiers {
-        out!("{} tier: {} ({}) -> {} ({})", t.tier, t.from_name, t.from_kind, t.to_name, t.to_kind);
+        let tier = tier_name(&t.tier);
+        let args: [(&str, &dyn std::fmt::Display); 5] = [
+            ("tier", &tier),
+            ("from_name", &t.from_name),
+            ("from_kind", &t.from_kind),
+            ("to_name", &t.to_name),
+            ("to_kind", &t.to_kind),
+        ];
+        out!("{}", i18n::text_with("cli-plan-tier", &args));
         for line in t.creates.iter().chain(&t.client_changes).chain(&t.health_check).chain(&t.cost) {
             out!("  - {line}");
         }
@@ -390,9 +456,12 @@ fn print_plan(plan: &crate::contract::MigrationPlan) {
         }
     }
     for p in &plan.pending {
-        out!("awaiting finish: {} tier, old {} (now {} {})", p.tier, p.previous, p.current_kind, p.current);
+        let tier = tier_name(&p.tier);
+        let args: [(&str, &dyn std::fmt::Display); 4] =
+            [("tier", &tier), ("previous", &p.previous), ("kind", &p.current_kind), ("current", &p.current)];
+        out!("{}", i18n::text_with("cli-plan-awaiting", &args));
     }
     for r in &plan.refusals {
-        out!("cannot start: {r}");
+        out!("{}", i18n::text_with("cli-plan-refusal", &[("reason", r)]));
     }
 }

@@ -68,6 +68,20 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// The command line's language, from the POSIX locale variables in
+    /// their order of precedence (`LC_ALL`, `LC_MESSAGES`, `LANG`):
+    /// `ja_JP.UTF-8` is Japanese; `C`, `POSIX` and anything else English.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|v| !v.is_empty())
+            .and_then(|v| Lang::parse(&v))
+            .unwrap_or_default()
+    }
+}
+
 impl std::fmt::Display for Lang {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -4,8 +4,12 @@ use hawaf::auth::Role;
 
 use crate::helpers::spawn_app;
 
+/// The binary, in English whatever the locale of the shell running the
+/// tests: the command line follows `LC_ALL`, `LC_MESSAGES` and `LANG`.
 fn hawaf() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hawaf"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hawaf"));
+    c.env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+    c
 }
 
 async fn run(mut cmd: Command) -> (i32, String, String) {
@@ -241,4 +245,33 @@ async fn the_cli_defines_a_custom_drill_from_a_file_and_lists_it() {
     let (code, out, _) = run(client(&["drill", "definitions", "defined"])).await;
     assert_eq!(code, 0);
     assert!(out.contains("web-cut"), "{out}");
+}
+
+#[tokio::test]
+async fn the_cli_speaks_the_language_of_the_posix_locale() {
+    let app = spawn_app().await;
+    let token = app.token(Role::Operator).await;
+    let client = |args: &[&str], locale: &[(&str, &str)]| {
+        let mut c = hawaf();
+        c.args(args).env("HAWAF_URL", &app.base).env("HAWAF_TOKEN", &token);
+        c.envs(locale.iter().copied());
+        c
+    };
+    let (code, out, err) =
+        run(client(&["stack", "new", "cli-ja", "--provider", "lab"], &[("LANG", "ja_JP.UTF-8")])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("スタック cli-ja を作成しました (バージョン 1)"), "{out}");
+    let (code, _, err) = run(client(&["stack", "destroy", "cli-ja"], &[("LANG", "ja_JP.UTF-8")])).await;
+    assert_eq!(code, 2);
+    assert!(err.starts_with("hawaf: 破棄すると cli-ja のすべてのリソースが削除されます。"), "{err}");
+    // Table headers stay as they are for scripts, whatever the language.
+    let (code, out, _) = run(client(&["stack", "list"], &[("LANG", "ja_JP.UTF-8")])).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("NAME ") && out.contains("not_built"), "{out}");
+
+    // LC_ALL comes first: C is English even when LANG asks for Japanese.
+    let (code, out, err) =
+        run(client(&["stack", "new", "cli-c", "--provider", "lab"], &[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created stack cli-c (version 1)"), "{out}");
 }
