@@ -27,6 +27,22 @@ impl Drop for Browser {
 }
 
 async fn browser(name: &'static str) -> Option<Browser> {
+    browser_in(name, "en-US,en").await
+}
+
+/// A browser whose Accept-Language is `languages` (Chromium's own setting,
+/// as a user in Japan would have it).
+async fn browser_in(name: &'static str, languages: &str) -> Option<Browser> {
+    browser_with(name, languages, &[]).await
+}
+
+/// A browser on a system in dark mode: `prefers-color-scheme: dark`
+/// matches (the native theme is dark, and Blink is told so as well).
+async fn browser_dark(name: &'static str, languages: &str) -> Option<Browser> {
+    browser_with(name, languages, &["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]).await
+}
+
+async fn browser_with(name: &'static str, languages: &str, extra_args: &[&str]) -> Option<Browser> {
     if std::env::var_os("HAWAF_BROWSER_TESTS").is_none() {
         eprintln!(
             "{name}: skipped (set HAWAF_BROWSER_TESTS=1, as scripts/test does, with chromium and chromedriver installed)"
@@ -41,13 +57,27 @@ async fn browser(name: &'static str) -> Option<Browser> {
         .spawn()
         .expect("chromedriver is installed");
     let profile = tempfile::tempdir().unwrap().keep();
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1300,1400",
+    ]
+    .map(str::to_owned)
+    .into();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1300,1400", format!("--user-data-dir={}", profile.display())],
+            "prefs": {"intl.accept_languages": languages},
+            "args": args,
         }
     });
     let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone().into_iter().collect();
@@ -92,10 +122,15 @@ impl Browser {
     }
 
     async fn screenshot(&self) {
+        self.screenshot_as(self.name).await;
+    }
+
+    /// Saves the window as target/browser-screenshots/`name`.png.
+    async fn screenshot_as(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
             let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join(format!("{}.png", self.name)), png);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
         }
     }
 
@@ -205,10 +240,59 @@ async fn in_chromium_the_waf_switch_updates_the_panels_without_a_reload() {
     b.screenshot().await;
 }
 
+/// Issue 18, keyboard: in Japanese, Tab alone reaches the WAF switch, every
+/// stop on the way shows where the focus is, and Enter works the switch:
+/// the answer and the live panels come back in Japanese.
+#[tokio::test]
+async fn in_chromium_the_waf_switch_works_from_the_keyboard_in_japanese() {
+    let Some(b) = browser_in("keyboard-ja", "ja").await else { return };
+    let app = spawn_app().await;
+    let token = app.token(hawaf::auth::Role::Operator).await;
+    app.create_stack(&token, "keys").await;
+    assert_eq!(app.apply(&token, "keys").await.status, BuildStatus::Succeeded);
+    let ja = hawaf::i18n::Locale { lang: hawaf::i18n::Lang::Ja, zone: Default::default() };
+    let say = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| {
+        hawaf::i18n::sync_scope(ja, || hawaf::i18n::text_with(key, args))
+    };
+    b.sign_in(&app).await;
+    b.client.goto(&app.url("/stacks/keys")).await.unwrap();
+    b.until_text("#tier-external", &say("ops-tier-summary", &[("in_service", &2), ("total", &2)])).await;
+    let target = "#nodes form[action$='ha-utm-left/waf'] button";
+    let mut unseen = Vec::new();
+    let mut reached = false;
+    for _ in 0..200 {
+        b.client.active_element().await.unwrap().send_keys("\u{e004}").await.unwrap(); // Tab
+        let focus = b
+            .client
+            .execute(
+                "const el = document.activeElement; const s = getComputedStyle(el);
+                 const visible = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+                 return [el.matches(arguments[0]), visible, el.tagName + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || '').trim().slice(0, 30)];",
+                vec![serde_json::json!(target)],
+            )
+            .await
+            .unwrap();
+        if focus[1] != serde_json::json!(true) {
+            unseen.push(focus[2].to_string());
+        }
+        if focus[0] == serde_json::json!(true) {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab never reached the WAF switch");
+    assert!(unseen.is_empty(), "focus not visible on: {unseen:?}");
+    // One node of two: no confirmation is needed, Enter alone switches it.
+    b.client.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap(); // Enter
+    b.until_text("#ops-message", &say("ops-waf-now-disabled", &[("node", &"ha-utm-left")])).await;
+    b.until_text("#tier-external", &say("ops-tier-summary", &[("in_service", &1), ("total", &2)])).await;
+    b.screenshot().await;
+}
+
 /// A built lab stack with one finished drill, and every page to visit (in
 /// order; `SIGN IN` marks where to sign in): the pages the issue 18 checks
 /// walk through.
-async fn every_page(app: &TestApp, stack: &str) -> Vec<String> {
+pub async fn every_page(app: &TestApp, stack: &str) -> Vec<String> {
     let token = app.token(hawaf::auth::Role::Operator).await;
     app.create_stack(&token, stack).await;
     let built = app.apply(&token, stack).await;
@@ -232,13 +316,16 @@ async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
     let Some(b) = browser("narrow").await else { return };
     let app = spawn_app().await;
     let pages = every_page(&app, "phone").await;
-    b.client.set_window_size(360, 800).await.unwrap();
     let mut wide = Vec::new();
-    for page in &pages {
-        if !b.open(&app, page).await {
-            continue;
-        }
-        let found = b
+    // Japanese wraps differently (no spaces, wider glyphs): both must fit.
+    let ja = browser_in("narrow-ja", "ja").await;
+    for (b, lang) in [(&b, "en"), (ja.as_ref().unwrap_or(&b), "ja")] {
+        b.client.set_window_size(360, 800).await.unwrap();
+        for page in &pages {
+            if !b.open(&app, page).await {
+                continue;
+            }
+            let found = b
             .client
             .execute(
                 "const w = window.innerWidth; const d = document.documentElement.scrollWidth;
@@ -260,8 +347,9 @@ async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
             )
             .await
             .unwrap();
-        if let Some(text) = found.as_str() {
-            wide.push(format!("{page}: {text}"));
+            if let Some(text) = found.as_str() {
+                wide.push(format!("{page} ({lang}): {text}"));
+            }
         }
     }
     if wide.is_empty() {
@@ -275,7 +363,9 @@ async fn in_chromium_no_page_scrolls_sideways_at_360_px() {
 
 /// Issue 18, accessibility: axe-core (npm, installed by scripts/test) finds
 /// no serious or critical WCAG 2.1 A/AA violation on any page, signed out
-/// and in, with a built stack, its wizard, drills and a drill report.
+/// and in, with a built stack, its wizard, drills and a drill report; in
+/// English and Japanese, and in the dark theme (`prefers-color-scheme:
+/// dark`), where colour contrast is checked again on every page.
 #[tokio::test]
 async fn in_chromium_axe_core_finds_no_serious_violation_on_any_page() {
     let Some(b) = browser("axe").await else { return };
@@ -287,11 +377,62 @@ async fn in_chromium_axe_core_finds_no_serious_violation_on_any_page() {
     let app = spawn_app().await;
     let pages = every_page(&app, "access").await;
     let mut found = Vec::new();
-    for page in &pages {
-        if !b.open(&app, page).await {
-            continue;
+    let mut wrong = Vec::new();
+    for (b, lang, nav, dark) in [
+        (Some(b), "en", "Stacks", false),
+        (browser_in("axe-ja", "ja,en;q=0.5").await, "ja", "スタック", false),
+        (browser_dark("axe-dark", "en-US,en").await, "en", "Stacks", true),
+    ] {
+        let Some(b) = b else { continue };
+        let theme = if dark { "dark" } else { "light" };
+        for page in &pages {
+            if !b.open(&app, page).await {
+                continue;
+            }
+            // The pass runs in the theme it claims: a dark pass that
+            // silently ran light (a Chromium flag gone) would prove nothing.
+            let is_dark = b
+                .client
+                .execute("return window.matchMedia('(prefers-color-scheme: dark)').matches;", vec![])
+                .await
+                .unwrap();
+            assert_eq!(
+                is_dark.as_bool(),
+                Some(dark),
+                "{page}: prefers-color-scheme: dark is {is_dark} in the {theme} pass"
+            );
+            found.extend(b.axe(&source).await.into_iter().map(|v| format!("{page} ({lang}, {theme}): {v}")));
+            let html_lang = b.client.execute("return document.documentElement.lang;", vec![]).await.unwrap();
+            if html_lang.as_str() != Some(lang) {
+                wrong.push(format!("{page}: lang={html_lang} in a {lang} browser"));
+            }
+            if page != "/login" {
+                let nav_text = b.client.find(Locator::Css("header nav")).await.unwrap().text().await.unwrap();
+                if !nav_text.contains(nav) {
+                    wrong.push(format!("{page}: navigation {nav_text:?} in a {lang} browser"));
+                }
+            }
         }
-        found.extend(b.axe(&source).await.into_iter().map(|v| format!("{page}: {v}")));
+        // The on-call view in each language and theme, for the issue's note.
+        b.client.goto(&app.url("/stacks/access")).await.unwrap();
+        b.until_text("#tier-external", "2").await;
+        if dark {
+            // And app.css's dark theme is what the page shows: a dark page.
+            let background = b
+                .client
+                .execute(
+                    "const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+                     return 0.2126 * r + 0.7152 * g + 0.0722 * b;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(background.as_f64().is_some_and(|l| l < 60.0), "the dark theme's page is light: {background}");
+            b.screenshot_as("ops-view-dark").await;
+        } else {
+            b.screenshot_as(&format!("ops-view-{lang}")).await;
+        }
     }
+    assert!(wrong.is_empty(), "pages in the wrong language:\n{}", wrong.join("\n"));
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
 }
