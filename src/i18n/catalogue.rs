@@ -63,10 +63,10 @@ fn load() -> Catalogues {
                 }
             };
             for entry in resource.entries() {
-                if let fluent_syntax::ast::Entry::Message(m) = entry {
-                    if !keys.insert(m.id.name.to_owned()) {
-                        errors.push(format!("{name}: {} is defined twice", m.id.name));
-                    }
+                if let fluent_syntax::ast::Entry::Message(m) = entry
+                    && !keys.insert(m.id.name.to_owned())
+                {
+                    errors.push(format!("{name}: {} is defined twice", m.id.name));
                 }
             }
             if let Err(errs) = bundle.add_resource(resource) {

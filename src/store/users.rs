@@ -11,6 +11,8 @@ pub struct UserRow {
     pub disabled: bool,
     #[sqlx(try_from = "super::Flag")]
     pub must_change_password: bool,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 /// An API token as its owner and admins see it (never the token itself).

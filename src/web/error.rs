@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::{AuthError, Role};
 use crate::cloud::ErrorCode;
+use crate::i18n;
 use crate::stack::FieldError;
 use crate::store::StoreError;
+use crate::web::filters;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -132,6 +134,30 @@ impl Error {
         }
     }
 
+    /// What an HTML page shows, in the reader's language: the messages this
+    /// layer words itself come from the catalogue (their English is the
+    /// same as the API's); the library's own messages stay as they are.
+    pub fn page_message(&self) -> String {
+        match self {
+            Error::Unauthenticated => i18n::text("errors-unauthenticated"),
+            Error::SessionExpired => i18n::text("errors-session-expired"),
+            Error::Forbidden { need, have } => {
+                i18n::text_with("errors-forbidden", &[("need", &role_name(*need)), ("have", &role_name(*have))])
+            }
+            Error::Csrf => i18n::text("errors-csrf"),
+            Error::Invalid(fields) if fields.len() != 1 => {
+                i18n::text_with("errors-invalid-many", &[("count", &fields.len())])
+            }
+            Error::TooLarge(kib) => i18n::text_with("errors-too-large", &[("kib", kib)]),
+            Error::UnsupportedMediaType(expected) => {
+                i18n::text_with("errors-unsupported-media-type", &[("expected", expected)])
+            }
+            Error::Throttled(seconds) => i18n::text_with("errors-throttled", &[("seconds", seconds)]),
+            Error::Internal(_) => i18n::text("errors-internal"),
+            other => other.public_message(),
+        }
+    }
+
     /// An internal failure, from anything that is or describes an error.
     pub fn internal(cause: impl Into<Cause>) -> Self {
         Error::Internal(cause.into())
@@ -232,10 +258,37 @@ impl IntoResponse for ApiError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    /// The page's language, for `<html lang>`: it stands alone, without
+    /// the layout that says so on every other page.
+    lang: &'static str,
     status: u16,
-    reason: &'a str,
+    reason: String,
     message: &'a str,
     sign_in: bool,
+}
+
+/// A role as the reader's language names it.
+fn role_name(role: Role) -> String {
+    i18n::text(&format!("role-{}", role.as_str()))
+}
+
+/// The status's reason phrase in the reader's language for the common
+/// ones, else the standard English one.
+fn reason(status: StatusCode) -> String {
+    match status.as_u16() {
+        400 => i18n::text("errors-reason-400"),
+        401 => i18n::text("errors-reason-401"),
+        403 => i18n::text("errors-reason-403"),
+        404 => i18n::text("errors-reason-404"),
+        409 => i18n::text("errors-reason-409"),
+        413 => i18n::text("errors-reason-413"),
+        422 => i18n::text("errors-reason-422"),
+        429 => i18n::text("errors-reason-429"),
+        500 => i18n::text("errors-reason-500"),
+        502 => i18n::text("errors-reason-502"),
+        503 => i18n::text("errors-reason-503"),
+        _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+    }
 }
 
 /// An error answered as a small HTML page (browser routes).
@@ -253,10 +306,11 @@ impl IntoResponse for PageError {
         let err = self.0;
         err.log();
         let status = err.status();
-        let message = err.public_message();
+        let message = err.page_message();
         let page = ErrorPage {
+            lang: i18n::current().lang.as_str(),
             status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("Error"),
+            reason: reason(status),
             message: &message,
             sign_in: matches!(err, Error::Unauthenticated | Error::SessionExpired),
         };
@@ -496,5 +550,53 @@ mod tests {
         let logged = chain(&err);
         assert!(logged.starts_with("internal error: cannot open the database /var/hawaf.db"), "{logged}");
         assert!(logged.contains("disk on fire"), "{logged}");
+    }
+
+    #[test]
+    fn pages_word_errors_in_english_as_the_api_does() {
+        let errors = [
+            Error::Unauthenticated,
+            Error::SessionExpired,
+            Error::Forbidden { need: Role::Operator, have: Role::Viewer },
+            Error::Csrf,
+            Error::Invalid(vec![]),
+            Error::Invalid(vec![FieldError::new("a", "x"), FieldError::new("b", "y")]),
+            Error::Invalid(vec![FieldError::new("a", "x")]),
+            Error::TooLarge(64),
+            Error::UnsupportedMediaType("application/json"),
+            Error::Throttled(30),
+            Error::internal(std::io::Error::other("disk on fire")),
+            Error::NotFound("no user named pat".into()),
+        ];
+        for e in errors {
+            assert_eq!(e.page_message(), e.public_message());
+        }
+    }
+
+    #[test]
+    fn reason_phrases_in_english_are_the_standard_ones() {
+        for code in [400, 401, 403, 404, 409, 413, 422, 429, 500, 502, 503, 418] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(reason(status), status.canonical_reason().unwrap(), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_error_page_speaks_the_readers_language() {
+        let ja = i18n::Locale { lang: i18n::Lang::Ja, zone: chrono_tz::Asia::Tokyo };
+        let page = i18n::sync_scope(ja, || {
+            ErrorPage {
+                lang: i18n::current().lang.as_str(),
+                status: 403,
+                reason: reason(StatusCode::FORBIDDEN),
+                message: &Error::Csrf.page_message(),
+                sign_in: false,
+            }
+            .render()
+            .unwrap()
+        });
+        assert!(page.contains("<html lang=\"ja\">"), "{page}");
+        assert!(page.contains("CSRF トークン"), "{page}");
+        assert!(!page.contains("Back to the stacks"), "{page}");
     }
 }

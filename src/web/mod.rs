@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
-use axum::http::{HeaderName, HeaderValue, Uri, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -232,13 +232,21 @@ async fn healthz(State(app): State<SharedApp>) -> Response {
     res
 }
 
-async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError(Error::NotFound(format!("no API endpoint at {}", uri.path()))).into_response()
-    } else if uri.path() == "/" {
+async fn not_found(jar: axum_extra::extract::cookie::CookieJar, req: axum::extract::Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") {
+        ApiError(Error::NotFound(format!("no API endpoint at {path}"))).into_response()
+    } else if path == "/" {
         Redirect::to("/stacks").into_response()
     } else {
-        PageError(Error::NotFound(format!("there is no page at {}", uri.path()))).into_response()
+        // Outside the browser routes' middleware: the reader's language from
+        // the browser alone (no session is looked up for a wrong address).
+        let (parts, _) = req.into_parts();
+        let (locale, _) = locale::choose(&parts, &jar, None, None, false);
+        crate::i18n::sync_scope(locale, || {
+            let message = crate::i18n::text_with("errors-no-page", &[("path", &parts.uri.path())]);
+            PageError(Error::NotFound(message)).into_response()
+        })
     }
 }
 
@@ -280,6 +288,23 @@ impl Layout {
     /// The page's language, for `<html lang>`.
     pub fn lang(&self) -> &'static str {
         crate::i18n::current().lang.as_str()
+    }
+
+    /// Where the language switch comes back to.
+    pub fn back(&self) -> String {
+        let root = match self.section {
+            "audit" => "/audit",
+            "users" => "/users",
+            "webhooks" => "/webhooks",
+            "account" => "/account",
+            _ => "/stacks",
+        };
+        locale::back(root)
+    }
+
+    /// This page in `lang`, for the switch shown before sign-in.
+    pub fn href_in(&self, lang: &crate::i18n::Lang) -> String {
+        locale::href_in(*lang)
     }
 
     /// The languages the header offers to switch to: all but this one.

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::drill::report::{Figures, Stats};
-use crate::drill::{Loaded, Settings, Timeline};
+use crate::drill::{Loaded, MarkKind, PhaseKind, Settings, Timeline};
+use crate::i18n;
 use crate::store::{DrillRow, ProbeRow};
 
 /// The drill's timeline, drawn up to its end (or now, while it runs).
@@ -17,6 +18,31 @@ pub fn timeline_svg(d: &Loaded) -> String {
 /// The whole report as Markdown.
 pub fn report_markdown(d: &Loaded) -> String {
     markdown(&d.row, &d.settings, &d.figures, d.restored)
+}
+
+/// A phase's kind in the reader's language.
+pub fn phase_kind(kind: PhaseKind) -> String {
+    i18n::text(&format!("drills-phase-{}", kind.as_str()))
+}
+
+/// A phase's name as stored (`baseline`, `detect ha-web-left`) in the
+/// reader's language: its kind translated, the node names as they are.
+pub fn phase_name(kind: PhaseKind, name: &str) -> String {
+    match name.strip_prefix(kind.as_str()) {
+        Some("") => phase_kind(kind),
+        Some(rest) if rest.starts_with(' ') => format!("{}{rest}", phase_kind(kind)),
+        _ => name.to_owned(),
+    }
+}
+
+/// A timeline mark (`fault`, `detected`, …) in the reader's language.
+pub fn mark_name(kind: MarkKind) -> String {
+    i18n::text(&format!("drills-mark-{}", kind.as_str()))
+}
+
+/// A drill status or verdict as stored, in the reader's language.
+fn state(prefix: &str, value: &str) -> String {
+    i18n::text(&format!("{prefix}{value}"))
 }
 
 fn esc(s: &str) -> String {
@@ -48,15 +74,17 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg class="timeline" viewBox="0 0 {W} 150" role="img" aria-label="Probes over time by web server, with phases and fault marks" xmlns="http://www.w3.org/2000/svg">"#
+        r#"<svg class="timeline" viewBox="0 0 {W} 150" role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg">"#,
+        label = esc(&i18n::text("drills-svg-label")),
     );
     for (i, ph) in timeline.phases.iter().enumerate() {
         let (a, b) = (x(ph.start), x(ph.end.unwrap_or(now)));
         let _ = write!(
             out,
-            r#"<g><title>{name}</title><rect class="band band-{kind} band-{parity}" x="{a:.1}" y="{TOP}" width="{w:.1}" height="{h}"/><text class="band-label" x="{tx:.1}" y="12">{kind}</text></g>"#,
-            name = esc(&ph.name),
+            r#"<g><title>{name}</title><rect class="band band-{kind} band-{parity}" x="{a:.1}" y="{TOP}" width="{w:.1}" height="{h}"/><text class="band-label" x="{tx:.1}" y="12">{label}</text></g>"#,
+            name = esc(&phase_name(ph.kind, &ph.name)),
             kind = ph.kind.as_str(),
+            label = esc(&phase_kind(ph.kind)),
             parity = i % 2,
             w = (b - a).max(0.5),
             h = BOTTOM - TOP,
@@ -64,7 +92,8 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
         );
     }
     let [left, right] = &settings.servers;
-    for (label, y) in [(left.as_str(), 40.0), (right.as_str(), 66.0), ("errors", 92.0)] {
+    let errors = i18n::text("drills-svg-errors");
+    for (label, y) in [(left.as_str(), 40.0), (right.as_str(), 66.0), (errors.as_str(), 92.0)] {
         let _ = write!(out, r#"<text class="lane-label" x="4" y="{y}">{}</text>"#, esc(label));
     }
     let step = probes.len().div_ceil(MAX_DRAWN).max(1);
@@ -83,10 +112,13 @@ pub fn svg(settings: &Settings, timeline: &Timeline, probes: &[ProbeRow], now: i
         let ly = if i % 2 == 0 { 116 } else { 127 };
         let _ = write!(
             out,
-            r#"<g><title>{kind} (round {round}) at +{dt} ms</title><line class="mark mark-{kind}" x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{BOTTOM}"/><text class="mark-label mark-{kind}" x="{mx:.1}" y="{ly}">{kind}</text></g>"#,
+            r#"<g><title>{title}</title><line class="mark mark-{kind}" x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{BOTTOM}"/><text class="mark-label mark-{kind}" x="{mx:.1}" y="{ly}">{label}</text></g>"#,
             kind = m.kind.as_str(),
-            round = m.round + 1,
-            dt = m.at - t0,
+            title = esc(&i18n::text_with(
+                "drills-svg-mark",
+                &[("kind", &mark_name(m.kind)), ("round", &(m.round + 1)), ("at", &(m.at - t0))],
+            )),
+            label = esc(&mark_name(m.kind)),
         );
     }
     let span_s = (t1 - t0) as f64 / 1000.0;
@@ -110,39 +142,67 @@ fn opt_ms(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_else(|| "–".into())
 }
 
-/// The report as Markdown, for a change ticket or an audit folder.
+/// The report as Markdown, for a change ticket or an audit folder, in the
+/// reader's language and time zone.
 pub fn markdown(row: &DrillRow, settings: &Settings, f: &Figures, restored: bool) -> String {
     let mut md = String::new();
     let checks: Vec<(bool, String)> = serde_json::from_str(&row.reasons).unwrap_or_default();
-    let _ = writeln!(md, "# Drill {} — {} on {}\n", row.id, row.scenario, row.stack);
     let _ = writeln!(
         md,
-        "- status: **{}**, verdict: **{}**\n- started by {} at {} (UTC), finished {}\n- probes: {}/s to {}\n- restored: {}",
-        row.status,
-        row.verdict.as_deref().unwrap_or("none"),
-        row.started_by,
-        crate::clock::format_ms(row.started_at),
-        row.finished_at.map(crate::clock::format_ms).unwrap_or_else(|| "–".into()),
-        settings.rate,
-        settings.target_url,
-        if restored { "yes" } else { "NO — pending restores remain" },
+        "# {}\n",
+        i18n::text_with("drills-md-title", &[("id", &row.id), ("scenario", &row.scenario), ("stack", &row.stack)])
+    );
+    let bold = |s: String| format!("**{s}**");
+    let verdict = match row.verdict.as_deref() {
+        Some(v) => state("drills-verdict-", v),
+        None => i18n::text("drills-md-no-verdict"),
+    };
+    let finished = row.finished_at.map(crate::web::format_ms).unwrap_or_else(|| "–".into());
+    let _ = writeln!(
+        md,
+        "- {}\n- {}\n- {}\n- {}",
+        i18n::text_with(
+            "drills-md-status",
+            &[("status", &bold(state("drills-status-", &row.status))), ("verdict", &bold(verdict))]
+        ),
+        i18n::text_with(
+            "drills-md-started",
+            &[("user", &row.started_by), ("at", &crate::web::format_ms(row.started_at)), ("finished", &finished)]
+        ),
+        i18n::text_with("drills-md-probes", &[("rate", &settings.rate), ("url", &settings.target_url)]),
+        i18n::text_with(
+            "drills-md-restored",
+            &[("restored", &i18n::text(if restored { "drills-md-restored-yes" } else { "drills-md-restored-no" }))]
+        ),
     );
     let dash = |v: Option<i64>| v.map(|x| format!("{x} ms")).unwrap_or_else(|| "–".into());
-    let _ = writeln!(md, "- time to detect: {}, time to recover: {}", dash(f.mttd_ms), dash(f.mttr_ms));
+    let _ = writeln!(
+        md,
+        "- {}",
+        i18n::text_with("drills-md-times", &[("mttd", &dash(f.mttd_ms)), ("mttr", &dash(f.mttr_ms))])
+    );
     if let Some(floor) = f.floor {
         let _ = writeln!(
             md,
-            "- availability floor: {floor}% (budget {} failed requests per fault)",
-            settings.budget.allowed_failures
+            "- {}",
+            i18n::text_with(
+                "drills-md-floor",
+                &[("floor", &floor.to_string()), ("allowed", &settings.budget.allowed_failures)]
+            )
         );
     }
     if !row.note.is_empty() {
-        let _ = writeln!(md, "- note: {}", row.note.replace('\n', "; "));
+        let _ = writeln!(md, "- {}", i18n::text_with("drills-md-note", &[("note", &row.note.replace('\n', "; "))]));
     }
     let [left, right] = &settings.servers;
     let _ = writeln!(
         md,
-        "\n## Phases\n\n| phase | requests | availability | {left} | {right} | errors | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---|---:|---:|"
+        "\n## {}\n\n| {} | {} | {} | {left} | {right} | {} | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---|---:|---:|",
+        i18n::text("drills-md-phases"),
+        i18n::text("drills-md-col-phase"),
+        i18n::text("drills-md-col-requests"),
+        i18n::text("drills-md-col-availability"),
+        i18n::text("drills-md-col-errors"),
     );
     let errors = |s: &Stats| {
         if s.errors.is_empty() {
@@ -151,8 +211,9 @@ pub fn markdown(row: &DrillRow, settings: &Settings, f: &Figures, restored: bool
             s.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
         }
     };
-    for p in f.phases.iter().map(|p| (p.name.as_str(), &p.stats)).chain(std::iter::once(("total", &f.total))) {
-        let (name, s) = p;
+    let total = i18n::text("drills-phase-total");
+    let phases = f.phases.iter().map(|p| (phase_name(p.kind, &p.name), &p.stats));
+    for (name, s) in phases.chain(std::iter::once((total, &f.total))) {
         let _ = writeln!(
             md,
             "| {name} | {} | {}% | {} | {} | {} | {} | {} |",
@@ -166,7 +227,7 @@ pub fn markdown(row: &DrillRow, settings: &Settings, f: &Figures, restored: bool
         );
     }
     if !checks.is_empty() {
-        let _ = writeln!(md, "\n## Verdict\n");
+        let _ = writeln!(md, "\n## {}\n", i18n::text("drills-md-verdict"));
         for (ok, text) in checks {
             let _ = writeln!(md, "- {} {text}", if ok { "✓" } else { "✗" });
         }
@@ -197,10 +258,11 @@ pub fn sparkline(title: &str, unit: &str, values: &[Option<f64>]) -> String {
         dots.push_str(&format!("<circle class=\"spark-dot\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2\"/>"));
     }
     let last = values.iter().rev().flatten().next().map_or("–".to_owned(), |v| format!("{v:.0}{unit}"));
+    let label = i18n::text_with("drills-chart-label", &[("title", &title), ("count", &values.len()), ("last", &last)]);
     format!(
-        "<figure class=\"spark\"><svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{t} over the last {n} runs, latest {last}\">\
+        "<figure class=\"spark\"><svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{label}\">\
          <path class=\"spark-line\" d=\"{path}\"/>{dots}</svg><figcaption>{t}: <strong>{last}</strong></figcaption></figure>",
+        label = esc(&label),
         t = esc(title),
-        n = values.len(),
     )
 }

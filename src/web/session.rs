@@ -130,9 +130,12 @@ pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request,
         },
     };
     let (parts, body) = req.into_parts();
-    let (locale, lang_cookie) = super::locale::choose(&parts, &jar, prefs.0.as_deref(), prefs.1.as_deref());
+    let (locale, lang_cookie) =
+        super::locale::choose(&parts, &jar, prefs.0.as_deref(), prefs.1.as_deref(), secure);
+    let page = super::locale::page_of(&parts);
     // Everything below, error pages included, renders in the reader's language.
-    let mut response = crate::i18n::scope(locale, guarded(jar, secure, auth, parts, body, next)).await;
+    let served = crate::i18n::scope(locale, guarded(jar, secure, auth, parts, body, next));
+    let mut response = super::locale::with_page(page, served).await;
     if let Some(cookie) = lang_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -173,7 +176,8 @@ async fn guarded(jar: CookieJar, secure: bool, auth: Auth, mut parts: Parts, bod
 }
 
 /// What a user whose password must change may reach before changing it.
-const MAY_CHANGE_PASSWORD_FIRST: &[&str] = &["/account", "/account/password", "/logout", "/login"];
+const MAY_CHANGE_PASSWORD_FIRST: &[&str] =
+    &["/account", "/account/password", "/account/language", "/account/preferences", "/logout", "/login"];
 
 /// A redirect for a browser, HX-Redirect for htmx.
 fn to(parts: &Parts, target: &str) -> Response {

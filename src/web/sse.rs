@@ -164,6 +164,8 @@ fn timeline_events(entries: &[(i64, Bytes)], whole: &Bytes, shown: &mut Option<T
 }
 
 type Cell = Arc<OnceCell<Arc<SharedOps>>>;
+/// One event's panels as each locale reading them sees them.
+type PerLocale = HashMap<crate::i18n::Locale, Cell>;
 
 /// One health event reaches every subscriber of its stack at once; the first
 /// to handle it loads and renders the panels, the others reuse that (a
@@ -171,8 +173,11 @@ type Cell = Arc<OnceCell<Arc<SharedOps>>>;
 /// templates for one transition; scripts/bench, measure 3).
 #[derive(Default)]
 pub struct Renders {
-    /// Per stack, the latest health event and its rendering.
-    latest: Mutex<HashMap<String, (Arc<Event>, Cell)>>,
+    /// Per stack and reader's locale (the panels carry words and times), the
+    /// latest health event and its rendering.
+    /// A new event replaces all of a stack's renderings, so a locale nobody
+    /// reads any more is not kept.
+    latest: Mutex<HashMap<String, (Arc<Event>, PerLocale)>>,
 }
 
 impl Renders {
@@ -180,15 +185,13 @@ impl Renders {
         let cell = {
             // Plain map updates: a poisoned lock is still consistent.
             let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-            match latest.get(event.stack()) {
-                // The same Arc: the very event this subscriber holds.
-                Some((seen, cell)) if Arc::ptr_eq(seen, event) => cell.clone(),
-                _ => {
-                    let cell = Cell::default();
-                    latest.insert(event.stack().to_owned(), (event.clone(), cell.clone()));
-                    cell
-                }
+            let entry =
+                latest.entry(event.stack().to_owned()).or_insert_with(|| (event.clone(), HashMap::new()));
+            // The same Arc: the very event this subscriber holds.
+            if !Arc::ptr_eq(&entry.0, event) {
+                *entry = (event.clone(), HashMap::new());
             }
+            entry.1.entry(crate::i18n::current()).or_default().clone()
         };
         cell.get_or_try_init(|| async { SharedOps::load(app, event.stack()).await.map(Arc::new) }).await.cloned()
     }
@@ -259,29 +262,33 @@ pub async fn stack_events(
     let mut first = wizard_events(&app, &name, can_operate, &csrf).await?;
     first.extend(ops_events(&app, &name, can_operate, &csrf, &mut sent).await?);
     let state = (app, renders, rx, name, csrf, sent);
-    let updates = stream::unfold(state, move |(app, renders, mut rx, name, csrf, mut sent)| async move {
-        loop {
-            let events = match rx.recv().await {
-                Ok(e) => render(&app, &renders, &name, can_operate, &csrf, &e, &mut sent).await,
-                // Missed some: send the whole state again rather than a gap.
-                Err(RecvError::Lagged(_)) => match wizard_events(&app, &name, can_operate, &csrf).await {
-                    Ok(mut all) => {
-                        sent = Sent::default();
-                        ops_events(&app, &name, can_operate, &csrf, &mut sent).await.map(|ops| {
-                            all.extend(ops);
-                            all
-                        })
-                    }
-                    Err(e) => Err(e),
-                },
-                Err(RecvError::Closed) => return None,
-            };
-            match events {
-                Ok(events) if !events.is_empty() => return Some((events, (app, renders, rx, name, csrf, sent))),
-                Ok(_) => continue,
-                Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
+    // Each update renders later, outside this request: in its reader's locale.
+    let locale = crate::i18n::current();
+    let updates = stream::unfold(state, move |(app, renders, mut rx, name, csrf, mut sent)| {
+        crate::i18n::scope(locale, async move {
+            loop {
+                let events = match rx.recv().await {
+                    Ok(e) => render(&app, &renders, &name, can_operate, &csrf, &e, &mut sent).await,
+                    // Missed some: send the whole state again rather than a gap.
+                    Err(RecvError::Lagged(_)) => match wizard_events(&app, &name, can_operate, &csrf).await {
+                        Ok(mut all) => {
+                            sent = Sent::default();
+                            ops_events(&app, &name, can_operate, &csrf, &mut sent).await.map(|ops| {
+                                all.extend(ops);
+                                all
+                            })
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(RecvError::Closed) => return None,
+                };
+                match events {
+                    Ok(events) if !events.is_empty() => return Some((events, (app, renders, rx, name, csrf, sent))),
+                    Ok(_) => continue,
+                    Err(e) => tracing::warn!(error = %e, "cannot render a live update"),
+                }
             }
-        }
+        })
     });
     Ok(event_stream(stream::iter(first).chain(updates.flat_map(stream::iter)), guard))
 }

@@ -17,6 +17,7 @@ mod export;
 mod generations;
 mod guard;
 mod helpers;
+mod i18n;
 mod openapi;
 mod ops;
 mod pages;

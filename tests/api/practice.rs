@@ -112,7 +112,8 @@ async fn d5_takes_zone_a_out_of_both_tiers_and_zone_b_alone_serves() {
     let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hawaf_resilience_score{stack=\"evacuated\"} 30"), "{metrics}");
     app.sign_in_admin().await;
-    assert!(app.page("/stacks").await.contains("score-poor\">30<"));
+    // The rating is in words as well as colour.
+    assert!(app.page("/stacks").await.contains("score-poor\">30 <span class=\"score-word\">poor</span>"));
     assert!(app.page("/stacks/evacuated").await.contains("Resilience score"));
 }
 

@@ -11,8 +11,10 @@ use serde::Deserialize;
 
 use super::ops::answer;
 use crate::SharedApp;
+use crate::i18n;
 use crate::node;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::Operator;
 
 #[derive(Template)]
@@ -90,6 +92,6 @@ pub async fn save_access(
     let result =
         node::save_access(&app, &name, &node_name, form.api_url.trim(), credential, &form.fingerprint, &user.username)
             .await
-            .map(|()| format!("{node_name}: certificate pinned and credentials saved; run step 8."));
+            .map(|()| i18n::text_with("stacks-access-saved", &[("node", &node_name)]));
     answer(&headers, &name, result)
 }

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::SharedApp;
 use crate::auth::accounts;
 use crate::auth::{self, AuthError, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, Role};
-use crate::clock::format_day;
+use crate::i18n::local_day as format_day;
+use crate::i18n;
 use crate::store::UserChange;
-use crate::web::filters;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{Admin, Operator, Principal, Viewer};
 use crate::web::{Layout, format_ms};
 
@@ -35,7 +36,7 @@ pub struct AccountPage {
     layout: Layout,
     must_change: bool,
     notice: Option<String>,
-    problem: Option<String>,
+    pub(super) problem: Option<String>,
     /// A token just created: its secret, shown this once.
     created: Option<String>,
     tokens: Vec<TokenLine>,
@@ -44,6 +45,10 @@ pub struct AccountPage {
     token_name: String,
     default_days: u32,
     max_days: u32,
+    /// The user's language setting ("" follows the browser) and time zone.
+    language: String,
+    time_zone: String,
+    zones: &'static [chrono_tz::Tz],
 }
 
 #[derive(Deserialize)]
@@ -51,9 +56,10 @@ pub struct AccountQuery {
     must_change: Option<String>,
     changed: Option<String>,
     revoked: Option<i64>,
+    preferences: Option<String>,
 }
 
-async fn account_page(app: &SharedApp, user: Principal) -> Result<AccountPage, Error> {
+pub(super) async fn account_page(app: &SharedApp, user: Principal) -> Result<AccountPage, Error> {
     let everyone = user.role >= Role::Admin;
     let rows = accounts::tokens(&app.store, (!everyone).then_some(user.username.as_str())).await?;
     let now = crate::store::now_ms();
@@ -64,14 +70,19 @@ async fn account_page(app: &SharedApp, user: Principal) -> Result<AccountPage, E
             username: t.username,
             name: t.name,
             created: format_day(t.created_at),
-            last_used: t.last_used_at.map_or_else(|| "never".into(), format_ms),
-            expires: t.expires_at.map_or_else(|| "never".into(), format_day),
+            last_used: t.last_used_at.map_or_else(|| i18n::text("accounts-tokens-never-used"), format_ms),
+            expires: t.expires_at.map_or_else(|| i18n::text("accounts-tokens-never-expires"), format_day),
             expired: t.expires_at.is_some_and(|at| at <= now),
         })
         .collect();
+    let me = app.store.user_by_name(&user.username).await?;
+    let (language, time_zone) = me.map(|u| (u.language, u.time_zone)).unwrap_or_default();
     Ok(AccountPage {
+        language: language.unwrap_or_default(),
+        time_zone: time_zone.unwrap_or_else(|| "UTC".into()),
+        zones: crate::i18n::ZONES,
         must_change: user.must_change_password,
-        layout: Layout::new("Account", "account", Some(user)),
+        layout: Layout::new(i18n::text("accounts-account-title"), "account", Some(user)),
         notice: None,
         problem: None,
         created: None,
@@ -91,10 +102,13 @@ pub async fn account(
     let mut page = account_page(&app, user).await?;
     page.must_change |= q.must_change.is_some();
     if q.changed.is_some() {
-        page.notice = Some("Your password is changed; your other sessions have ended.".into());
+        page.notice = Some(i18n::text("accounts-account-password-changed"));
+    }
+    if q.preferences.is_some() {
+        page.notice = Some(crate::i18n::text("prefs-saved"));
     }
     if let Some(id) = q.revoked {
-        page.notice = Some(format!("Token {id} is revoked: its next use is refused."));
+        page.notice = Some(i18n::text_with("accounts-tokens-revoked", &[("id", &id)]));
     }
     Ok(page)
 }
@@ -120,7 +134,7 @@ pub async fn change_password(
         Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     if form.new_password != form.confirm_password {
-        return refused("The new password and its confirmation differ.".into()).await;
+        return refused(i18n::text("accounts-account-passwords-differ")).await;
     }
     let keep = user.session.clone();
     match accounts::change_own_password(
@@ -166,7 +180,10 @@ pub async fn create_token(
         Ok(t) => {
             let mut page = account_page(&app, user).await?;
             page.created = Some(t.token);
-            page.notice = Some(format!("Token {:?} created; it lasts until {}.", t.name, format_day(t.expires_at)));
+            page.notice = Some(i18n::text_with(
+                "accounts-tokens-created",
+                &[("name", &format!("{:?}", t.name)), ("until", &format_day(t.expires_at))],
+            ));
             Ok((StatusCode::CREATED, page).into_response())
         }
         Err(e) => {
@@ -223,7 +240,7 @@ async fn users_page(app: &SharedApp, admin: Principal) -> Result<UsersPage, Erro
         })
         .collect();
     Ok(UsersPage {
-        layout: Layout::new("Users", "users", Some(admin)),
+        layout: Layout::new(i18n::text("accounts-users-title"), "users", Some(admin)),
         users,
         notice: None,
         problem: None,
@@ -260,7 +277,7 @@ pub async fn create_user(
     let mut page = users_page(&app, admin).await?;
     match result {
         Ok(password) => {
-            page.notice = Some(format!("{username} is added; they choose their own password at the first sign-in."));
+            page.notice = Some(i18n::text_with("accounts-users-added", &[("name", &username)]));
             page.generated = Some((username, password));
             Ok((StatusCode::CREATED, page).into_response())
         }
@@ -275,10 +292,29 @@ pub async fn create_user(
 
 /// A refusal to show on the page with its status; anything else is an error page.
 fn refusal(e: AuthError) -> Result<(StatusCode, String), PageError> {
-    let message = e.to_string();
+    let message = refusal_message(&e);
     match Error::from(e) {
         err @ Error::Internal(_) => Err(err.into()),
         err => Ok((err.status(), message)),
+    }
+}
+
+/// The account rules' refusals in the reader's language (the English is
+/// the library's own wording); anything else as the library words it.
+fn refusal_message(e: &AuthError) -> String {
+    use AuthError as A;
+    match e {
+        A::UnknownRole(role) => i18n::text_with("accounts-refused-unknown-role", &[("role", role)]),
+        A::BadUsername => i18n::text("accounts-refused-bad-username"),
+        A::WeakPassword => i18n::text_with("accounts-refused-weak-password", &[("min", &auth::MIN_PASSWORD)]),
+        A::NoSuchUser(name) => i18n::text_with("accounts-refused-no-such-user", &[("name", name)]),
+        A::LastAdmin(name) => i18n::text_with("accounts-refused-last-admin", &[("name", name)]),
+        A::NoSuchToken(id) => i18n::text_with("accounts-refused-no-such-token", &[("id", id)]),
+        A::WrongPassword => i18n::text("accounts-refused-wrong-password"),
+        A::SamePassword => i18n::text("accounts-refused-same-password"),
+        A::BadExpiry => i18n::text_with("accounts-refused-bad-expiry", &[("max", &MAX_TOKEN_DAYS)]),
+        A::BadTokenName => i18n::text("accounts-refused-bad-token-name"),
+        A::Store(_) | A::Hash(_) => e.to_string(),
     }
 }
 
@@ -298,24 +334,32 @@ pub async fn change_user(
     let actor = admin.username.clone();
     let result = match form.action.as_str() {
         "role" => match form.role.parse::<Role>() {
-            Ok(role) => accounts::change_user(&app.store, &actor, &name, UserChange::Role(role.as_str()))
-                .await
-                .map(|()| (format!("{name} is now {role}; their sessions ended."), None)),
+            Ok(role) => {
+                accounts::change_user(&app.store, &actor, &name, UserChange::Role(role.as_str())).await.map(|()| {
+                    let role = i18n::text(&format!("role-{}", role.as_str()));
+                    (i18n::text_with("accounts-users-role-changed", &[("name", &name), ("role", &role)]), None)
+                })
+            }
             Err(e) => Err(e),
         },
         "disable" => accounts::change_user(&app.store, &actor, &name, UserChange::Disable)
             .await
-            .map(|()| (format!("{name} is disabled; their sessions and tokens ended."), None)),
+            .map(|()| (i18n::text_with("accounts-users-disabled", &[("name", &name)]), None)),
         "enable" => accounts::change_user(&app.store, &actor, &name, UserChange::Enable)
             .await
-            .map(|()| (format!("{name} may sign in again."), None)),
+            .map(|()| (i18n::text_with("accounts-users-enabled", &[("name", &name)]), None)),
         "delete" => accounts::change_user(&app.store, &actor, &name, UserChange::Delete)
             .await
-            .map(|()| (format!("{name} is deleted, with their sessions and tokens."), None)),
-        "reset" => accounts::reset_password(&app.store, &actor, &name, None).await.map(|generated| {
-            (format!("{name}'s password is reset; they choose a new one at the next sign-in."), generated)
-        }),
-        other => return Err(Error::BadRequest(format!("unknown action {other:?}")).into()),
+            .map(|()| (i18n::text_with("accounts-users-deleted", &[("name", &name)]), None)),
+        "reset" => accounts::reset_password(&app.store, &actor, &name, None)
+            .await
+            .map(|generated| (i18n::text_with("accounts-users-reset", &[("name", &name)]), generated)),
+        other => {
+            let action = format!("{other:?}");
+            return Err(
+                Error::BadRequest(i18n::text_with("accounts-users-unknown-action", &[("action", &action)])).into()
+            );
+        }
     };
     let mut page = users_page(&app, admin).await?;
     match result {
@@ -328,6 +372,29 @@ pub async fn change_user(
             let (status, message) = refusal(e)?;
             page.problem = Some(message);
             Ok((status, page).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_in_english_are_the_librarys_own_words() {
+        for e in [
+            AuthError::UnknownRole("root".into()),
+            AuthError::BadUsername,
+            AuthError::WeakPassword,
+            AuthError::NoSuchUser("pat".into()),
+            AuthError::LastAdmin("admin".into()),
+            AuthError::NoSuchToken(7),
+            AuthError::WrongPassword,
+            AuthError::SamePassword,
+            AuthError::BadExpiry,
+            AuthError::BadTokenName,
+        ] {
+            assert_eq!(refusal_message(&e), e.to_string());
         }
     }
 }

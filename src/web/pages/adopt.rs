@@ -10,6 +10,7 @@ use super::stacks::{FormPage, admin_only, form_page, operator_cidr};
 use crate::SharedApp;
 use crate::adopt::{self, AdoptError, Adopter, Proposal};
 use crate::contract::{AdoptAnswer, AdoptRequest};
+use crate::i18n;
 use crate::stack::{self, Draft, FieldError, StackError};
 use crate::web::error::PageError;
 use crate::web::session::Operator;
@@ -47,7 +48,7 @@ pub async fn submit(
         (status, page(form, answer, confirm.clone())).into_response()
     };
     if name.is_empty() {
-        let errors = vec![FieldError::new("name", "the name hawaf will know the stack by is required")];
+        let errors = vec![FieldError::new("name", i18n::text("stacks-adopt-name-required"))];
         return shown(StatusCode::UNPROCESSABLE_ENTITY, errors, None, None);
     }
     let who =
@@ -61,7 +62,7 @@ pub async fn submit(
     };
     match adopt::adopt(&app, who, &name, Proposal::Form(draft.clone()), req).await {
         Ok(answer) if mistyped => {
-            let problem = format!("Type the stack's name, {name}, exactly to adopt it: nothing was adopted.");
+            let problem = i18n::text_with("stacks-adopt-mistyped", &[("name", &name)]);
             shown(StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), Some(problem), Some(answer))
         }
         Ok(answer) if answer.build_id.is_some() => Redirect::to(&format!("/stacks/{name}/build")).into_response(),
@@ -75,12 +76,9 @@ pub async fn submit(
         Err(e @ AdoptError::Confirm { .. }) => {
             shown(StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), Some(e.to_string()), None)
         }
-        Err(AdoptError::NotAdoptable(answer)) => shown(
-            StatusCode::CONFLICT,
-            Vec::new(),
-            Some("Something changed since the last look: nothing was adopted. See below.".into()),
-            Some(*answer),
-        ),
+        Err(AdoptError::NotAdoptable(answer)) => {
+            shown(StatusCode::CONFLICT, Vec::new(), Some(i18n::text("stacks-adopt-changed")), Some(*answer))
+        }
         Err(e @ (AdoptError::AlreadyBuilt(_) | AdoptError::Look { .. } | AdoptError::Provider(_))) => {
             let status =
                 if matches!(e, AdoptError::AlreadyBuilt(_)) { StatusCode::CONFLICT } else { StatusCode::BAD_GATEWAY };

@@ -7,9 +7,10 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use crate::SharedApp;
+use crate::i18n;
 use crate::store::AuditFilter;
-use crate::web::filters;
 use crate::web::error::PageError;
+use crate::web::filters;
 use crate::web::session::Operator;
 use crate::web::{Layout, format_ms};
 
@@ -94,18 +95,37 @@ pub async fn page(
             },
             burst: match e.first_at {
                 Some(first) if e.count > 1 => {
-                    format!("×{} since {}", e.count, format_ms(first).split(' ').nth(1).unwrap_or_default())
+                    let since = format_ms(first);
+                    let time = since.split(' ').nth(1).unwrap_or_default();
+                    i18n::text_with("accounts-audit-burst", &[("count", &e.count), ("time", &time)])
                 }
                 _ => String::new(),
             },
             actor: e.actor,
             action: e.action,
             target: e.target,
-            outcome: e.outcome,
+            outcome: outcome_label(&e.outcome),
             detail: e.detail,
         })
         .collect();
     let filtered =
         filter.actor.is_some() || filter.stack.is_some() || filter.action.is_some() || filter.outcome.is_some();
-    Ok(AuditPage { layout: Layout::new("Audit log", "audit", Some(user)), entries, q, older, filtered })
+    Ok(AuditPage {
+        layout: Layout::new(i18n::text("accounts-audit-title"), "audit", Some(user)),
+        entries,
+        q,
+        older,
+        filtered,
+    })
+}
+
+/// An outcome as the reader's language names it; one this page does not
+/// know is shown as stored.
+fn outcome_label(outcome: &str) -> String {
+    match outcome {
+        "ok" => i18n::text("accounts-audit-outcome-ok"),
+        "refused" => i18n::text("accounts-audit-outcome-refused"),
+        "failed" => i18n::text("accounts-audit-outcome-failed"),
+        other => other.to_owned(),
+    }
 }

@@ -12,10 +12,11 @@ use serde::Deserialize;
 
 use crate::SharedApp;
 use crate::build::{self, BuildError, Kind};
+use crate::i18n;
 use crate::stack::{self, StackDefinition};
 use crate::store::{BuildRow, CallRow, StepRow};
-use crate::web::filters;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{Operator, Viewer};
 use crate::web::{Layout, format_ms};
 
@@ -161,49 +162,64 @@ pub struct CallRowView<'a> {
 fn step_doc(def: &StackDefinition, number: u8) -> (String, &'static str) {
     use crate::cloud::LbKind;
     use crate::stack::LbRole;
-    let lb = |role: LbRole, scheme: &str| -> (String, &'static str) {
+    let lb = |role: LbRole| -> (String, &'static str) {
+        let scheme = match role {
+            LbRole::Internal => i18n::text("wizard-scheme-internal"),
+            LbRole::External => i18n::text("wizard-scheme-internet-facing"),
+        };
         match def.lb_kind(role) {
             LbKind::Classic => (
-                format!("EC2 > Load Balancers > Create load balancer: a Classic Load Balancer, {scheme}."),
-                if scheme == "internal" {
+                i18n::text_with("wizard-doc-lb-classic", &[("scheme", &scheme)]),
+                if role == LbRole::Internal {
                     "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-internal-load-balancers.html"
                 } else {
                     "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-getting-started.html"
                 },
             ),
             LbKind::Application => (
-                format!(
-                    "EC2 > Load Balancers > Create load balancer: an Application Load Balancer, {scheme}, with a target group."
-                ),
+                i18n::text_with("wizard-doc-lb-application", &[("scheme", &scheme)]),
                 "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-application-load-balancer.html",
             ),
             LbKind::Network => (
-                format!(
-                    "EC2 > Load Balancers > Create load balancer: a Network Load Balancer, {scheme}, with a target group."
-                ),
+                i18n::text_with("wizard-doc-lb-network", &[("scheme", &scheme)]),
                 "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/create-network-load-balancer.html",
             ),
         }
     };
     match number {
-        1 => ("VPC > Your VPCs > Create VPC, with an internet gateway attached.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/create-vpc.html"),
-        2 => ("VPC > Subnets > Create subnet, one per availability zone and tier, with route tables.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/create-subnets.html"),
-        3 => ("EC2 > Security Groups > Create security group, with inbound rules.".into(), "https://docs.aws.amazon.com/vpc/latest/userguide/creating-security-groups.html"),
-        4 => ("EC2 > Instances > Launch instances: the two web servers, with user data.".into(), "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html"),
-        5 => lb(LbRole::Internal, "internal"),
-        6 => ("EC2 > Instances > Launch instances: the two WAF nodes; Elastic IPs > Allocate Elastic IP address and associate it.".into(), "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/working-with-eips.html"),
-        7 => lb(LbRole::External, "internet-facing"),
+        1 => (i18n::text("wizard-doc-1"), "https://docs.aws.amazon.com/vpc/latest/userguide/create-vpc.html"),
+        2 => (i18n::text("wizard-doc-2"), "https://docs.aws.amazon.com/vpc/latest/userguide/create-subnets.html"),
+        3 => (
+            i18n::text("wizard-doc-3"),
+            "https://docs.aws.amazon.com/vpc/latest/userguide/creating-security-groups.html",
+        ),
+        4 => (
+            i18n::text("wizard-doc-4"),
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html",
+        ),
+        5 => lb(LbRole::Internal),
+        6 => (i18n::text("wizard-doc-6"), "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/working-with-eips.html"),
+        7 => lb(LbRole::External),
         _ => match def.waf_kind() {
             crate::waf::WafKind::Utm9 => (
-                "WebAdmin > Management > WebAdmin Settings > RESTful API: the token hawaf uses for Webserver Protection.".into(),
+                i18n::text("wizard-doc-8-utm"),
                 "https://docs.sophos.com/nsg/sophos-utm/utm/9.708/help/en-us/Content/utm/utmAdminGuide/MgmtWebAdminRESTAPI.htm",
             ),
             crate::waf::WafKind::Sfos => (
-                "Backup & firmware > API: turn the API on and allow hawaf's address; hawaf then adds the web server protection rule.".into(),
+                i18n::text("wizard-doc-8-sfos"),
                 "https://docs.sophos.com/nsg/sophos-firewall/18.5/Help/en-us/webhelp/onlinehelp/AdministratorHelp/BackupAndFirmware/API/index.html",
             ),
         },
     }
+}
+
+/// A step's title in the reader's language, by its number and the kind of
+/// build (the library's title, in English, is the fallback).
+pub fn step_title(kind: Kind, number: u8, fallback: &str) -> String {
+    if !(1..=8).contains(&number) {
+        return fallback.to_owned();
+    }
+    i18n::text(&format!("wizard-step-{}-{number}", kind.as_str()))
 }
 
 fn step_view(
@@ -219,7 +235,7 @@ fn step_view(
         sfos: def.waf_kind() == crate::waf::WafKind::Sfos,
         doc: step_doc(def, number),
         number,
-        title: title.to_owned(),
+        title: step_title(kind, number, title),
         status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),
         progress: row.map(|r| r.progress.clone()).unwrap_or_default(),
         error: row.and_then(|r| r.error.clone()),
@@ -333,7 +349,7 @@ pub async fn page(
     let can_operate = user.role >= crate::auth::Role::Operator;
     let body = wizard_body(&app, &name, can_operate, &user.csrf).await?.render().map_err(Error::internal)?;
     Ok(BuildPage {
-        layout: Layout::new(format!("Build {name}"), "stacks", Some(user)),
+        layout: Layout::new(i18n::text_with("wizard-page-title", &[("name", &name)]), "stacks", Some(user)),
         version: s.row.current_version,
         provider: s.definition.provider().as_str().to_owned(),
         stack: name,
@@ -341,8 +357,14 @@ pub async fn page(
     })
 }
 
-fn answer(headers: &HeaderMap, name: &str, result: Result<i64, BuildError>, what: &str) -> Response {
-    let result = result.map(|id| format!("{what} started (build {id}).")).map_err(Error::from);
+/// What a button started, in words: `started(id)` says it with the build's id.
+fn answer(
+    headers: &HeaderMap,
+    name: &str,
+    result: Result<i64, BuildError>,
+    started: impl Fn(i64) -> String,
+) -> Response {
+    let result = result.map(started).map_err(Error::from);
     super::action_answer(headers, &format!("/stacks/{name}/build"), StatusCode::ACCEPTED, result)
 }
 
@@ -352,7 +374,9 @@ pub async fn apply(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    answer(&headers, &name, build::start(&app, &name, Kind::Apply, &user.username).await, "Build")
+    answer(&headers, &name, build::start(&app, &name, Kind::Apply, &user.username).await, |id| {
+        i18n::text_with("wizard-started-build", &[("id", &id)])
+    })
 }
 
 pub async fn run_step(
@@ -361,7 +385,9 @@ pub async fn run_step(
     Path((name, step)): Path<(String, u8)>,
     headers: HeaderMap,
 ) -> Response {
-    answer(&headers, &name, build::start_step(&app, &name, step, &user.username).await, &format!("Step {step}"))
+    answer(&headers, &name, build::start_step(&app, &name, step, &user.username).await, |id| {
+        i18n::text_with("wizard-started-step", &[("step", &step), ("id", &id)])
+    })
 }
 
 pub async fn resume(
@@ -370,7 +396,9 @@ pub async fn resume(
     Path((name, build_id)): Path<(String, i64)>,
     headers: HeaderMap,
 ) -> Response {
-    answer(&headers, &name, build::resume(&app, build_id, &user.username).await, "Resume")
+    answer(&headers, &name, build::resume(&app, build_id, &user.username).await, |id| {
+        i18n::text_with("wizard-started-resume", &[("id", &id)])
+    })
 }
 
 #[derive(Deserialize)]
@@ -387,9 +415,9 @@ pub async fn destroy(
     Form(form): Form<Confirm>,
 ) -> Response {
     let result = if form.confirm.trim() != name {
-        Err(BuildError::Refused(format!("type the stack's name, {name}, to confirm the teardown")))
+        Err(BuildError::Refused(i18n::text_with("wizard-teardown-confirm", &[("name", &name)])))
     } else {
         build::destroy(&app, &name, Some(form.confirm.trim()), &user.username).await
     };
-    answer(&headers, &name, result, "Teardown")
+    answer(&headers, &name, result, |id| i18n::text_with("wizard-started-teardown", &[("id", &id)]))
 }

@@ -1,12 +1,13 @@
 //! The stacks page's first-run checklist: define, build, watch, drill.
 
 use crate::SharedApp;
+use crate::i18n;
 use crate::stack;
 use crate::web::error::Error;
 
 /// One step of the first run: define, build, watch, drill.
 pub struct ChecklistItem {
-    pub title: &'static str,
+    pub title: String,
     pub text: String,
     pub done: bool,
     /// Where to do it (the first stack that still needs it).
@@ -27,26 +28,26 @@ pub(super) async fn checklist(app: &SharedApp, stacks: &[stack::Stack]) -> Resul
     let first_built = built.first().map(|s| s.row.name.clone());
     let items = vec![
         ChecklistItem {
-            title: "Define a stack",
-            text: "Start from the tutorial's values: VPC, subnets, instances, load balancers.".into(),
+            title: i18n::text("stacks-checklist-define"),
+            text: i18n::text("stacks-checklist-define-text"),
             done: !stacks.is_empty(),
             href: "/stacks/new".into(),
         },
         ChecklistItem {
-            title: "Build it",
-            text: "The wizard runs the tutorial's eight steps and shows every cloud call.".into(),
+            title: i18n::text("stacks-checklist-build"),
+            text: i18n::text("stacks-checklist-build-text"),
             done: !built.is_empty(),
             href: first.as_ref().map_or("/stacks/new".into(), |n| format!("/stacks/{n}/build")),
         },
         ChecklistItem {
-            title: "Watch it",
-            text: "Its page shows both load balancers' instances and the WAF switches live; switch a WAF node off and back to see a transition.".into(),
+            title: i18n::text("stacks-checklist-watch"),
+            text: i18n::text("stacks-checklist-watch-text"),
             done: watched,
             href: first_built.as_ref().map_or("/stacks".into(), |n| format!("/stacks/{n}")),
         },
         ChecklistItem {
-            title: "Run a drill",
-            text: "D1 proves the site serves; D2 and D3 take a node down and time the failover.".into(),
+            title: i18n::text("stacks-checklist-drill"),
+            text: i18n::text("stacks-checklist-drill-text"),
             done: drilled,
             href: first_built.as_ref().map_or("/stacks".into(), |n| format!("/stacks/{n}/drills")),
         },

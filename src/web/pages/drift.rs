@@ -11,7 +11,10 @@ use crate::SharedApp;
 use crate::auth::Role;
 use crate::contract::{DifferenceType, DriftReport, DriftStatus, ResourceState};
 use crate::drift::{self, Deps};
+use crate::i18n;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
+use crate::web::format_ms;
 use crate::web::session::Operator;
 
 pub struct Line {
@@ -35,7 +38,7 @@ pub struct Changed {
 struct Panel {
     stack: String,
     status: &'static str,
-    status_text: &'static str,
+    status_text: String,
     checked_at: Option<String>,
     errors: Vec<String>,
     changed: Vec<Changed>,
@@ -80,11 +83,11 @@ fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
         stack: report.stack.clone(),
         status: report.status.as_str(),
         status_text: match report.status {
-            DriftStatus::InSync => "in sync",
-            DriftStatus::Drifted => "drifted",
-            DriftStatus::Unknown => "unknown",
+            DriftStatus::InSync => i18n::text("stacks-drift-status-in-sync"),
+            DriftStatus::Drifted => i18n::text("stacks-drift-status-drifted"),
+            DriftStatus::Unknown => i18n::text("stacks-drift-status-unknown"),
         },
-        checked_at: report.checked_at.as_ref().map(|t| t.replace('T', " ").chars().take(19).collect()),
+        checked_at: report.checked_at.as_deref().map(checked_at),
         errors: report.errors.clone(),
         changed,
         checked: report.resources.len(),
@@ -92,6 +95,15 @@ fn panel(report: &DriftReport, can_operate: bool, csrf: &str) -> Panel {
         cannot: plan.cannot,
         can_operate,
         csrf: csrf.to_owned(),
+    }
+}
+
+/// When the check ran, in the reader's zone (as it was stored, to the
+/// second, should it not parse as RFC 3339).
+fn checked_at(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => format_ms(t.timestamp_millis()),
+        Err(_) => rfc3339.replace('T', " ").chars().take(19).collect(),
     }
 }
 

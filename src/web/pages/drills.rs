@@ -20,18 +20,21 @@ use crate::auth::Role;
 use crate::drill::report::Stats;
 use crate::drill::{self, DrillRequest, Loaded, Scenario};
 use crate::events::Event;
+use crate::i18n;
 use crate::stack;
-use crate::web::filters;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{Operator, Principal, Viewer};
 use crate::web::sse::{Guard, Streams, event_stream, frame};
-use crate::web::{Layout, format_ms};
+use crate::web::{Layout, format_ms, report};
 
 pub struct ScenarioLine {
     pub id: String,
     pub title: String,
     pub summary: String,
     pub confirm: bool,
+    /// One of the stack's custom drills rather than D1–D5.
+    pub custom: bool,
 }
 
 pub struct DrillLine {
@@ -88,8 +91,8 @@ pub struct ListPage {
 
 pub struct SettingField {
     pub name: &'static str,
-    pub label: &'static str,
-    pub hint: &'static str,
+    pub label: String,
+    pub hint: String,
     pub value: String,
     pub error: String,
 }
@@ -102,10 +105,15 @@ impl ListPage {
     fn setting_fields(&self) -> Vec<SettingField> {
         let f = &self.form;
         [
-            ("rate", "Probes per second", "1–50, default 20", &f.rate),
-            ("baseline_ms", "Baseline (ms)", "before any fault; default 5000", &f.baseline_ms),
-            ("hold_ms", "Hold (ms)", "after detection; default 5000", &f.hold_ms),
-            ("verify_ms", "Verify (ms)", "after recovery; default 5000", &f.verify_ms),
+            ("rate", i18n::text("drills-field-rate"), i18n::text("drills-field-rate-hint"), &f.rate),
+            (
+                "baseline_ms",
+                i18n::text("drills-field-baseline"),
+                i18n::text("drills-field-baseline-hint"),
+                &f.baseline_ms,
+            ),
+            ("hold_ms", i18n::text("drills-field-hold"), i18n::text("drills-field-hold-hint"), &f.hold_ms),
+            ("verify_ms", i18n::text("drills-field-verify"), i18n::text("drills-field-verify-hint"), &f.verify_ms),
         ]
         .into_iter()
         .map(|(name, label, hint, value)| SettingField {
@@ -146,10 +154,14 @@ pub(super) async fn schedules_page(
         let runs: Vec<serde_json::Value> =
             rows.iter().filter(|r| r.1 == scenario).filter_map(|r| serde_json::from_str(&r.3).ok()).collect();
         let series = |key: &str| runs.iter().map(|v| v[key].as_f64()).collect::<Vec<_>>();
-        let charts = [("MTTD", " ms", "mttd_ms"), ("MTTR", " ms", "mttr_ms"), ("failed requests", "", "failed")]
-            .iter()
-            .map(|(title, unit, key)| crate::web::report::sparkline(title, unit, &series(key)))
-            .collect::<String>();
+        let charts = [
+            ("MTTD".to_owned(), " ms", "mttd_ms"),
+            ("MTTR".to_owned(), " ms", "mttr_ms"),
+            (i18n::text("drills-chart-failed"), "", "failed"),
+        ]
+        .iter()
+        .map(|(title, unit, key)| crate::web::report::sparkline(title, unit, &series(key)))
+        .collect::<String>();
         history.push((scenario, runs.len(), charts));
     }
     let provider = s.definition.provider();
@@ -172,27 +184,29 @@ pub(super) async fn schedules_page(
         .into_iter()
         .map(|sc| ScenarioLine {
             confirm: sc.needs_confirmation(provider),
+            title: scenario_text(&sc.id, "title"),
+            summary: scenario_text(&sc.id, "summary"),
             id: sc.id,
-            title: sc.title,
-            summary: sc.summary,
+            custom: false,
         })
         .collect();
     // The stack's custom drills, started the same way.
     for c in drill::custom::list(&app.store, name).await.map_err(Error::from)? {
         let mut method = String::new();
         for (i, m) in c.method.iter().enumerate() {
-            let joint = match (i, m.with_previous) {
-                (0, _) => "",
-                (_, true) => " with ",
-                (_, false) => ", then ",
+            let step = format!("{} {}", m.node, m.action);
+            method = match (i, m.with_previous) {
+                (0, _) => step,
+                (_, true) => i18n::text_with("drills-custom-with", &[("before", &method), ("step", &step)]),
+                (_, false) => i18n::text_with("drills-custom-then", &[("before", &method), ("step", &step)]),
             };
-            method.push_str(&format!("{joint}{} {}", m.node, m.action));
         }
         scenarios.push(ScenarioLine {
             confirm: c.needs_confirmation,
             id: c.name,
             title: c.title,
-            summary: format!("custom: {method}"),
+            summary: i18n::text_with("drills-custom-summary", &[("method", &method)]),
+            custom: true,
         });
     }
     let mut field_errors = BTreeMap::new();
@@ -201,13 +215,13 @@ pub(super) async fn schedules_page(
             for f in fields {
                 field_errors.insert(f.field, f.message);
             }
-            Some("The drill was not started: see the marked fields.".to_owned())
+            Some(i18n::text("drills-not-started"))
         }
         Some(other) => Some(other.to_string()),
         None => None,
     };
     Ok(ListPage {
-        layout: Layout::new(format!("Drills · {name}"), "stacks", Some(user)),
+        layout: Layout::new(i18n::text_with("drills-list-page-title", &[("stack", &name)]), "stacks", Some(user)),
         stack: name.to_owned(),
         built: s.is_built(),
         scenarios,
@@ -233,12 +247,19 @@ pub async fn list(
     list_page(&app, user, &name, form, None).await
 }
 
+/// A built-in scenario's title or summary (`part`) in the reader's language.
+fn scenario_text(id: &str, part: &str) -> String {
+    i18n::text(&format!("drills-scenario-{}-{part}", id.to_ascii_lowercase()))
+}
+
 fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<Option<T>, Error> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    t.parse().map(Some).map_err(|_| Error::Invalid(vec![stack::FieldError::new(field, "must be a whole number")]))
+    t.parse()
+        .map(Some)
+        .map_err(|_| Error::Invalid(vec![stack::FieldError::new(field, i18n::text("drills-whole-number"))]))
 }
 
 fn request(form: &StartForm) -> Result<DrillRequest, Error> {
@@ -359,10 +380,19 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         running: d.row.is_running(),
         can_operate,
         csrf: csrf.to_owned(),
-        current: d.timeline.phases.last().map(|p| p.name.clone()).unwrap_or_else(|| "starting".into()),
+        current: d
+            .timeline
+            .phases
+            .last()
+            .map(|p| report::phase_name(p.kind, &p.name))
+            .unwrap_or_else(|| i18n::text("drills-phase-starting")),
         svg: crate::web::report::timeline_svg(d),
-        phases: f.phases.iter().map(|p| phase_line(&p.name, p.kind.as_str(), &p.stats, &servers)).collect(),
-        total: phase_line("total", "total", &f.total, &servers),
+        phases: f
+            .phases
+            .iter()
+            .map(|p| phase_line(&report::phase_name(p.kind, &p.name), p.kind.as_str(), &p.stats, &servers))
+            .collect(),
+        total: phase_line(&i18n::text("drills-phase-total"), "total", &f.total, &servers),
         rounds: f
             .rounds
             .iter()
@@ -378,21 +408,27 @@ fn live(d: &Loaded, can_operate: bool, csrf: &str) -> Live {
         note: d.row.note.clone(),
         restored: d.restored,
         floor: f.floor.map(|x| format!("{x}%")).unwrap_or_default(),
-        budget: format!(
-            "{} failed requests per fault (a {} ms detection window at {}/s)",
-            d.settings.budget.allowed_failures, d.settings.budget.window_ms, d.settings.rate
+        budget: i18n::text_with(
+            "drills-budget-text",
+            &[
+                ("allowed", &d.settings.budget.allowed_failures),
+                ("window", &d.settings.budget.window_ms),
+                ("rate", &d.settings.rate),
+            ],
         ),
         rate: d.settings.rate,
         url: d.settings.target_url.clone(),
         servers,
         comparison: comparison.as_ref().map_or(String::new(), |c| {
-            format!(
-                "against drill #{}: MTTR {} (was {}), failed requests {} (was {})",
-                c.previous_drill_id,
-                ms(c.mttr_ms),
-                ms(c.previous_mttr_ms),
-                c.failed,
-                c.previous_failed
+            i18n::text_with(
+                "drills-comparison",
+                &[
+                    ("id", &c.previous_drill_id),
+                    ("mttr", &ms(c.mttr_ms)),
+                    ("previous_mttr", &ms(c.previous_mttr_ms)),
+                    ("failed", &c.failed),
+                    ("previous_failed", &c.previous_failed),
+                ],
             )
         }),
         regression: comparison.is_some_and(|c| c.regression),
@@ -424,9 +460,13 @@ pub async fn show(
     let d = drill::load(&app.store, id).await?;
     let can_operate = user.role >= Role::Operator;
     let body = live_html(&d, can_operate, &user.csrf)?;
-    let title = Scenario::builtin(&d.row.scenario).map(|s| s.title).unwrap_or_default();
+    let title = Scenario::builtin(&d.row.scenario).map(|s| scenario_text(&s.id, "title")).unwrap_or_default();
     Ok(ShowPage {
-        layout: Layout::new(format!("Drill {id} · {}", d.row.stack), "stacks", Some(user)),
+        layout: Layout::new(
+            i18n::text_with("drills-show-page-title", &[("id", &id), ("stack", &d.row.stack)]),
+            "stacks",
+            Some(user),
+        ),
         id,
         stack: d.row.stack.clone(),
         scenario: d.row.scenario.clone(),
@@ -439,40 +479,41 @@ pub async fn show(
 
 type Rendered = Arc<[String; 2]>;
 /// The latest event of a drill, and its rendering once someone made it.
-type Latest = (Arc<Event>, Arc<OnceCell<Rendered>>);
+type Latest = (Arc<Event>, std::collections::HashMap<i18n::Locale, Arc<OnceCell<Rendered>>>);
 
 /// One drill event reaches every subscriber of that drill at once: the first
 /// to handle it loads the drill (up to tens of thousands of probes and their
 /// figures) and renders it, once as a viewer and once as an operator sees
 /// it; the others reuse that. The operator's version carries no CSRF token:
 /// its Halt button posts through htmx, which sends the page's token as a
-/// header.
+/// header. Renderings are kept per locale: each reader gets their language.
 #[derive(Default)]
 pub struct DrillRenders {
+    /// Per drill, its latest event and that event's rendering per locale:
+    /// a new event replaces them all, so a locale nobody reads any more is
+    /// not kept (a reader could otherwise step through every time zone).
     latest: std::sync::Mutex<std::collections::HashMap<i64, Latest>>,
 }
 
 impl DrillRenders {
-    async fn get(&self, app: &SharedApp, id: i64, event: &Arc<Event>) -> Result<Rendered, Error> {
+    async fn get(&self, app: &SharedApp, id: i64, event: &Arc<Event>, locale: i18n::Locale) -> Result<Rendered, Error> {
         let cell = {
             // Plain map updates: a poisoned lock is still consistent.
             let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-            match latest.get(&id) {
-                Some((seen, cell)) if Arc::ptr_eq(seen, event) => cell.clone(),
-                _ => {
-                    let cell = Arc::new(OnceCell::new());
-                    latest.insert(id, (event.clone(), cell.clone()));
-                    cell
-                }
+            let entry = latest.entry(id).or_insert_with(|| (event.clone(), Default::default()));
+            if !Arc::ptr_eq(&entry.0, event) {
+                *entry = (event.clone(), Default::default());
             }
+            entry.1.entry(locale).or_insert_with(|| Arc::new(OnceCell::new())).clone()
         };
-        cell.get_or_try_init(|| render_both(app, id)).await.cloned()
+        cell.get_or_try_init(|| render_both(app, id, locale)).await.cloned()
     }
 }
 
-async fn render_both(app: &SharedApp, id: i64) -> Result<Rendered, Error> {
+/// Both renderings in `locale`: the stream runs outside its request's scope.
+async fn render_both(app: &SharedApp, id: i64, locale: i18n::Locale) -> Result<Rendered, Error> {
     let d = drill::load(&app.store, id).await?;
-    Ok(Arc::new([live_html(&d, false, "")?, live_html(&d, true, "")?]))
+    i18n::sync_scope(locale, || Ok(Arc::new([live_html(&d, false, "")?, live_html(&d, true, "")?])))
 }
 
 /// Live updates of one drill: the whole fragment first, then again at each
@@ -491,6 +532,7 @@ pub async fn events(
     let rx = app.bus.subscribe();
     let first = live_html(&drill::load(&app.store, id).await?, can_operate, &csrf)?;
     let variant = usize::from(can_operate);
+    let locale = i18n::current();
     let updates = stream::unfold((app, renders, rx), move |(app, renders, mut rx)| async move {
         loop {
             let rendered = match rx.recv().await {
@@ -498,12 +540,12 @@ pub async fn events(
                     Event::DrillProgress { drill_id, .. } | Event::DrillFinished { drill_id, .. }
                         if *drill_id == id =>
                     {
-                        renders.get(&app, id, &e).await
+                        renders.get(&app, id, &e, locale).await
                     }
                     _ => continue,
                 },
                 // Missed some: this subscriber loads the drill as it stands.
-                Err(RecvError::Lagged(_)) => render_both(&app, id).await,
+                Err(RecvError::Lagged(_)) => render_both(&app, id, locale).await,
                 Err(RecvError::Closed) => return None,
             };
             match rendered {
@@ -532,7 +574,7 @@ pub async fn halt(
     if headers.contains_key("hx-request") {
         // The page itself updates over SSE; htmx only needs the outcome.
         let (status, class, message) = match result {
-            Ok(()) => (StatusCode::ACCEPTED, "notice", "Halting: restoring what the drill changed.".to_owned()),
+            Ok(()) => (StatusCode::ACCEPTED, "notice", i18n::text("drills-halting")),
             Err(e) => {
                 let e = Error::from(e);
                 (e.status(), "alert", e.to_string())

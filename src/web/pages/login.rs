@@ -9,10 +9,11 @@ use serde::Deserialize;
 
 use crate::SharedApp;
 use crate::auth::{self, accounts, hash_token, new_token};
+use crate::i18n;
 use crate::store::{NewAudit, now_ms};
-use crate::web::filters;
 use crate::web::Layout;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{
     MaybeSigned, Viewer, client_ip, login_csrf_cookie, login_csrf_cookie_name, login_csrf_cookie_path,
     served_over_https, session_cookie, session_cookie_name,
@@ -80,7 +81,7 @@ pub async fn form(
     };
     let (cookie, csrf) = login_csrf_cookie(secure);
     let page = LoginPage {
-        layout: Layout::new("Sign in", "", None),
+        layout: Layout::new(i18n::text("accounts-login-title"), "", None),
         csrf,
         next,
         username: String::new(),
@@ -114,7 +115,7 @@ pub async fn submit(
     let refuse = |jar: CookieJar, status: StatusCode, error: String| {
         let (cookie, csrf) = login_csrf_cookie(secure);
         let page = LoginPage {
-            layout: Layout::new("Sign in", "", None),
+            layout: Layout::new(i18n::text("accounts-login-title"), "", None),
             csrf,
             next: next.clone(),
             username: username.clone(),
@@ -131,7 +132,7 @@ pub async fn submit(
     // bounded by the throttle's rate, and a throttled one stores nothing.
     if auth::check_username(&username).is_err() {
         if let Err(wait) = throttle.check("(malformed)", &ip) {
-            let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).to_string());
+            let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).page_message());
             if let Ok(v) = wait.to_string().parse() {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
@@ -139,12 +140,12 @@ pub async fn submit(
         }
         let detail = format!("a user name no account can have, from {ip}");
         audit(&app, "(malformed)", "failed", detail).await?;
-        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
+        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, i18n::text("accounts-login-wrong")));
     }
 
     if let Err(wait) = throttle.check(&username, &ip) {
         audit(&app, &username, "refused", format!("throttled, from {ip}")).await?;
-        let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).to_string());
+        let mut response = refuse(jar, StatusCode::TOO_MANY_REQUESTS, Error::Throttled(wait).page_message());
         if let Ok(v) = wait.to_string().parse() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
@@ -156,12 +157,12 @@ pub async fn submit(
     let ok = accounts::verify(stored, creds.password).await.map_err(Error::from)?;
     let Some(user) = user.filter(|_| ok) else {
         audit(&app, &username, "failed", format!("wrong user name or password, from {ip}")).await?;
-        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, "Wrong user name or password.".into()));
+        return Ok(refuse(jar, StatusCode::UNAUTHORIZED, i18n::text("accounts-login-wrong")));
     };
     // Told only to whoever knows the password.
     if user.disabled {
         audit(&app, &username, "refused", format!("the account is disabled, from {ip}")).await?;
-        return Ok(refuse(jar, StatusCode::FORBIDDEN, "This account is disabled: ask an admin.".into()));
+        return Ok(refuse(jar, StatusCode::FORBIDDEN, i18n::text("accounts-login-disabled")));
     }
 
     let token = new_token("");

@@ -12,6 +12,7 @@ mod login;
 mod migrate;
 pub mod ops;
 mod practice;
+mod preferences;
 mod stack_form;
 mod stacks;
 
@@ -62,6 +63,8 @@ pub fn routes() -> Router<super::WebState> {
         .route("/account", get(accounts::account))
         .route("/account/password", post(accounts::change_password))
         .route("/account/tokens", post(accounts::create_token))
+        .route("/account/language", post(preferences::switch_language))
+        .route("/account/preferences", post(preferences::save))
         .route("/account/tokens/{id}/revoke", post(accounts::revoke_token))
         .route("/users", get(accounts::users).post(accounts::create_user))
         .route("/users/{name}", post(accounts::change_user))
@@ -91,7 +94,7 @@ pub(crate) fn action_answer(
     let (status, class, message) = match result {
         Ok(message) => (ok_status, "notice", message),
         Err(err) if !htmx => return PageError(err).into_response(),
-        Err(err) => (err.status(), "alert", err.to_string()),
+        Err(err) => (err.status(), "alert", err.page_message()),
     };
     if !htmx {
         return Redirect::to(back_to).into_response();

@@ -15,9 +15,11 @@ use serde::Deserialize;
 use crate::SharedApp;
 use crate::cloud::{HealthState, InstanceHealth};
 use crate::health::{Snapshot, Tier};
+use crate::i18n;
 use crate::node::{self, Authority, Fault, NodeError, guard};
 use crate::stack::{self, InstanceRole, LbRole, Provider, Stack};
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::format_ms;
 use crate::web::session::{Operator, Viewer};
 
@@ -32,7 +34,7 @@ pub struct InstanceView {
 
 pub struct TierView {
     pub key: &'static str,
-    pub title: &'static str,
+    pub title: String,
     pub lb: String,
     pub summary: String,
     pub class: &'static str,
@@ -63,7 +65,7 @@ pub struct NodeView {
 /// How many paths a tier still has, next to the switches: what the load
 /// balancer reports and what hawaf has taken down itself.
 pub struct MarginView {
-    pub title: &'static str,
+    pub title: String,
     pub summary: String,
     /// `ok` (every path serves), `warn` (one left) or `down` (none).
     pub class: &'static str,
@@ -76,10 +78,10 @@ impl MarginView {
         let serving = m.serving();
         MarginView {
             title: match m.tier {
-                LbRole::External => "WAF tier",
-                LbRole::Internal => "Web tier",
+                LbRole::External => i18n::text("ops-margin-waf"),
+                LbRole::Internal => i18n::text("ops-margin-web"),
             },
-            summary: m.summary(),
+            summary: i18n::text_with("ops-margin-summary", &[("serving", &serving), ("total", &m.total())]),
             class: if serving == 0 {
                 "down"
             } else if serving <= 1 && m.total() > 1 {
@@ -87,8 +89,91 @@ impl MarginView {
             } else {
                 "ok"
             },
-            notes: m.nodes.iter().filter(|n| !n.serves()).map(|n| format!("{}: {}", n.node, n.why_not())).collect(),
+            notes: m
+                .nodes
+                .iter()
+                .filter(|n| !n.serves())
+                .map(|n| i18n::text_with("ops-margin-note", &[("node", &n.node), ("why", &why_not(n))]))
+                .collect(),
         }
+    }
+}
+
+/// Why a node is not a path, in the reader's words (`PathState::why_not`).
+fn why_not(n: &guard::PathState) -> String {
+    let mut why: Vec<String> = n
+        .holds
+        .iter()
+        .map(|h| match h {
+            guard::Hold::WafOff => i18n::text("ops-hold-waf-off"),
+            guard::Hold::HttpdStopped => i18n::text("ops-hold-httpd-stopped"),
+            guard::Hold::InstanceStopped => i18n::text("ops-hold-instance-stopped"),
+            guard::Hold::Isolated => i18n::text("ops-hold-isolated"),
+        })
+        .collect();
+    if n.lb_state != HealthState::InService.as_str() {
+        why.push(if n.lb_state == HealthState::OutOfService.as_str() {
+            i18n::text("ops-path-out-of-service")
+        } else {
+            i18n::text("ops-path-not-reported")
+        });
+    }
+    why.join(&i18n::text("ops-margin-separator"))
+}
+
+/// A state as the panels show it: the load balancer's (AWS API values,
+/// next to the reader's word for them) or a WAF switch's; anything else as is.
+fn state_label(state: &str) -> String {
+    match state {
+        "InService" => i18n::text("ops-state-in-service"),
+        "OutOfService" => i18n::text("ops-state-out-of-service"),
+        "Unknown" => i18n::text("ops-state-unknown"),
+        "enabled" => i18n::text("ops-waf-enabled"),
+        "disabled" => i18n::text("ops-waf-disabled"),
+        "unknown" => i18n::text("ops-waf-unknown"),
+        other => other.to_owned(),
+    }
+}
+
+/// A load balancer's reason in the reader's words, for the descriptions
+/// DescribeInstanceHealth / DescribeTargetHealth give (and the monitor's own);
+/// any other text (a WAF node's error) as it came.
+fn reason_text(reason: &str) -> String {
+    let state_in = |prefix: &str, suffix: &str| {
+        reason.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)).filter(|s| !s.contains(' ')).map(str::to_owned)
+    };
+    match reason {
+        "" => String::new(),
+        "Instance registration is still in progress." => i18n::text("ops-reason-registering"),
+        "Instance has failed at least the UnhealthyThreshold number of health checks consecutively." => {
+            i18n::text("ops-reason-unhealthy")
+        }
+        "A transient error occurred. Please try again later." => i18n::text("ops-reason-transient"),
+        "Initial health checks in progress" => i18n::text("ops-reason-initial-checks"),
+        "Health checks failed" => i18n::text("ops-reason-checks-failed"),
+        "Request timed out" => i18n::text("ops-reason-timed-out"),
+        "the load balancer could not be read" => i18n::text("ops-reason-lb-unreadable"),
+        _ => {
+            if let Some(state) = state_in("Instance is in ", " state.") {
+                i18n::text_with("ops-reason-instance-state", &[("state", &state)])
+            } else if let Some(state) = state_in("Target is in the ", " state.") {
+                i18n::text_with("ops-reason-target-state", &[("state", &state)])
+            } else if let Some(codes) = state_in("Health checks failed with these codes: [", "]") {
+                i18n::text_with("ops-reason-codes", &[("codes", &codes)])
+            } else {
+                reason.to_owned()
+            }
+        }
+    }
+}
+
+/// A transitions timeline's tier name.
+fn tier_label(tier: &str) -> String {
+    match tier {
+        "external" => i18n::text("ops-timeline-tier-external"),
+        "internal" => i18n::text("ops-timeline-tier-internal"),
+        "waf" => i18n::text("ops-timeline-tier-waf"),
+        other => other.to_owned(),
     }
 }
 
@@ -144,6 +229,14 @@ pub struct Topology {
     pub boxes: Vec<Box_>,
     pub links: Vec<Link>,
     pub note: String,
+}
+
+impl Topology {
+    /// What the drawing shows, in words, for its accessible name: a screen
+    /// reader gets each box's state, not just "topology".
+    pub fn summary(&self) -> String {
+        self.boxes.iter().map(|b| format!("{} {}", b.title, b.line3)).collect::<Vec<_>>().join("; ")
+    }
 }
 
 #[derive(Template)]
@@ -203,13 +296,13 @@ fn state_class(state: &str) -> &'static str {
     }
 }
 
-fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &str) -> TierView {
+fn tier_view(key: &'static str, title: String, tier: Option<&Tier>, lb: &str) -> TierView {
     match tier {
         Some(t) => TierView {
             key,
             title,
             lb: t.lb.clone(),
-            summary: t.summary(),
+            summary: i18n::text_with("ops-tier-summary", &[("in_service", &t.in_service), ("total", &t.total)]),
             class: if t.total > 0 && t.in_service == t.total {
                 "ok"
             } else if t.in_service == 0 {
@@ -223,9 +316,9 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
                 .map(|i| InstanceView {
                     name: i.name.clone(),
                     id: i.id.clone(),
-                    state: i.state.clone(),
+                    state: state_label(&i.state),
                     class: state_class(&i.state),
-                    reason: i.reason.clone(),
+                    reason: reason_text(&i.reason),
                     since: format_ms(i.since),
                 })
                 .collect(),
@@ -235,7 +328,7 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
             key,
             title,
             lb: lb.to_owned(),
-            summary: "no health data yet".into(),
+            summary: i18n::text("ops-tier-no-data"),
             class: "unknown",
             instances: Vec::new(),
             waiting: None,
@@ -243,20 +336,29 @@ fn tier_view(key: &'static str, title: &'static str, tier: Option<&Tier>, lb: &s
     }
 }
 
-const EXTERNAL_TITLE: &str = "External load balancer";
-const INTERNAL_TITLE: &str = "Internal load balancer";
+fn tier_title(role: LbRole) -> String {
+    match role {
+        LbRole::External => i18n::text("ops-tier-external"),
+        LbRole::Internal => i18n::text("ops-tier-internal"),
+    }
+}
 
 /// What a running build of the stack is doing: "build 3 is at step 5,
 /// Internal load balancer (…)", for panels that have nothing to show yet.
 async fn build_wait(app: &SharedApp, stack: &Stack) -> Result<Option<String>, Error> {
     let Some(b) = app.store.latest_build(stack.row.id).await?.filter(|b| b.is_running()) else { return Ok(None) };
     let steps = app.store.build_steps(b.id).await?;
+    let kind = if b.kind == "destroy" { crate::build::Kind::Destroy } else { crate::build::Kind::Apply };
+    let title = |s: &crate::store::StepRow| {
+        super::builds::step_title(kind, u8::try_from(s.number).unwrap_or_default(), &s.title)
+    };
     Ok(Some(match steps.iter().find(|s| s.status == "running") {
-        Some(s) if !s.progress.is_empty() => {
-            format!("Build {} is at step {}, {}: {}.", b.id, s.number, s.title, s.progress)
-        }
-        Some(s) => format!("Build {} is at step {}, {}.", b.id, s.number, s.title),
-        None => format!("Build {} is starting.", b.id),
+        Some(s) if !s.progress.is_empty() => i18n::text_with(
+            "ops-build-at-step-progress",
+            &[("build", &b.id), ("step", &s.number), ("title", &title(s)), ("progress", &s.progress)],
+        ),
+        Some(s) => i18n::text_with("ops-build-at-step", &[("build", &b.id), ("step", &s.number), ("title", &title(s))]),
+        None => i18n::text_with("ops-build-starting", &[("build", &b.id)]),
     }))
 }
 
@@ -264,8 +366,8 @@ async fn build_wait(app: &SharedApp, stack: &Stack) -> Result<Option<String>, Er
 fn tier_of(stack: &Stack, snap: Option<&Snapshot>, role: LbRole) -> TierView {
     let lb = stack.definition.load_balancer(role).to_string();
     match role {
-        LbRole::External => tier_view("external", EXTERNAL_TITLE, snap.map(|s| &s.external), &lb),
-        LbRole::Internal => tier_view("internal", INTERNAL_TITLE, snap.map(|s| &s.internal), &lb),
+        LbRole::External => tier_view("external", tier_title(role), snap.map(|s| &s.external), &lb),
+        LbRole::Internal => tier_view("internal", tier_title(role), snap.map(|s| &s.internal), &lb),
     }
 }
 
@@ -319,11 +421,11 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
                 firmware: facts.map(crate::waf::NodeFacts::label).unwrap_or_default(),
                 end_of_life: facts
                     .and_then(|f| f.end_of_life())
-                    .map(|eol| crate::waf::end_of_life_label(eol, crate::clock::today()))
+                    .map(|eol| end_of_life_label(eol, crate::clock::today()))
                     .unwrap_or_default(),
                 ha_warning: facts
                     .filter(|f| f.in_ha_cluster())
-                    .map(|f| format!("in a UTM HA pair (ha.mode {}): drills are refused", f.ha_mode))
+                    .map(|f| i18n::text_with("ops-ha-warning", &[("mode", &f.ha_mode)]))
                     .unwrap_or_default(),
                 faults,
                 name,
@@ -339,11 +441,11 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
             id: e.id,
             at: format_ms(e.at),
             to_class: state_class(&e.to_state),
-            tier: e.tier,
+            tier: tier_label(&e.tier),
             node: e.node,
-            from: e.from_state,
-            to: e.to_state,
-            reason: e.reason,
+            from: state_label(&e.from_state),
+            to: state_label(&e.to_state),
+            reason: reason_text(&e.reason),
         })
         .collect();
     let topology = topology(stack, snap, &ips);
@@ -360,9 +462,22 @@ pub async fn ops(app: &SharedApp, stack: &Stack, can_operate: bool, csrf: &str) 
         csrf: csrf.to_owned(),
         lab,
         error: snap.and_then(|s| {
-            s.error.as_ref().map(|e| format!("unknown since {}: {e}", s.error_since.map(format_ms).unwrap_or_default()))
+            s.error.as_ref().map(|e| {
+                let time = s.error_since.map(format_ms).unwrap_or_default();
+                i18n::text_with("ops-error-since", &[("time", &time), ("error", e)])
+            })
         }),
     })
+}
+
+/// "end of life on 30 June 2026" or "past end of life (30 June 2026)", in
+/// the reader's words (`waf::end_of_life_label`).
+fn end_of_life_label(eol: chrono::NaiveDate, today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let month_name = eol.format("%B").to_string();
+    let args: [(&str, &dyn std::fmt::Display); 4] =
+        [("day", &eol.day()), ("month", &eol.month()), ("month_name", &month_name), ("year", &eol.year())];
+    if today > eol { i18n::text_with("ops-eol-past", &args) } else { i18n::text_with("ops-eol-on", &args) }
 }
 
 /// Each tier's margin from the monitor's snapshot and hawaf's holds.
@@ -441,24 +556,36 @@ fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String
     };
     let ext = snap.map(|s| &s.external);
     let int = snap.map(|s| &s.internal);
-    let lb_box = |y: i32, lb: String, tier: Option<&Tier>, scheme: &str| Box_ {
-        x: 270,
-        y,
-        w: 220,
-        h: 50,
-        class: match tier {
+    let lb_box = |y: i32, lb: String, tier: Option<&Tier>, scheme: &str| {
+        let class = match tier {
             Some(t) if t.total > 0 && t.in_service == t.total => "ok",
             Some(t) if t.in_service > 0 => "degraded",
             Some(_) => "down",
             None => "unknown",
-        },
-        title: lb,
-        line2: scheme.to_owned(),
-        line3: tier.map(|t| format!("{}/{} in service", t.in_service, t.total)).unwrap_or_else(|| "no data".into()),
+        };
+        // The state in words as well as colour: "degraded" and "down" must
+        // read as such in grey scale and to a screen reader.
+        let key = match class {
+            "degraded" => "ops-topo-lb-degraded",
+            "down" => "ops-topo-lb-down",
+            _ => "ops-topo-in-service",
+        };
+        Box_ {
+            x: 270,
+            y,
+            w: 220,
+            h: 50,
+            class,
+            title: lb,
+            line2: scheme.to_owned(),
+            line3: tier
+                .map(|t| i18n::text_with(key, &[("in_service", &t.in_service), ("total", &t.total)]))
+                .unwrap_or_else(|| i18n::text("ops-topo-no-data")),
+        }
     };
     let mut boxes = vec![
-        lb_box(30, d.load_balancer(LbRole::External).to_string(), ext, "internet-facing"),
-        lb_box(250, d.load_balancer(LbRole::Internal).to_string(), int, "internal"),
+        lb_box(30, d.load_balancer(LbRole::External).to_string(), ext, &i18n::text("ops-topo-internet-facing")),
+        lb_box(250, d.load_balancer(LbRole::Internal).to_string(), int, &i18n::text("ops-topo-internal")),
     ];
     let mut links = Vec::new();
     for (i, role) in [InstanceRole::WafLeft, InstanceRole::WafRight, InstanceRole::WebLeft, InstanceRole::WebRight]
@@ -476,9 +603,15 @@ fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String
             _ => "unknown",
         };
         let x = if i % 2 == 0 { 60 } else { 500 };
+        let shown = match state.as_str() {
+            "InService" => i18n::text("ops-topo-in-service-state"),
+            "OutOfService" => i18n::text("ops-topo-out-of-service-state"),
+            "Unknown" => i18n::text("ops-topo-unknown-state"),
+            other => other.to_owned(),
+        };
         let line3 = match waf {
-            Some(w) => format!("{state} · WAF {}", w.label()),
-            None => state.clone(),
+            Some(w) => i18n::text_with("ops-topo-node-state", &[("state", &shown), ("waf", &state_label(w.label()))]),
+            None => shown,
         };
         let b = Box_ {
             x,
@@ -499,15 +632,21 @@ fn topology(stack: &Stack, snap: Option<&Snapshot>, ips: &HashMap<String, String
                 y1: b.bottom(),
                 x2: 380,
                 y2: 250,
-                class: if class == "ok" { "ok" } else { "unknown" },
+                // A stopped or switched-off node's onward link is down, not
+                // unknown: the two are drawn differently.
+                class: match class {
+                    "ok" => "ok",
+                    "down" | "off" => "down",
+                    _ => "unknown",
+                },
             });
         }
         boxes.push(b);
     }
     let note = match snap {
-        None if stack.is_built() => "waiting for the first health poll".to_owned(),
-        None => "not built: the picture shows the plan".to_owned(),
-        Some(s) => format!("polled {}", format_ms(s.polled_at)),
+        None if stack.is_built() => i18n::text("ops-topo-waiting"),
+        None => i18n::text("ops-topo-not-built"),
+        Some(s) => i18n::text_with("ops-topo-polled", &[("time", &format_ms(s.polled_at))]),
     };
     Topology { az_a: az(InstanceRole::WafLeft), az_b: az(InstanceRole::WafRight), boxes, links, note }
 }
@@ -536,7 +675,10 @@ pub async fn toggle_waf(
     let confirm = Some(form.confirm.as_str()).filter(|c| !c.trim().is_empty());
     let result = node::set_waf(&app, &name, &node_name, enabled, Authority::operator(confirm), &user.username)
         .await
-        .map(|now| format!("{node_name}: WAF {} (read back from the node).", if now { "enabled" } else { "disabled" }));
+        .map(|now| {
+            let key = if now { "ops-waf-now-enabled" } else { "ops-waf-now-disabled" };
+            i18n::text_with(key, &[("node", &node_name)])
+        });
     answer(&headers, &name, result)
 }
 
@@ -559,7 +701,7 @@ pub async fn fault(
     let result = match form.fault.parse::<Fault>() {
         Ok(fault) => node::inject(&app, &name, &form.node, fault, Authority::operator(confirm), &user.username)
             .await
-            .map(|()| format!("{}: {fault} done.", form.node)),
+            .map(|()| i18n::text_with("ops-fault-done", &[("node", &form.node), ("fault", &fault)])),
         Err(e) => Err(e),
     };
     answer(&headers, &name, result)
@@ -577,18 +719,18 @@ pub async fn tier_fragment(
     let role = match which.as_str() {
         "tier-external" => LbRole::External,
         "tier-internal" => LbRole::Internal,
-        _ => return Err(Error::NotFound(format!("stack pages have no fragment {which}")).into()),
+        _ => return Err(Error::NotFound(i18n::text_with("ops-no-fragment", &[("which", &which)])).into()),
     };
     // A running monitor's snapshot names the load balancer too, so the hot
     // path needs no database read (scripts/bench, measure 2); only a stack
     // without one (not built, or just started) is looked up.
     let view = match app.health.snapshot(&name) {
         Some(snap) => {
-            let (key, title, tier) = match role {
-                LbRole::External => ("external", EXTERNAL_TITLE, &snap.external),
-                LbRole::Internal => ("internal", INTERNAL_TITLE, &snap.internal),
+            let (key, tier) = match role {
+                LbRole::External => ("external", &snap.external),
+                LbRole::Internal => ("internal", &snap.internal),
             };
-            tier_view(key, title, Some(tier), &tier.lb)
+            tier_view(key, tier_title(role), Some(tier), &tier.lb)
         }
         None => tier_of(&stack::load(&app.store, &name).await?, None, role),
     };
@@ -615,19 +757,20 @@ pub(super) async fn endpoints(app: &SharedApp, s: &stack::Stack) -> Result<Vec<(
         if let Some(r) = rows.iter().find(|r| r.logical_id == format!("lb/{key}")) {
             let attrs: serde_json::Value = serde_json::from_str(&r.attributes).unwrap_or_default();
             if let Some(dns) = attrs["dns_name"].as_str() {
-                out.push((format!("{name} DNS name"), dns.to_owned(), false));
+                out.push((i18n::text_with("ops-endpoint-dns", &[("name", &name)]), dns.to_owned(), false));
             }
         }
         if role == LbRole::External
             && s.definition.provider() == Provider::Lab
             && let Some(url) = app.providers.lab().lb_url(&name)
         {
-            out.push((format!("{name} from this host"), url, true));
+            out.push((i18n::text_with("ops-endpoint-from-host", &[("name", &name)]), url, true));
         }
     }
     for role in [InstanceRole::WafLeft, InstanceRole::WafRight] {
         if let Some(url) = crate::node::console_url(&app.store, &app.providers, s, role).await {
-            out.push((format!("{} console", s.definition.instance(role).name()), url, true));
+            let node = s.definition.instance(role).name().to_string();
+            out.push((i18n::text_with("ops-endpoint-console", &[("node", &node)]), url, true));
         }
     }
     Ok(out)

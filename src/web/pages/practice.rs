@@ -12,8 +12,9 @@ use crate::SharedApp;
 use crate::auth::Role;
 use crate::contract::SafetyLever;
 use crate::drill;
-use crate::web::filters;
+use crate::i18n;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{Operator, Viewer};
 
 #[derive(Template)]
@@ -152,7 +153,7 @@ async fn webhooks_page(
     problem: Option<String>,
 ) -> Result<WebhooksPage, PageError> {
     Ok(WebhooksPage {
-        layout: crate::web::Layout::new("Webhooks", "webhooks", Some(user)),
+        layout: crate::web::Layout::new(i18n::text("drills-webhooks-title"), "webhooks", Some(user)),
         hooks: crate::webhook::list(&app.store).await.map_err(Error::from)?,
         events: crate::webhook::EVENTS.iter().map(|e| (*e).to_owned()).collect(),
         form,
@@ -227,7 +228,7 @@ fn parse_custom(form: &CustomForm) -> Result<crate::contract::DrillDefinitionReq
         f => match f.trim_end_matches('%').parse::<f64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                errors.push(FieldError::new("hypothesis.availability_floor", "a percentage, e.g. 99.5"));
+                errors.push(FieldError::new("hypothesis.availability_floor", i18n::text("drills-custom-bad-floor")));
                 None
             }
         },
@@ -243,12 +244,11 @@ fn parse_custom(form: &CustomForm) -> Result<crate::contract::DrillDefinitionReq
             [node, action] => method.push(drill::custom::step(node, action, None, with_previous)),
             [node, action, hold] => match hold.parse::<u64>() {
                 Ok(h) => method.push(drill::custom::step(node, action, Some(h), with_previous)),
-                Err(_) => errors.push(FieldError::new(format!("method[{i}].hold_ms"), "a whole number of ms")),
+                Err(_) => {
+                    errors.push(FieldError::new(format!("method[{i}].hold_ms"), i18n::text("drills-custom-bad-hold")))
+                }
             },
-            _ => errors.push(FieldError::new(
-                format!("method[{i}]"),
-                "write NODE ACTION [HOLD_MS], e.g. ha-web-right isolate 5000",
-            )),
+            _ => errors.push(FieldError::new(format!("method[{i}]"), i18n::text("drills-custom-bad-step"))),
         }
     }
     if !errors.is_empty() {

@@ -4,28 +4,29 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::i18n;
 use crate::stack::{self, Draft, FieldError, Warning};
-use crate::web::filters;
 use crate::web::Layout;
+use crate::web::filters;
 use crate::web::session::Principal;
 
 /// One input of the form, with what the user typed and what is wrong with it.
 pub struct Field {
     pub path: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub value: String,
     pub error: Option<String>,
     pub warning: Option<String>,
-    pub hint: &'static str,
+    pub hint: String,
     pub options: &'static [&'static str],
     pub readonly: bool,
 }
 
 pub struct Section {
-    pub title: &'static str,
-    pub intro: &'static str,
+    pub title: String,
+    pub intro: String,
     /// Column headings for a table section; empty for a plain list of fields.
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<String>,
     pub rows: Vec<(String, Vec<Field>)>,
 }
 
@@ -45,7 +46,7 @@ pub struct FormPage {
 impl FormPage {
     /// The same form on the adoption page, with what it found.
     pub(super) fn adopting(mut self, panel: super::adopt::Panel) -> FormPage {
-        self.layout.title = "Adopt an existing stack".to_owned();
+        self.layout.title = i18n::text("stacks-adopt-title");
         self.adopt = Some(panel);
         self
     }
@@ -59,7 +60,7 @@ struct FormState<'a> {
 }
 
 impl FormState<'_> {
-    fn field(&self, path: &'static str, label: &'static str, hint: &'static str) -> Field {
+    fn field(&self, path: &'static str, label: String, hint: String) -> Field {
         Field {
             path,
             label,
@@ -72,12 +73,12 @@ impl FormState<'_> {
         }
     }
 
-    fn select(&self, path: &'static str, label: &'static str, options: &'static [&'static str]) -> Field {
-        Field { options, ..self.field(path, label, "") }
+    fn select(&self, path: &'static str, label: String, options: &'static [&'static str]) -> Field {
+        Field { options, ..self.field(path, label, String::new()) }
     }
 }
 
-fn list_section(title: &'static str, intro: &'static str, fields: Vec<Field>) -> Section {
+fn list_section(title: String, intro: String, fields: Vec<Field>) -> Section {
     Section { title, intro, columns: Vec::new(), rows: vec![(String::new(), fields)] }
 }
 
@@ -87,8 +88,8 @@ fn sections(s: &FormState<'_>) -> Vec<Section> {
         ("public-b", ["subnets.public-b.cidr", "subnets.public-b.az"]),
         ("web-a", ["subnets.web-a.cidr", "subnets.web-a.az"]),
         ("web-b", ["subnets.web-b.cidr", "subnets.web-b.az"]),
-        ("lbext-a (optional)", ["subnets.lbext-a.cidr", "subnets.lbext-a.az"]),
-        ("lbext-b (optional)", ["subnets.lbext-b.cidr", "subnets.lbext-b.az"]),
+        ("lbext-a", ["subnets.lbext-a.cidr", "subnets.lbext-a.az"]),
+        ("lbext-b", ["subnets.lbext-b.cidr", "subnets.lbext-b.az"]),
     ];
     const INSTANCES: [(&str, [&str; 4]); 4] = [
         (
@@ -128,102 +129,153 @@ fn sections(s: &FormState<'_>) -> Vec<Section> {
             ],
         ),
     ];
+    let none = String::new;
     vec![
         list_section(
-            "General",
-            "The stack name tags every resource (hawaf:stack) and cannot change later.",
+            i18n::text("stacks-form-general"),
+            i18n::text("stacks-form-general-intro"),
             vec![
-                s.field("name", "Stack name", "lowercase letters, digits and hyphens; up to 32"),
-                s.select("provider", "Provider", &["lab", "aws"]),
-                s.field("aws.region", "AWS region", "e.g. us-east-1"),
-                s.field("aws.profile", "AWS profile", "optional; default credential chain when empty"),
-                s.field("aws.endpoint_url", "Endpoint URL", "optional; an emulator such as moto"),
+                s.field("name", i18n::text("stacks-field-name"), i18n::text("stacks-field-name-hint")),
+                s.select("provider", i18n::text("stacks-field-provider"), &["lab", "aws"]),
+                s.field("aws.region", i18n::text("stacks-field-region"), i18n::text("stacks-field-region-hint")),
+                s.field("aws.profile", i18n::text("stacks-field-profile"), i18n::text("stacks-field-profile-hint")),
+                s.field(
+                    "aws.endpoint_url",
+                    i18n::text("stacks-field-endpoint"),
+                    i18n::text("stacks-field-endpoint-hint"),
+                ),
             ],
         ),
         list_section(
-            "Network",
-            "Step 1 creates the VPC with an internet gateway.",
+            i18n::text("stacks-form-network"),
+            i18n::text("stacks-form-network-intro"),
             vec![
-                s.field("vpc_cidr", "VPC CIDR", "/16 to /28"),
-                s.field("vpc_name", "VPC name", ""),
-                s.select("subnet_mode", "Subnet mode", &["tutorial", "protected"]),
-                s.field("admin_cidr", "Admin CIDR", "who may reach SSH (22) and UTM WebAdmin (4444)"),
+                s.field("vpc_cidr", i18n::text("stacks-field-vpc-cidr"), i18n::text("stacks-field-vpc-cidr-hint")),
+                s.field("vpc_name", i18n::text("stacks-field-vpc-name"), none()),
+                s.select("subnet_mode", i18n::text("stacks-field-subnet-mode"), &["tutorial", "protected"]),
+                s.field(
+                    "admin_cidr",
+                    i18n::text("stacks-field-admin-cidr"),
+                    i18n::text("stacks-field-admin-cidr-hint"),
+                ),
             ],
         ),
         Section {
-            title: "Subnets",
-            intro: "Step 2. Each tier spans two availability zones. Leave lbext-a/b empty to put the external LB in the public subnets, as the seed does.",
-            columns: vec!["CIDR", "Availability zone"],
+            title: i18n::text("stacks-form-subnets"),
+            intro: i18n::text("stacks-form-subnets-intro"),
+            columns: vec![i18n::text("stacks-form-col-cidr"), i18n::text("stacks-form-col-az")],
             rows: SUBNETS
                 .iter()
-                .map(|(label, [cidr, az])| (label.to_string(), vec![s.field(cidr, "CIDR", ""), s.field(az, "AZ", "")]))
+                .map(|(key, [cidr, az])| {
+                    let label = if key.starts_with("lbext") {
+                        i18n::text_with("stacks-form-optional", &[("name", key)])
+                    } else {
+                        key.to_string()
+                    };
+                    (
+                        label,
+                        vec![
+                            s.field(cidr, i18n::text("stacks-field-cidr"), none()),
+                            s.field(az, i18n::text("stacks-field-az"), none()),
+                        ],
+                    )
+                })
                 .collect(),
         },
         Section {
-            title: "Instances",
-            intro: "Steps 4 and 6. WAF nodes need fixed private IPs (the seed pins them by hand); web servers may leave theirs empty.",
-            columns: vec!["Name", "Instance type", "AMI", "Private IP"],
+            title: i18n::text("stacks-form-instances"),
+            intro: i18n::text("stacks-form-instances-intro"),
+            columns: vec![
+                i18n::text("stacks-form-col-name"),
+                i18n::text("stacks-form-col-type"),
+                i18n::text("stacks-form-col-ami"),
+                i18n::text("stacks-form-col-ip"),
+            ],
             rows: INSTANCES
                 .iter()
                 .map(|(label, [name, ty, ami, ip])| {
                     (
                         label.to_string(),
                         vec![
-                            s.field(name, "Name", ""),
-                            s.field(ty, "Type", ""),
-                            s.field(ami, "AMI", ""),
-                            s.field(ip, "Private IP", ""),
+                            s.field(name, i18n::text("stacks-field-instance-name"), none()),
+                            s.field(ty, i18n::text("stacks-field-instance-type"), none()),
+                            s.field(ami, i18n::text("stacks-field-instance-ami"), none()),
+                            s.field(ip, i18n::text("stacks-field-instance-ip"), none()),
                         ],
                     )
                 })
                 .collect(),
         },
         list_section(
-            "WAF appliance",
-            "Step 8 configures it through its API: Sophos UTM 9 (the tutorial's, end of life on 30 June 2026) through its REST API, or Sophos Firewall through its XML API. The WAF nodes' AMI must boot that appliance (on the lab: ami-0123456789abcdef0 for UTM 9, ami-05f05f05f05f05f05 for Sophos Firewall).",
-            vec![s.select("waf.kind", "Appliance", &["utm9", "sfos"])],
+            i18n::text("stacks-form-waf"),
+            i18n::text("stacks-form-waf-intro"),
+            vec![s.select("waf.kind", i18n::text("stacks-field-appliance"), &["utm9", "sfos"])],
         ),
         list_section(
-            "Load balancers",
-            "Listener on port 80 to port 80 of each instance: HTTP, or TCP through a network load balancer. Classic is the tutorial's; AWS now recommends application or network load balancers.",
+            i18n::text("stacks-form-lbs"),
+            i18n::text("stacks-form-lbs-intro"),
             vec![
                 s.field(
                     "load_balancers.external.name",
-                    "External LB (internet-facing)",
-                    "1–32 letters, digits, hyphens",
+                    i18n::text("stacks-field-lb-external"),
+                    i18n::text("stacks-field-lb-name-hint"),
                 ),
-                s.select("load_balancers.external.kind", "External LB type", &["classic", "application", "network"]),
-                s.field("load_balancers.internal.name", "Internal LB", "1–32 letters, digits, hyphens"),
-                s.select("load_balancers.internal.kind", "Internal LB type", &["classic", "application", "network"]),
+                s.select(
+                    "load_balancers.external.kind",
+                    i18n::text("stacks-field-lb-external-kind"),
+                    &["classic", "application", "network"],
+                ),
+                s.field(
+                    "load_balancers.internal.name",
+                    i18n::text("stacks-field-lb-internal"),
+                    i18n::text("stacks-field-lb-name-hint"),
+                ),
+                s.select(
+                    "load_balancers.internal.kind",
+                    i18n::text("stacks-field-lb-internal-kind"),
+                    &["classic", "application", "network"],
+                ),
             ],
         ),
         list_section(
-            "Security groups",
-            "Step 3 creates them with the seed's rules: 80 from the tier in front, 22 and 4444 from the admin CIDR.",
+            i18n::text("stacks-form-sgs"),
+            i18n::text("stacks-form-sgs-intro"),
             vec![
-                s.field("security_groups.lbext", "External LB", "tcp/80 from 0.0.0.0/0"),
+                s.field(
+                    "security_groups.lbext",
+                    i18n::text("stacks-field-sg-lbext"),
+                    i18n::text("stacks-field-sg-lbext-hint"),
+                ),
                 s.field(
                     "security_groups.utm",
-                    "WAF nodes",
-                    "tcp/80 from the external LB, tcp/4444 from the admin CIDR",
+                    i18n::text("stacks-field-sg-utm"),
+                    i18n::text("stacks-field-sg-utm-hint"),
                 ),
-                s.field("security_groups.lbint", "Internal LB", "tcp/80 from the WAF nodes"),
+                s.field(
+                    "security_groups.lbint",
+                    i18n::text("stacks-field-sg-lbint"),
+                    i18n::text("stacks-field-sg-lbint-hint"),
+                ),
                 s.field(
                     "security_groups.web",
-                    "Web servers",
-                    "tcp/80 from the internal LB, tcp/22 from the admin CIDR",
+                    i18n::text("stacks-field-sg-web"),
+                    i18n::text("stacks-field-sg-web-hint"),
                 ),
             ],
         ),
         list_section(
-            "Health check",
-            "Both load balancers use it. AWS limits: interval 5–300 s, timeout 2–60 s and below the interval, thresholds 2–10.",
+            i18n::text("stacks-form-health"),
+            i18n::text("stacks-form-health-intro"),
             vec![
-                s.field("health_check.target", "Target", "e.g. HTTP:80/index.html"),
-                s.field("health_check.interval", "Interval (s)", ""),
-                s.field("health_check.timeout", "Timeout (s)", ""),
-                s.field("health_check.healthy_threshold", "Healthy threshold", ""),
-                s.field("health_check.unhealthy_threshold", "Unhealthy threshold", ""),
+                s.field(
+                    "health_check.target",
+                    i18n::text("stacks-field-hc-target"),
+                    i18n::text("stacks-field-hc-target-hint"),
+                ),
+                s.field("health_check.interval", i18n::text("stacks-field-hc-interval"), none()),
+                s.field("health_check.timeout", i18n::text("stacks-field-hc-timeout"), none()),
+                s.field("health_check.healthy_threshold", i18n::text("stacks-field-hc-healthy"), none()),
+                s.field("health_check.unhealthy_threshold", i18n::text("stacks-field-hc-unhealthy"), none()),
             ],
         ),
     ]
@@ -242,8 +294,8 @@ pub(super) fn form_page(
     let state = FormState { draft, errors: &errors, warnings: &warnings, editing: editing.is_some() };
     let sections = sections(&state);
     let title = match &editing {
-        Some(name) => format!("Edit {name}"),
-        None => "New stack".to_owned(),
+        Some(name) => i18n::text_with("stacks-form-edit-title", &[("name", name)]),
+        None => i18n::text("stacks-form-new-title"),
     };
     FormPage {
         layout: Layout::new(title, "stacks", Some(user)),

@@ -10,9 +10,10 @@ use ipnet::Ipv4Net;
 use serde::Deserialize;
 
 use crate::SharedApp;
+use crate::i18n;
 use crate::stack::{self, Draft, FieldError, StackError, Updated, Warning};
-use crate::web::filters;
 use crate::web::error::{Error, PageError};
+use crate::web::filters;
 use crate::web::session::{Operator, Principal, Viewer};
 use crate::web::{Layout, format_ms};
 
@@ -47,20 +48,14 @@ pub struct Notice {
 
 fn notice_text(done: Option<&str>, name: &str) -> Option<String> {
     match done? {
-        "created" => Some(format!("Stack {name} created (version 1).")),
-        "saved" => Some(format!("Saved a new version of {name}.")),
-        "unchanged" => Some("Nothing changed, so no new version was made.".into()),
-        "deleted" => Some("Stack deleted.".into()),
-        "migrating" => Some(format!(
-            "Migration of {name} started: the build creates the new tiers beside the old ones, then D1 runs through them."
-        )),
-        "migrated" => Some("The old load balancers are removed: the migration is finished.".into()),
-        "replacing" => Some(format!(
-            "Replacing {name}'s WAF nodes with Sophos Firewall, one at a time: the report below follows it (reload)."
-        )),
-        "accepted" => {
-            Some(format!("Took the live values into a new version of {name}: check drift again to see it in sync."))
-        }
+        "created" => Some(i18n::text_with("stacks-notice-created", &[("name", &name)])),
+        "saved" => Some(i18n::text_with("stacks-notice-saved", &[("name", &name)])),
+        "unchanged" => Some(i18n::text("stacks-notice-unchanged")),
+        "deleted" => Some(i18n::text("stacks-notice-deleted")),
+        "migrating" => Some(i18n::text_with("stacks-notice-migrating", &[("name", &name)])),
+        "migrated" => Some(i18n::text("stacks-notice-migrated")),
+        "replacing" => Some(i18n::text_with("stacks-notice-replacing", &[("name", &name)])),
+        "accepted" => Some(i18n::text_with("stacks-notice-accepted", &[("name", &name)])),
         _ => None,
     }
 }
@@ -89,7 +84,7 @@ pub async fn list(
         });
     }
     Ok(ListPage {
-        layout: Layout::new("Stacks", "stacks", Some(user)),
+        layout: Layout::new(i18n::text("stacks-list-title"), "stacks", Some(user)),
         stacks,
         notice: notice_text(q.done.as_deref(), ""),
         checklist,
@@ -119,10 +114,7 @@ pub async fn new_form(Operator(user): Operator, ext: Extensions) -> FormPage {
 type Pairs = Form<Vec<(String, String)>>;
 
 pub(super) fn admin_only(fields: &[&'static str]) -> Vec<FieldError> {
-    fields
-        .iter()
-        .map(|f| FieldError::new(*f, "only an admin may set or change this: it aims the server's AWS calls"))
-        .collect()
+    fields.iter().map(|f| FieldError::new(*f, i18n::text("stacks-form-admin-only"))).collect()
 }
 
 fn based_on(pairs: &[(String, String)]) -> i64 {
@@ -140,8 +132,8 @@ pub async fn create(State(app): State<SharedApp>, Operator(user): Operator, Form
             (StatusCode::FORBIDDEN, form_page(user, None, 0, &draft, admin_only(&fields), None)).into_response()
         }
         Err(StackError::Duplicate(name)) => {
-            let errors =
-                vec![FieldError::new("name", format!("a stack named {name} already exists: choose another name"))];
+            let message = i18n::text_with("stacks-form-duplicate", &[("name", &name)]);
+            let errors = vec![FieldError::new("name", message)];
             (StatusCode::CONFLICT, form_page(user, None, 0, &draft, errors, None)).into_response()
         }
         Err(e) => PageError::from(e).into_response(),
@@ -197,7 +189,7 @@ pub struct Row2 {
     pub key: String,
     pub cidr: String,
     pub az: String,
-    pub used_by: &'static str,
+    pub used_by: String,
 }
 
 pub struct InstanceLine {
@@ -211,7 +203,7 @@ pub struct InstanceLine {
 
 pub struct SgLine {
     pub name: String,
-    pub for_what: &'static str,
+    pub for_what: String,
     pub ingress: Vec<String>,
 }
 
@@ -241,7 +233,7 @@ pub struct ShowPage {
     versions: Vec<VersionLine>,
     built: bool,
     live_resources: i64,
-    /// When it was taken over from a build made by hand (UTC, to the minute).
+    /// When it was taken over from a build made by hand (the reader's zone, to the minute).
     adopted_at: Option<String>,
     resilience: crate::contract::Resilience,
     /// Classic tiers that can move to ELBv2, and a migration awaiting its finish.
@@ -262,6 +254,13 @@ pub struct ShowPage {
     ops_timeline: String,
     /// (what, address, is a link): DNS names, the lab site's URL, WAF consoles.
     endpoints: Vec<(String, String, bool)>,
+}
+
+impl ShowPage {
+    /// "external and internal": the classic tiers, as the migration panel names them.
+    fn classic_tiers_text(&self) -> String {
+        self.classic_tiers.join(&format!(" {} ", i18n::text("stacks-and")))
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,10 +307,12 @@ async fn show_page(
         })
         .collect();
     let used_by = |key: SubnetKey| match key {
-        SubnetKey::PublicA | SubnetKey::PublicB if d.subnet(SubnetKey::LbextA).is_some() => "WAF node",
-        SubnetKey::PublicA | SubnetKey::PublicB => "WAF node, external LB",
-        SubnetKey::WebA | SubnetKey::WebB => "web server, internal LB",
-        SubnetKey::LbextA | SubnetKey::LbextB => "external LB",
+        SubnetKey::PublicA | SubnetKey::PublicB if d.subnet(SubnetKey::LbextA).is_some() => {
+            i18n::text("stacks-used-by-waf")
+        }
+        SubnetKey::PublicA | SubnetKey::PublicB => i18n::text("stacks-used-by-waf-lbext"),
+        SubnetKey::WebA | SubnetKey::WebB => i18n::text("stacks-used-by-web"),
+        SubnetKey::LbextA | SubnetKey::LbextB => i18n::text("stacks-used-by-lbext"),
     };
     let subnets = d
         .subnets()
@@ -337,28 +338,33 @@ async fn show_page(
                     .instance
                     .private_ip()
                     .map(|ip| ip.to_string())
-                    .unwrap_or_else(|| "assigned by AWS".into()),
+                    .unwrap_or_else(|| i18n::text("stacks-ip-by-aws")),
             }
         })
         .collect();
     let admin = d.admin_cidr().to_string();
     let sg = |role: SgRole| d.security_group(role).as_str().to_owned();
+    let rule = |port: &str, source: &str| i18n::text_with("stacks-sg-rule", &[("port", &port), ("source", &source)]);
     let groups = vec![
-        SgLine { name: sg(SgRole::Lbext), for_what: "external LB", ingress: vec!["tcp/80 from 0.0.0.0/0".into()] },
+        SgLine {
+            name: sg(SgRole::Lbext),
+            for_what: i18n::text("stacks-sg-for-lbext"),
+            ingress: vec![rule("tcp/80", "0.0.0.0/0")],
+        },
         SgLine {
             name: sg(SgRole::Utm),
-            for_what: "WAF nodes",
-            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Lbext)), format!("tcp/4444 from {admin}")],
+            for_what: i18n::text("stacks-sg-for-utm"),
+            ingress: vec![rule("tcp/80", &sg(SgRole::Lbext)), rule("tcp/4444", &admin)],
         },
         SgLine {
             name: sg(SgRole::Lbint),
-            for_what: "internal LB",
-            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Utm))],
+            for_what: i18n::text("stacks-sg-for-lbint"),
+            ingress: vec![rule("tcp/80", &sg(SgRole::Utm))],
         },
         SgLine {
             name: sg(SgRole::Web),
-            for_what: "web servers",
-            ingress: vec![format!("tcp/80 from {}", sg(SgRole::Lbint)), format!("tcp/22 from {admin}")],
+            for_what: i18n::text("stacks-sg-for-web"),
+            ingress: vec![rule("tcp/80", &sg(SgRole::Lbint)), rule("tcp/22", &admin)],
         },
     ];
     let can_operate = user.role >= crate::auth::Role::Operator;
@@ -368,6 +374,17 @@ async fn show_page(
     let endpoints = super::ops::endpoints(app, &s).await?;
     let internal = |e: askama::Error| Error::internal(e);
     let hc = d.health_check();
+    // Built before the page: the arguments borrow values that cannot be held across an await.
+    let health = i18n::text_with(
+        "stacks-health-value",
+        &[
+            ("target", hc.target()),
+            ("interval", &hc.interval()),
+            ("timeout", &hc.timeout()),
+            ("healthy", &hc.healthy_threshold()),
+            ("unhealthy", &hc.unhealthy_threshold()),
+        ],
+    );
     let lb_subnets = d.lb_subnets(LbRole::External).iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
     Ok(ShowPage {
         layout: Layout::new(name.to_owned(), "stacks", Some(user)),
@@ -395,14 +412,7 @@ async fn show_page(
             d.lb_kind(LbRole::Internal).title()
         ),
         groups,
-        health: format!(
-            "{} every {} s, timeout {} s, healthy after {}, unhealthy after {}",
-            hc.target(),
-            hc.interval(),
-            hc.timeout(),
-            hc.healthy_threshold(),
-            hc.unhealthy_threshold()
-        ),
+        health,
         warnings: d.warnings(),
         versions,
         built: s.is_built(),
@@ -416,7 +426,7 @@ async fn show_page(
         pending: if s.is_built() { crate::migrate::pending(app, &s).await.map_err(Error::from)? } else { Vec::new() },
         utm9: d.waf_kind() == crate::waf::WafKind::Utm9,
         appliance_run: crate::migrate::appliance::last_run(app, s.row.id).await.map_err(Error::from)?,
-        adopted_at: s.row.adopted_at.map(|t| crate::clock::rfc3339(t).replace('T', " ").chars().take(16).collect()),
+        adopted_at: s.row.adopted_at.map(|t| format_ms(t).chars().take(16).collect()),
         notice,
         problem,
         confirm_value,
@@ -443,7 +453,7 @@ pub async fn delete(
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, PageError> {
     if form.confirm.trim() != name {
-        let problem = Some(format!("Type the stack's name, {name}, to confirm the deletion."));
+        let problem = Some(i18n::text_with("stacks-delete-confirm", &[("name", &name)]));
         let page = show_page(&app, user, &name, None, problem, form.confirm).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
