@@ -130,8 +130,7 @@ pub async fn browser(State(app): State<SharedApp>, jar: CookieJar, req: Request,
         },
     };
     let (parts, body) = req.into_parts();
-    let (locale, lang_cookie) =
-        super::locale::choose(&parts, &jar, prefs.0.as_deref(), prefs.1.as_deref(), secure);
+    let (locale, lang_cookie) = super::locale::choose(&parts, &jar, prefs.0.as_deref(), prefs.1.as_deref(), secure);
     let page = super::locale::page_of(&parts);
     // Everything below, error pages included, renders in the reader's language.
     let served = crate::i18n::scope(locale, guarded(jar, secure, auth, parts, body, next));

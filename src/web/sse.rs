@@ -185,8 +185,7 @@ impl Renders {
         let cell = {
             // Plain map updates: a poisoned lock is still consistent.
             let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-            let entry =
-                latest.entry(event.stack().to_owned()).or_insert_with(|| (event.clone(), HashMap::new()));
+            let entry = latest.entry(event.stack().to_owned()).or_insert_with(|| (event.clone(), HashMap::new()));
             // The same Arc: the very event this subscriber holds.
             if !Arc::ptr_eq(&entry.0, event) {
                 *entry = (event.clone(), HashMap::new());
