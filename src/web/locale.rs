@@ -30,7 +30,12 @@ pub fn page_of(parts: &Parts) -> Option<(String, String)> {
     }
     let query = parts.uri.query().map(|q| {
         url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(url::form_urlencoded::parse(q.as_bytes()).filter(|(k, _)| k != "lang"))
+            // A `next=` that would leave the site is not carried on (the
+            // sign-in page's link would hand it back).
+            .extend_pairs(
+                url::form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, v)| k != "lang" && (k != "next" || local_path(v).is_some())),
+            )
             .finish()
     });
     Some((parts.uri.path().to_owned(), query.unwrap_or_default()))
@@ -55,9 +60,25 @@ pub fn href_in(lang: Lang) -> String {
     }
 }
 
-/// A path on this server to send the browser back to, or None.
-pub fn local_path(back: &str) -> Option<&str> {
-    (back.starts_with('/') && !back.starts_with("//") && !back.contains('\\')).then_some(back)
+/// `target` if it is a path on this site (with its query), else None.
+/// Browsers drop tabs and newlines from a URL and read a backslash as a
+/// slash, so `/\t/evil.example` or `/\\evil.example` would leave the site:
+/// anything with a control character or a backslash is refused, and what is
+/// left must resolve to this origin.
+pub fn local_path(target: &str) -> Option<String> {
+    if !target.starts_with('/') || target.starts_with("//") || target.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let base = url::Url::parse("http://hawaf.invalid/").ok()?;
+    match base.join(target) {
+        // Dot segments collapse on joining: `/a/..//evil.example` becomes
+        // `//evil.example`, which a browser would read as another host.
+        Ok(u) if u.origin() == base.origin() && !u.path().starts_with("//") => Some(match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }),
+        _ => None,
+    }
 }
 
 /// The answer's header that forgets a `?lang=` choice.

@@ -38,26 +38,8 @@ pub struct LoginQuery {
 
 /// Only local paths, so the sign-in page cannot be used as an open redirect.
 /// Where to go after signing in: a path on this site, or the stacks page.
-/// Browsers drop tabs and newlines from a URL and read a backslash as a
-/// slash, so `/\t/evil.example` or `/\\evil.example` would leave the site:
-/// anything with a control character or a backslash is refused, and what is
-/// left must resolve to this origin.
 fn safe_next(next: Option<&str>) -> String {
-    const HOME: &str = "/stacks";
-    let Some(n) = next else { return HOME.to_owned() };
-    if !n.starts_with('/') || n.starts_with("//") || n.chars().any(|c| c.is_control() || c == '\\') {
-        return HOME.to_owned();
-    }
-    let Ok(base) = url::Url::parse("http://hawaf.invalid/") else { return HOME.to_owned() };
-    match base.join(n) {
-        // Dot segments collapse on joining: `/a/..//evil.example` becomes
-        // `//evil.example`, which a browser would read as another host.
-        Ok(u) if u.origin() == base.origin() && !u.path().starts_with("//") => match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_owned(),
-        },
-        _ => HOME.to_owned(),
-    }
+    next.and_then(crate::web::locale::local_path).unwrap_or_else(|| "/stacks".to_owned())
 }
 
 pub async fn form(

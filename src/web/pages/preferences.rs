@@ -38,8 +38,8 @@ pub async fn switch_language(
         .ok_or_else(|| Error::BadRequest(format!("unknown language {:?}: choose en or ja", form.language)))?;
     let me = stored(&app, &user).await?;
     app.store.set_preferences(me.id, Some(lang.as_str()), me.time_zone.as_deref()).await?;
-    let back = local_path(&form.back).unwrap_or("/stacks");
-    Ok(([(header::SET_COOKIE, forget_cookie())], Redirect::to(back)).into_response())
+    let back = local_path(&form.back).unwrap_or_else(|| "/stacks".to_owned());
+    Ok(([(header::SET_COOKIE, forget_cookie())], Redirect::to(&back)).into_response())
 }
 
 #[derive(Deserialize)]
