@@ -94,3 +94,12 @@ wizard-started-step = Step { $step } started (build { $id }).
 wizard-started-resume = Resume started (build { $id }).
 wizard-started-teardown = Teardown started (build { $id }).
 wizard-teardown-confirm = type the stack's name, { $name }, to confirm the teardown
+# An adoption runs the apply steps over what exists and creates nothing.
+wizard-step-adopt-1 = VPC
+wizard-step-adopt-2 = Subnets
+wizard-step-adopt-3 = Security groups
+wizard-step-adopt-4 = Web content servers
+wizard-step-adopt-5 = Internal load balancer
+wizard-step-adopt-6 = WAF nodes
+wizard-step-adopt-7 = External load balancer
+wizard-step-adopt-8 = WAF configuration

@@ -94,3 +94,12 @@ wizard-started-step = ステップ { $step } を開始しました (構築 { $id
 wizard-started-resume = 再開しました (構築 { $id })。
 wizard-started-teardown = 破棄を開始しました (構築 { $id })。
 wizard-teardown-confirm = 破棄を確認するには、スタック名 { $name } を入力してください
+# 取り込みは既存のリソースに対して作成ステップを実行し、何も作成しない。
+wizard-step-adopt-1 = VPC の取り込み
+wizard-step-adopt-2 = サブネットの取り込み
+wizard-step-adopt-3 = セキュリティグループの取り込み
+wizard-step-adopt-4 = Web コンテンツサーバーの取り込み
+wizard-step-adopt-5 = 内部ロードバランサーの取り込み
+wizard-step-adopt-6 = WAF ノードの取り込み
+wizard-step-adopt-7 = 外部ロードバランサーの取り込み
+wizard-step-adopt-8 = WAF の設定の取り込み

@@ -215,16 +215,27 @@ fn step_doc(def: &StackDefinition, number: u8) -> (String, &'static str) {
 
 /// A step's title in the reader's language, by its number and the kind of
 /// build (the library's title, in English, is the fallback).
-pub fn step_title(kind: Kind, number: u8, fallback: &str) -> String {
+/// Which set of step titles a stored build kind reads with: an adoption
+/// runs the apply steps but creates nothing, and Japanese says so.
+pub fn title_kind(stored: &str) -> &'static str {
+    match stored {
+        "destroy" => "destroy",
+        "adopt" => "adopt",
+        _ => "apply",
+    }
+}
+
+/// A step's title in the reader's language, `titles` from `title_kind`.
+pub fn step_title(titles: &str, number: u8, fallback: &str) -> String {
     if !(1..=8).contains(&number) {
         return fallback.to_owned();
     }
-    i18n::text(&format!("wizard-step-{}-{number}", kind.as_str()))
+    i18n::text(&format!("wizard-step-{titles}-{number}"))
 }
 
 fn step_view(
     def: &StackDefinition,
-    kind: Kind,
+    (kind, titles): (Kind, &str),
     row: Option<&StepRow>,
     calls: &[CallRow],
     number: u8,
@@ -235,7 +246,7 @@ fn step_view(
         sfos: def.waf_kind() == crate::waf::WafKind::Sfos,
         doc: step_doc(def, number),
         number,
-        title: step_title(kind, number, title),
+        title: step_title(titles, number, title),
         status: row.map(|r| r.status.clone()).unwrap_or_else(|| "not run".into()),
         progress: row.map(|r| r.progress.clone()).unwrap_or_default(),
         error: row.and_then(|r| r.error.clone()),
@@ -282,6 +293,7 @@ pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &
         }
         None => (Kind::Apply, Vec::new(), Vec::new()),
     };
+    let titles = latest.as_ref().map_or("apply", |b| title_kind(&b.kind));
     // Numeric order whatever the kind: each step's element is a live SSE target
     // and must not move; CSS shows a teardown's steps 8 → 1.
     let mut specs: Vec<_> = build::steps(kind).iter().collect();
@@ -290,7 +302,7 @@ pub async fn wizard_body(app: &SharedApp, name: &str, can_operate: bool, csrf: &
         .into_iter()
         .map(|spec| {
             let row = rows.iter().find(|r| r.number == i64::from(spec.number));
-            step_view(&s.definition, kind, row, &calls, spec.number, spec.title)
+            step_view(&s.definition, (kind, titles), row, &calls, spec.number, spec.title)
         })
         .collect();
     if kind == Kind::Apply
@@ -324,8 +336,14 @@ pub async fn step_card_html(
     let rows = app.store.build_steps(build_id).await?;
     let calls = app.store.build_calls(build_id).await?;
     let title = build::steps(kind).iter().find(|s| s.number == number).map(|s| s.title).unwrap_or("");
-    let view =
-        step_view(&s.definition, kind, rows.iter().find(|r| r.number == i64::from(number)), &calls, number, title);
+    let view = step_view(
+        &s.definition,
+        (kind, title_kind(&b.kind)),
+        rows.iter().find(|r| r.number == i64::from(number)),
+        &calls,
+        number,
+        title,
+    );
     let card = StepCard { stack: name, step: &view, can_operate, csrf, running: b.is_running() };
     card.render().map_err(Error::internal)
 }

@@ -348,9 +348,9 @@ fn tier_title(role: LbRole) -> String {
 async fn build_wait(app: &SharedApp, stack: &Stack) -> Result<Option<String>, Error> {
     let Some(b) = app.store.latest_build(stack.row.id).await?.filter(|b| b.is_running()) else { return Ok(None) };
     let steps = app.store.build_steps(b.id).await?;
-    let kind = if b.kind == "destroy" { crate::build::Kind::Destroy } else { crate::build::Kind::Apply };
+    let titles = super::builds::title_kind(&b.kind);
     let title = |s: &crate::store::StepRow| {
-        super::builds::step_title(kind, u8::try_from(s.number).unwrap_or_default(), &s.title)
+        super::builds::step_title(titles, u8::try_from(s.number).unwrap_or_default(), &s.title)
     };
     Ok(Some(match steps.iter().find(|s| s.status == "running") {
         Some(s) if !s.progress.is_empty() => i18n::text_with(
