@@ -15,6 +15,7 @@ mod practice;
 mod preferences;
 mod stack_form;
 mod stacks;
+mod topology;
 
 use axum::Router;
 use axum::routing::{get, post};
