@@ -150,11 +150,6 @@ fn plain(lang: Lang, key: &str) -> Option<&'static str> {
     }
 }
 
-/// `key` in `lang` with no fallback, for callers that try several keys.
-pub fn lookup(lang: Lang, key: &str) -> Option<String> {
-    format(lang, key, &FluentArgs::new())
-}
-
 /// Every key a language's catalogue defines.
 pub fn keys(lang: Lang) -> BTreeSet<String> {
     catalogue(lang).map(|c| c.keys.clone()).unwrap_or_default()

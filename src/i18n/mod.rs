@@ -13,7 +13,7 @@ mod zone;
 
 use std::fmt::Display;
 
-pub use catalogue::{keys, lookup, missing, parse_errors};
+pub use catalogue::{keys, missing, parse_errors};
 pub use zone::{ZONES, local_day, local_time, parse_zone};
 
 /// The languages hawaf speaks. English is the fallback for everything.
